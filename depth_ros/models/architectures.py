@@ -1,0 +1,50 @@
+"""Registered architectures. Each factory's keyword arguments are the architecture's config."""
+from __future__ import annotations
+
+from depth_ros.models.depth_decoder import DepthDecoder
+from depth_ros.models.networks import DepthNet, PoseNet
+from depth_ros.models.pose_decoder import PoseDecoder
+from depth_ros.models.registry import register_depth_net, register_pose_net
+from depth_ros.models.resnet import ResNetEncoder
+
+
+def _resnet_depth(num_layers: int, scales: tuple[int, ...]) -> DepthNet:
+    encoder = ResNetEncoder(num_layers, num_input_images=1)
+    return DepthNet(encoder, DepthDecoder(encoder.num_ch_enc, scales=tuple(scales)))
+
+
+def _resnet_pose(num_layers: int, num_outputs: int) -> PoseNet:
+    encoder = ResNetEncoder(num_layers, num_input_images=2)
+    return PoseNet(encoder, PoseDecoder(encoder.num_ch_enc, num_outputs=num_outputs))
+
+
+@register_depth_net('resnet18')
+def resnet18_depth(scales: tuple[int, ...] = (0, 1, 2, 3)) -> DepthNet:
+    """Monodepth2: ResNet-18 encoder + U-Net decoder."""
+    return _resnet_depth(18, scales)
+
+
+@register_depth_net('resnet34')
+def resnet34_depth(scales: tuple[int, ...] = (0, 1, 2, 3)) -> DepthNet:
+    return _resnet_depth(34, scales)
+
+
+@register_depth_net('resnet50')
+def resnet50_depth(scales: tuple[int, ...] = (0, 1, 2, 3)) -> DepthNet:
+    return _resnet_depth(50, scales)
+
+
+@register_pose_net('resnet18')
+def resnet18_pose(num_outputs: int = 2) -> PoseNet:
+    """Monodepth2's separate pose network: ResNet-18 over a stacked pair + pose decoder."""
+    return _resnet_pose(18, num_outputs)
+
+
+@register_pose_net('resnet34')
+def resnet34_pose(num_outputs: int = 2) -> PoseNet:
+    return _resnet_pose(34, num_outputs)
+
+
+@register_pose_net('resnet50')
+def resnet50_pose(num_outputs: int = 2) -> PoseNet:
+    return _resnet_pose(50, num_outputs)

@@ -1,0 +1,188 @@
+"""The native checkpoint: one safetensors file holding both networks, with JSON metadata in its
+header (architectures and their arguments, input size, depth range and scale, training config).
+
+Tensor names are prefixed `depth.` and `pose.`. Loading never unpickles anything.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from depth_ros import __version__
+from depth_ros.errors import OutputError, WeightsError
+from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
+
+
+FORMAT_VERSION = 1
+_META_KEY = 'depth_ros'
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """Everything needed to rebuild and use the networks.
+
+    Attributes:
+        depth_arch, pose_arch: registry name + kwargs (pose_arch None: depth only).
+        height, width: network input size in pixels.
+        min_depth, max_depth: the range the sigmoid output is mapped to (network units).
+        depth_scale: metres per network unit (1.0 when trained with metric scale).
+        training_config: the resolved training configuration, if trained by depth_ros.
+    """
+
+    depth_arch: ArchSpec
+    pose_arch: ArchSpec | None
+    height: int
+    width: int
+    min_depth: float = 0.1
+    max_depth: float = 100.0
+    depth_scale: float = 1.0
+    training_config: dict[str, Any] = field(default_factory=dict)
+    notes: str = ''
+    format_version: int = FORMAT_VERSION
+    depth_ros_version: str = __version__
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d['depth_arch'] = self.depth_arch.to_dict()
+        d['pose_arch'] = self.pose_arch.to_dict() if self.pose_arch else None
+        return json.dumps(d, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CheckpointMeta:
+        d = json.loads(text)
+        if d.get('format_version', 0) > FORMAT_VERSION:
+            raise WeightsError(f'checkpoint format {d["format_version"]} is newer than this '
+                               f'depth_ros ({FORMAT_VERSION}); upgrade depth_ros')
+        d['depth_arch'] = ArchSpec(**d['depth_arch'])
+        d['pose_arch'] = ArchSpec(**d['pose_arch']) if d.get('pose_arch') else None
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Checkpoint:
+    depth_net: nn.Module
+    pose_net: nn.Module | None
+    meta: CheckpointMeta
+
+
+def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.Module | None,
+                    *, height: int, width: int, min_depth: float = 0.1, max_depth: float = 100.0,
+                    depth_scale: float = 1.0, training_config: dict | None = None,
+                    notes: str = '') -> CheckpointMeta:
+    """Write both networks (built through the registry) to one .safetensors file."""
+    from safetensors.torch import save_file
+
+    meta = CheckpointMeta(
+        depth_arch=_arch_of(depth_net), pose_arch=_arch_of(pose_net) if pose_net else None,
+        height=int(height), width=int(width), min_depth=float(min_depth),
+        max_depth=float(max_depth), depth_scale=float(depth_scale),
+        training_config=dict(training_config or {}), notes=notes)
+    tensors = {f'depth.{k}': v.detach().cpu().contiguous()
+               for k, v in depth_net.state_dict().items()}
+    if pose_net is not None:
+        tensors.update({f'pose.{k}': v.detach().cpu().contiguous()
+                        for k, v in pose_net.state_dict().items()})
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(path), metadata={_META_KEY: meta.to_json()})
+    except OSError as exc:
+        raise OutputError(f'cannot write checkpoint {path}: {exc.strerror or exc}') from None
+    return meta
+
+
+def read_meta(path: str | os.PathLike) -> CheckpointMeta:
+    """Read only the metadata of a checkpoint (cheap: the header, no tensors)."""
+    from safetensors import safe_open
+
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            header = f.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for corrupt files
+        raise WeightsError(f'{path} is not a valid safetensors checkpoint: {exc}') from None
+    if _META_KEY not in header:
+        raise WeightsError(f'{path} has no depth_ros metadata; is it a depth_ros checkpoint? '
+                           '(Monodepth2 folders are converted with depth-ros import-monodepth2)')
+    return CheckpointMeta.from_json(header[_META_KEY])
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = 'cpu',
+                    load_pose: bool = True) -> Checkpoint:
+    """Rebuild the networks a checkpoint describes and load its weights, in eval mode."""
+    from safetensors.torch import load_file
+
+    meta = read_meta(path)
+    tensors = load_file(str(path))
+    depth_net = build_depth_net(meta.depth_arch.name, **meta.depth_arch.kwargs)
+    load_into(depth_net, _sub(tensors, 'depth.'), f'{path} (depth network)')
+    pose_net = None
+    if load_pose and meta.pose_arch is not None:
+        pose_net = build_pose_net(meta.pose_arch.name, **meta.pose_arch.kwargs)
+        load_into(pose_net, _sub(tensors, 'pose.'), f'{path} (pose network)')
+        pose_net = pose_net.to(device).eval()
+    return Checkpoint(depth_net.to(device).eval(), pose_net, meta)
+
+
+def load_into(net: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Strictly load `state` into `net`, turning mismatches into a one-line WeightsError."""
+    own = net.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        arch = getattr(net, 'arch', None)
+        name = arch.name if arch else type(net).__name__
+        details = '; '.join(s for s in (
+            f'{len(missing)} missing (e.g. {missing[0]})' if missing else '',
+            f'{len(unexpected)} unexpected (e.g. {unexpected[0]})' if unexpected else '',
+            f'{len(wrong)} of another shape (e.g. {wrong[0]})' if wrong else '') if s)
+        raise WeightsError(f'{what} does not fit architecture {name!r}: {details}')
+    net.load_state_dict(state, strict=True)
+
+
+def load_weights_into(net: nn.Module, path: str | os.PathLike, part: str = 'depth') -> None:
+    """Load one network's weights from a checkpoint into an existing module.
+
+    Raises WeightsError when the checkpoint holds another architecture than `net.arch`.
+    """
+    from safetensors.torch import load_file
+
+    meta = read_meta(path)
+    arch = meta.depth_arch if part == 'depth' else meta.pose_arch
+    own = getattr(net, 'arch', None)
+    if arch is None:
+        raise WeightsError(f'{path} holds no {part} network')
+    if own is not None and (own.name != arch.name or own.kwargs != arch.kwargs):
+        raise WeightsError(f'{path} holds a {arch.name!r} {part} network {arch.kwargs}, '
+                           f'not {own.name!r} {own.kwargs}')
+    load_into(net, _sub(load_file(str(path)), f'{part}.'), str(path))
+
+
+def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _arch_of(net: nn.Module) -> ArchSpec:
+    arch = getattr(net, 'arch', None)
+    if arch is None:
+        raise WeightsError(f'{type(net).__name__} was not built through the registry '
+                           '(build_depth_net / build_pose_net); its architecture is unknown')
+    return arch
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f'{path} is a folder; pass the .safetensors file (for a Monodepth2 '
+                           'folder, run depth-ros import-monodepth2 first)')
+    if not path.is_file():
+        raise WeightsError(f'weights file not found: {path}')
+    return path

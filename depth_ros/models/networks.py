@@ -1,0 +1,46 @@
+"""Depth and pose networks assembled from an encoder and a decoder."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from depth_ros.geometry.poses import pose_from_parameters
+from depth_ros.models.outputs import DepthOutput, PoseParameters
+
+
+class DepthNet(nn.Module):
+    """Encoder + multi-scale decoder: images [B,3,H,W] in [0,1] -> `DepthOutput`.
+
+    H and W must be multiples of 32 (the encoder's total stride).
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, images: torch.Tensor) -> DepthOutput:
+        return DepthOutput(inv_depths=list(self.decoder(self.encoder(images))))
+
+
+class PoseNet(nn.Module):
+    """Separate pose encoder over a stacked image pair + pose decoder.
+
+    `forward(target, source)` returns source_from_target [B,4,4]: it maps points in the target
+    camera into the source camera, i.e. Monodepth2's transformation_from_parameters(axisangle,
+    translation, invert=False) for the pair. For consecutive frames (t, t+1) that is the
+    camera motion (t+1)_from_t, and the inverse, t_from_(t+1), places frame t+1 in frame t.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def predict_parameters(self, first: torch.Tensor, second: torch.Tensor) -> PoseParameters:
+        """Raw axis-angle and translation for the ordered pair (first, second), each [B,3,H,W]."""
+        return self.decoder(self.encoder(torch.cat([first, second], dim=1)))
+
+    def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        params = self.predict_parameters(target, source)
+        return pose_from_parameters(params.axis_angle, params.translation, invert=False)
