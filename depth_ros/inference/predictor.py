@@ -1,0 +1,135 @@
+"""One inference API over every backend: camera images in, metric depth and camera motion out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from depth_ros.errors import WeightsError
+from depth_ros.geometry.projection import inv_depth_to_depth
+from depth_ros.geometry.se3 import invert
+from depth_ros.inference.backends import Backend, make_backend, resolve_device
+from depth_ros.inference.preprocess import as_rgb_uint8, resize_map, to_network_input
+from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta, load_checkpoint
+from depth_ros.models.registry import build_depth_net, build_pose_net
+
+
+LOG = logging.getLogger(__name__)
+DEFAULT_WEIGHTS_NAME = 'default.safetensors'
+
+
+def default_weights_path() -> Path | None:
+    """The weights installed with the package, or None if this build ships none."""
+    path = Path(str(resources.files('depth_ros'))) / 'weights' / DEFAULT_WEIGHTS_NAME
+    return path if path.is_file() else None
+
+
+@dataclass
+class DepthResult:
+    """Depth of one image at the input resolution.
+
+    Attributes:
+        depth_m: float32 [H, W] depth along the optical axis, metres (times `depth_scale`).
+        inv_depth: float32 [H, W], 1 / depth_m.
+    """
+
+    depth_m: np.ndarray
+    inv_depth: np.ndarray
+
+
+@dataclass
+class PreparedImage:
+    """An image already resized for the networks, so a frame is prepared once for depth and
+    for the pose of the next pair."""
+
+    tensor: torch.Tensor  # [1, 3, h, w] in [0, 1] on the backend's device
+    height: int  # original size
+    width: int
+
+
+class Predictor:
+    """Depth in metres and relative camera pose from RGB images.
+
+    Build it with `Predictor.from_checkpoint(path, device='cpu', backend='torch')`.
+    """
+
+    def __init__(self, backend: Backend, meta: CheckpointMeta, depth_scale: float | None = None):
+        self.backend = backend
+        self.meta = meta
+        self.depth_scale = float(meta.depth_scale if depth_scale is None else depth_scale)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike | None = None, device: str = 'cpu',
+                        backend: str = 'torch', depth_scale: float | None = None,
+                        **backend_options) -> Predictor:
+        """Load a native checkpoint (None: the shipped default weights) into a backend."""
+        dev = resolve_device(device)
+        if path is None:
+            path = default_weights_path()
+            if path is None:
+                raise WeightsError('this build ships no default weights; pass a checkpoint '
+                                   '(e.g. --weights model.safetensors)')
+        ckpt = load_checkpoint(path, device='cpu')
+        ckpt.path = Path(path)
+        return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta, depth_scale)
+
+    @classmethod
+    def from_random(cls, arch: str = 'resnet18', height: int = 192, width: int = 640,
+                    seed: int = 0, device: str = 'cpu') -> Predictor:
+        """Randomly initialised networks (for demos and tests without trained weights)."""
+        torch.manual_seed(seed)
+        depth_net, pose_net = build_depth_net(arch).eval(), build_pose_net(arch).eval()
+        meta = CheckpointMeta(depth_arch=depth_net.arch, pose_arch=pose_net.arch,
+                              height=height, width=width, notes='random initialisation')
+        ckpt = Checkpoint(depth_net, pose_net, meta)
+        return cls(make_backend('torch', ckpt, resolve_device(device)), meta)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """Network input (height, width)."""
+        return self.meta.height, self.meta.width
+
+    @property
+    def has_pose(self) -> bool:
+        return self.backend.has_pose
+
+    def prepare(self, image: np.ndarray) -> PreparedImage:
+        """Convert (grey/RGBA -> RGB) and resize an HxW[xC] uint8 image for the networks."""
+        rgb = as_rgb_uint8(image)
+        tensor = to_network_input([rgb], *self.input_size, self.backend.device)
+        return PreparedImage(tensor, rgb.shape[0], rgb.shape[1])
+
+    def predict(self, image: np.ndarray | PreparedImage) -> DepthResult:
+        """Depth of one image at its own resolution."""
+        return self.predict_batch([image])[0]
+
+    def predict_batch(self, images: list[np.ndarray | PreparedImage]) -> list[DepthResult]:
+        """Depth of several images (sizes may differ) in one forward pass."""
+        prepared = [im if isinstance(im, PreparedImage) else self.prepare(im) for im in images]
+        sigmoid = self.backend.depth(torch.cat([p.tensor for p in prepared], dim=0))
+        inv_units, _ = inv_depth_to_depth(sigmoid, self.meta.min_depth, self.meta.max_depth)
+        results = []
+        for i, p in enumerate(prepared):
+            inv = resize_map(inv_units[i:i + 1], p.height, p.width)[0, 0]
+            inv_m = (inv / self.depth_scale).float().cpu().numpy()
+            results.append(DepthResult(depth_m=np.reciprocal(inv_m), inv_depth=inv_m))
+        return results
+
+    def relative_pose(self, previous: np.ndarray | PreparedImage,
+                      current: np.ndarray | PreparedImage) -> np.ndarray:
+        """previous_from_current [4,4] float64: the current camera's pose in the previous
+        camera's frame, translation in metres (times `depth_scale`).
+
+        The pair is fed in temporal order, as in training; the network then predicts
+        current_from_previous, which is inverted here.
+        """
+        prev = previous if isinstance(previous, PreparedImage) else self.prepare(previous)
+        cur = current if isinstance(current, PreparedImage) else self.prepare(current)
+        cur_from_prev = self.backend.pose(prev.tensor, cur.tensor)[0].double().cpu().numpy()
+        cur_from_prev[:3, 3] *= self.depth_scale
+        return invert(cur_from_prev)

@@ -1,0 +1,60 @@
+"""Image preparation for the networks and resizing of their outputs back to the camera's size."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from depth_ros.errors import InputError
+
+
+def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Return an HxWx3 uint8 RGB view/copy of a grey (HxW, HxWx1), RGB or RGBA image.
+
+    uint16 grey images are reduced to 8 bits by their top byte.
+    """
+    if not isinstance(image, np.ndarray):
+        raise InputError(f'expected a numpy image array, got {type(image).__name__}')
+    if image.size == 0 or image.ndim not in (2, 3):
+        raise InputError(f'expected an HxW or HxWxC image, got shape {image.shape}')
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    if image.dtype != np.uint8:
+        raise InputError(f'expected a uint8 image, got dtype {image.dtype}')
+    if image.ndim == 2:
+        image = image[:, :, None]
+    channels = image.shape[2]
+    if channels == 1:
+        return np.repeat(image, 3, axis=2)
+    if channels == 3:
+        return image
+    if channels == 4:
+        return image[:, :, :3]
+    raise InputError(f'expected 1, 3 or 4 channels, got {channels}')
+
+
+def to_network_input(images: list[np.ndarray], height: int, width: int,
+                     device: torch.device) -> torch.Tensor:
+    """Resize RGB uint8 images to the network size: [B, 3, height, width] float in [0, 1].
+
+    Resizing is bilinear with antialiasing (a box prefilter when shrinking), done after the
+    transfer so it runs on the inference device.
+    """
+    out = []
+    for img in images:
+        if not img.flags.writeable or not img.flags.c_contiguous:
+            img = np.array(img)  # torch.from_numpy needs a writable, contiguous array
+        t = torch.from_numpy(img).to(device, non_blocking=True)
+        t = t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+        if t.shape[-2:] != (height, width):
+            t = F.interpolate(t, size=(height, width), mode='bilinear', align_corners=False,
+                              antialias=True)
+        out.append(t)
+    return torch.cat(out, dim=0).clamp_(0.0, 1.0)
+
+
+def resize_map(values: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Bilinearly resize a [B,1,h,w] map to (height, width)."""
+    if values.shape[-2:] == (height, width):
+        return values
+    return F.interpolate(values, size=(height, width), mode='bilinear', align_corners=False)
