@@ -4,6 +4,7 @@ import os
 
 from setuptools import find_packages, setup
 
+
 PACKAGE = 'depth_ros'
 
 

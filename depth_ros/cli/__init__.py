@@ -35,7 +35,8 @@ def _load(name: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='depth-ros',
-        description='Self-supervised monocular depth and visual odometry: predict, evaluate, export.')
+        description='Self-supervised monocular depth and visual odometry: '
+                    'predict, evaluate, export.')
     parser.add_argument('-v', '--verbose', action='store_true', help='debug logging')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True

@@ -10,8 +10,12 @@ from tqdm import tqdm
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import WeightsError
 from depth_ros.inference import Predictor
-from depth_ros.inference.image_io import (ensure_writable_dir, list_images, read_image,
-                                          write_depth_outputs)
+from depth_ros.inference.image_io import (
+    ensure_writable_dir,
+    list_images,
+    read_image,
+    write_depth_outputs,
+)
 
 
 NAME = 'predict'

@@ -1,7 +1,7 @@
 """Pinhole camera intrinsics: construction, scaling to a network input, cropping, parsing.
 
-Scaling follows Monodepth2's convention (normalise K by the image size, multiply by the new size):
-fx' = fx * W'/W and cx' = cx * W'/W, so the trained networks see the same geometry they were trained on.
+Scaling follows Monodepth2's convention (normalise K by the image size, multiply by the new
+size): fx' = fx * W'/W and cx' = cx * W'/W, so the networks see the geometry they were trained on.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class Intrinsics:
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
             raise InputError(f'image size must be positive, got {self.width}x{self.height}')
-        if not all(np.isfinite([self.fx, self.fy, self.cx, self.cy])) or self.fx == 0 or self.fy == 0:
+        values = [self.fx, self.fy, self.cx, self.cy]
+        if not all(np.isfinite(values)) or self.fx == 0 or self.fy == 0:
             raise InputError(
                 f'invalid intrinsics fx={self.fx} fy={self.fy} cx={self.cx} cy={self.cy}: '
                 'focal lengths must be finite and non-zero'

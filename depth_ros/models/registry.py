@@ -74,7 +74,8 @@ def build_pose_net(name: str, **kwargs: Any) -> nn.Module:
 def _build(table: dict, kind: str, name: str, kwargs: dict[str, Any]) -> nn.Module:
     _ensure_registered()
     if name not in table:
-        raise ConfigError(f'unknown {kind} architecture {name!r}; known: {", ".join(sorted(table))}')
+        known = ', '.join(sorted(table))
+        raise ConfigError(f'unknown {kind} architecture {name!r}; known: {known}')
     factory = table[name]
     allowed = set(inspect.signature(factory).parameters)
     unknown = set(kwargs) - allowed

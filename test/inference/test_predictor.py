@@ -1,0 +1,97 @@
+"""Predictor: shapes, units, conversions, batch equivalence and the pose convention."""
+import numpy as np
+import pytest
+import torch
+
+from depth_ros.errors import BackendError, InputError, WeightsError
+from depth_ros.geometry.se3 import invert
+from depth_ros.inference import Predictor
+from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('pred') / 'm.safetensors'
+    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
+                    width=192, min_depth=0.1, max_depth=100.0)
+    return path
+
+
+@pytest.fixture(scope='module')
+def predictor(checkpoint):
+    return Predictor.from_checkpoint(checkpoint)
+
+
+def _image(h=75, w=250, seed=0, channels=3):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels == 1 else (h, w, channels)
+    return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def test_depth_at_input_resolution_in_range(predictor):
+    r = predictor.predict(_image())
+    assert r.depth_m.shape == (75, 250) and r.depth_m.dtype == np.float32
+    assert np.all((r.depth_m >= 0.1 - 1e-5) & (r.depth_m <= 100 + 1e-3))
+    np.testing.assert_allclose(r.inv_depth * r.depth_m, 1.0, rtol=1e-5)
+
+
+def test_depth_scale_multiplies_depth(checkpoint):
+    img = _image()
+    base = Predictor.from_checkpoint(checkpoint).predict(img).depth_m
+    scaled = Predictor.from_checkpoint(checkpoint, depth_scale=2.5).predict(img).depth_m
+    np.testing.assert_allclose(scaled, 2.5 * base, rtol=1e-5)
+
+
+def test_network_sized_input_matches_bare_network(predictor, checkpoint):
+    img = _image(64, 192)
+    from depth_ros.models import load_checkpoint
+    net = load_checkpoint(checkpoint).depth_net
+    with torch.no_grad():
+        sig = net(torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255).inv_depths[0]
+    expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig[0, 0].numpy())
+    np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
+
+
+def test_grey_and_rgba_equal_their_rgb(predictor):
+    grey = _image(channels=1)
+    np.testing.assert_array_equal(predictor.predict(grey).depth_m,
+                                  predictor.predict(np.repeat(grey[:, :, None], 3, 2)).depth_m)
+    rgb = _image(seed=2)
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    np.testing.assert_array_equal(predictor.predict(rgba).depth_m, predictor.predict(rgb).depth_m)
+
+
+def test_batch_equals_single_frames(predictor):
+    imgs = [_image(seed=3), _image(100, 300, seed=4)]
+    batch = predictor.predict_batch(imgs)
+    for img, res in zip(imgs, batch):
+        np.testing.assert_allclose(res.depth_m, predictor.predict(img).depth_m, rtol=1e-4)
+
+
+def test_relative_pose_is_inverse_of_network_motion(predictor, checkpoint):
+    a, b = _image(64, 192, seed=5), _image(64, 192, seed=6)
+    from depth_ros.models import load_checkpoint
+    pose_net = load_checkpoint(checkpoint).pose_net
+    to_t = lambda im: torch.from_numpy(im).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+    with torch.no_grad():
+        cur_from_prev = pose_net(to_t(a), to_t(b))[0].double().numpy()
+    prev_from_cur = predictor.relative_pose(a, b)
+    np.testing.assert_allclose(prev_from_cur, invert(cur_from_prev), atol=1e-5)
+
+
+def test_bad_inputs_are_clear_errors(predictor):
+    with pytest.raises(InputError, match='uint8'):
+        predictor.predict(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(InputError, match='channels'):
+        predictor.predict(np.zeros((10, 10, 2), np.uint8))
+    with pytest.raises(InputError, match='shape'):
+        predictor.predict(np.zeros((0, 10, 3), np.uint8))
+
+
+def test_device_and_weights_errors(checkpoint, tmp_path):
+    if not torch.cuda.is_available():
+        with pytest.raises(BackendError, match='CUDA is not available'):
+            Predictor.from_checkpoint(checkpoint, device='cuda')
+    with pytest.raises(WeightsError, match='not found'):
+        Predictor.from_checkpoint(tmp_path / 'missing.safetensors')

@@ -1,0 +1,63 @@
+"""Native checkpoints: exact round trip, metadata, wrong architecture, corrupt files."""
+import pytest
+import torch
+
+from depth_ros.errors import WeightsError
+from depth_ros.models import build_depth_net, build_pose_net, load_checkpoint, save_checkpoint
+from depth_ros.models.checkpoint import load_weights_into, read_meta
+
+
+@pytest.fixture(scope='module')
+def saved(tmp_path_factory):
+    torch.manual_seed(3)
+    depth_net, pose_net = build_depth_net('resnet18', scales=[0, 1]), build_pose_net('resnet18')
+    path = tmp_path_factory.mktemp('ckpt') / 'model.safetensors'
+    save_checkpoint(path, depth_net, pose_net, height=96, width=320, min_depth=0.5,
+                    max_depth=80.0, depth_scale=2.0, training_config={'lr': 1e-4})
+    return path, depth_net, pose_net
+
+
+def test_round_trip_is_exact(saved):
+    path, depth_net, pose_net = saved
+    ckpt = load_checkpoint(path)
+    for a, b in ((depth_net, ckpt.depth_net), (pose_net, ckpt.pose_net)):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    meta = ckpt.meta
+    assert (meta.height, meta.width, meta.min_depth, meta.max_depth, meta.depth_scale) == \
+        (96, 320, 0.5, 80.0, 2.0)
+    assert meta.depth_arch.name == 'resnet18' and meta.depth_arch.kwargs == {'scales': [0, 1]}
+    assert meta.training_config == {'lr': 1e-4}
+    assert not ckpt.depth_net.training
+
+
+def test_outputs_identical_after_reload(saved):
+    path, depth_net, _ = saved
+    x = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        a = depth_net.eval()(x).inv_depths[0]
+        b = load_checkpoint(path).depth_net(x).inv_depths[0]
+    assert torch.equal(a, b)
+
+
+def test_wrong_architecture_is_a_clear_error(saved):
+    path, _, _ = saved
+    with pytest.raises(WeightsError, match="holds a 'resnet18'"):
+        load_weights_into(build_depth_net('resnet50'), path)
+    with pytest.raises(WeightsError, match='does not fit'):
+        from depth_ros.models.checkpoint import load_into
+        load_into(build_depth_net('resnet34'), build_depth_net('resnet18').state_dict(), 'x')
+
+
+def test_corrupt_and_foreign_files(tmp_path):
+    bad = tmp_path / 'bad.safetensors'
+    bad.write_bytes(b'\x00' * 64)
+    with pytest.raises(WeightsError, match='not a valid safetensors'):
+        read_meta(bad)
+    from safetensors.torch import save_file
+    save_file({'x': torch.zeros(2)}, str(tmp_path / 'plain.safetensors'))
+    with pytest.raises(WeightsError, match='no depth_ros metadata'):
+        load_checkpoint(tmp_path / 'plain.safetensors')
+    with pytest.raises(WeightsError, match='is a folder'):
+        load_checkpoint(tmp_path)
