@@ -10,9 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from depth_ros.inference import Predictor, default_weights_path
-from depth_ros.inference.image_io import ensure_writable_dir, write_depth_outputs
-
 
 NAME = 'demo'
 HELP = 'run the main job on an embedded default (synthetic sequence -> bag -> evaluate)'
@@ -27,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _missing_pieces() -> list[str]:
+    from depth_ros.inference import default_weights_path
+
     missing = []
     if default_weights_path() is None:
         missing.append('trained default weights (issue: training)')
@@ -38,6 +37,9 @@ def _missing_pieces() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.image_io import ensure_writable_dir, write_depth_outputs
+
     out = ensure_writable_dir(args.out)
     missing = _missing_pieces()
     if not missing:

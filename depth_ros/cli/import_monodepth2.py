@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from depth_ros.models import import_monodepth2, save_checkpoint
-
 
 NAME = 'import-monodepth2'
 HELP = 'convert Monodepth2 weights (encoder.pth, depth.pth, pose*.pth) to one .safetensors file'
@@ -23,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from depth_ros.models import import_monodepth2, save_checkpoint
+
     depth_net, pose_net = import_monodepth2(args.folder)
     height, width = depth_net.md2_input_size
     meta = save_checkpoint(args.out, depth_net, pose_net, height=height, width=width,

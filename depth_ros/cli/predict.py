@@ -9,13 +9,6 @@ from tqdm import tqdm
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import WeightsError
-from depth_ros.inference import Predictor
-from depth_ros.inference.image_io import (
-    ensure_writable_dir,
-    list_images,
-    read_image,
-    write_depth_outputs,
-)
 
 
 NAME = 'predict'
@@ -34,6 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.image_io import (
+        ensure_writable_dir,
+        list_images,
+        read_image,
+        write_depth_outputs,
+    )
+
     paths = list_images(args.inputs)
     out_dir = ensure_writable_dir(args.out)
     if args.random_weights:

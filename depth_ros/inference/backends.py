@@ -14,6 +14,7 @@ from typing import Protocol
 import torch
 
 from depth_ros.errors import BackendError, ConfigError
+from depth_ros.inference.backend_names import BACKEND_NAMES, OPTIONAL_BACKEND_MODULES
 from depth_ros.models.checkpoint import Checkpoint
 
 
@@ -29,11 +30,6 @@ class Backend(Protocol):
 
 BackendFactory = Callable[..., Backend]
 _FACTORIES: dict[str, BackendFactory] = {}
-# Modules that register further backends when imported.
-_OPTIONAL_MODULES = {
-    'onnxruntime': 'depth_ros.inference.onnx_backend',
-    'tensorrt': 'depth_ros.inference.tensorrt_backend',
-}
 
 
 def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
@@ -44,14 +40,14 @@ def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
 
 
 def backend_names() -> list[str]:
-    return sorted({'torch', *_OPTIONAL_MODULES})
+    return list(BACKEND_NAMES)
 
 
 def make_backend(name: str, checkpoint: Checkpoint, device: torch.device, **options) -> Backend:
     """Create backend `name` for a loaded checkpoint on `device`."""
-    if name not in _FACTORIES and name in _OPTIONAL_MODULES:
+    if name not in _FACTORIES and name in OPTIONAL_BACKEND_MODULES:
         try:
-            importlib.import_module(_OPTIONAL_MODULES[name])
+            importlib.import_module(OPTIONAL_BACKEND_MODULES[name])
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith('depth_ros'):
                 raise BackendError(f'backend {name!r} is not available in this build') from None
