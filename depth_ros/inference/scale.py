@@ -63,14 +63,14 @@ class CameraHeightScale:
     """
 
     def __init__(self, camera_height_m: float, prior_up=LEVEL_CAMERA_UP, window: int = 30,
-                 config: PlaneFitConfig = PlaneFitConfig()) -> None:
+                 config: PlaneFitConfig | None = None) -> None:
         if not (camera_height_m > 0 and math.isfinite(camera_height_m)):
             raise ConfigError(f'camera_height_m must be positive, got {camera_height_m}')
         if window < 1:
             raise ConfigError(f'window must be >= 1, got {window}')
         self.camera_height_m = float(camera_height_m)
         self.prior_up = np.asarray(prior_up, dtype=np.float64)
-        self.config = config
+        self.config = config or PlaneFitConfig()
         self._history: deque[tuple[float, float]] = deque(maxlen=window)
         self._rng = np.random.default_rng(0)
 
