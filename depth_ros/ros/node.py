@@ -1,0 +1,386 @@
+"""Monocular depth and visual odometry as an rclpy lifecycle node.
+
+Subscribes (relative names, remap in launch):
+    image (sensor_msgs/Image: rgb8, bgr8, rgba8, bgra8, mono8, mono16), camera_info.
+Publishes:
+    depth/image (32FC1 metres, REP 118, the input header), depth/camera_info (same header,
+    intrinsics of the published resolution), points (PointCloud2 in the camera frame),
+    odom (nav_msgs/Odometry odom_frame -> child_frame), the same transform on /tf when tf2_ros
+    is importable, and depth/colored (Turbo colour map) when publish_colored is set.
+
+Lifecycle: configure loads the model (a failure returns to unconfigured with the reason
+logged), activate subscribes, deactivate unsubscribes. Images are paired with camera_info by
+stamp and handed to a worker thread that processes only the newest frame, so the output never
+lags behind the camera. Nothing is inferred while no one subscribes to an output. Bad frames
+are logged (throttled) and dropped; the node stays up.
+
+Odometry covariance: the pose network reports no uncertainty, so pose and twist covariances
+are `UNKNOWN_VARIANCE` (1e6) on the diagonal; fusion filters should treat them as uninformed.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+import functools
+import sys
+from typing import Any
+
+import numpy as np
+from rcl_interfaces.msg import SetParametersResult
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from depth_ros import conversions as conv
+from depth_ros.errors import InputError
+from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.ros import params
+from depth_ros.ros.msg_types import rclpy_msg_types
+from depth_ros.ros.odometry import Event, OdometryIntegrator
+from depth_ros.ros.pairing import PairResult, StampPairer
+from depth_ros.ros.worker import LatestWorker
+
+
+NODE_NAME = 'mono_depth'
+THROTTLE_S = 5.0
+# Outputs are reliable so both RViz (reliable) and sensor-data (best-effort) subscribers match.
+OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                        reliability=ReliabilityPolicy.RELIABLE)
+# topic -> message attribute of MsgTypes.
+OUTPUTS = {
+    'depth/image': 'Image',
+    'depth/camera_info': 'CameraInfo',
+    'points': 'PointCloud2',
+    'odom': 'Odometry',
+    'depth/colored': 'Image',
+}
+
+
+def _logged_transition(callback: Callable) -> Callable:
+    """Log an exception escaping a transition callback (rclpy turns it into a silent ERROR)."""
+    @functools.wraps(callback)
+    def wrapper(self: DepthNode, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            return callback(self, state)
+        except Exception as exc:  # reported, then rclpy's error handling
+            self.get_logger().error(f'{callback.__name__} failed: {type(exc).__name__}: {exc}')
+            return TransitionCallbackReturn.ERROR
+    return wrapper
+
+
+@dataclass
+class Frame:
+    """One image with its camera_info."""
+
+    image: Any
+    info: Any
+
+
+@dataclass
+class Prediction:
+    """Depth of one frame at the published resolution, with the inputs that go with it."""
+
+    depth_m: np.ndarray
+    intrinsics: Intrinsics
+    rgb: np.ndarray
+    network_input: Any
+
+
+class DepthNode(LifecycleNode):
+    """Depth image, point cloud and odometry from one camera."""
+
+    def __init__(self, node_name: str = NODE_NAME, **kwargs: Any):
+        super().__init__(node_name, **kwargs)
+        self.types = rclpy_msg_types()
+        for name, default in params.defaults().items():
+            self.declare_parameter(name, default, params.descriptor(name))
+        values = {name: self.get_parameter(name).value for name in params.defaults()}
+        self.config = params.NodeConfig.from_values(values)
+        self._config_error = self._first_invalid(values)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.predictor: Any = None
+        self.stats: Counter[str] = Counter()
+        self.worker = LatestWorker(self._process, self._on_worker_error)
+        self._pairer = StampPairer()
+        self._odometry = OdometryIntegrator(0)
+        self._previous_input: Any = None
+        self._output_pubs: dict[str, Any] = {}
+        self._input_subs: list[Any] = []
+        self._tf: Any = None
+        self._apply(self.config)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    @_logged_transition
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the model and create the publishers; fail with the reason logged."""
+        if self._config_error:
+            self.get_logger().error(f'configure failed: {self._config_error}')
+            return TransitionCallbackReturn.FAILURE
+        try:
+            self.predictor = self._load_predictor(self.config)
+        except Exception as exc:  # any backend failure is a configure failure
+            self.get_logger().error(f'configure failed: cannot load the depth model: {exc}')
+            return TransitionCallbackReturn.FAILURE
+        for topic, message in OUTPUTS.items():
+            self._output_pubs[topic] = self.create_lifecycle_publisher(
+                getattr(self.types, message), topic, OUTPUT_QOS)
+        self._tf = self._make_tf_broadcaster()
+        height, width = self.predictor.input_size
+        odometry = 'on' if self.predictor.has_pose else 'off: the weights have no pose network'
+        self.get_logger().info(f'model loaded ({self.config.backend} on {self.config.device}, '
+                               f'network input {width}x{height}, odometry {odometry})')
+        return TransitionCallbackReturn.SUCCESS
+
+    @_logged_transition
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe to the camera and start the worker."""
+        qos = self._input_qos(self.config)
+        self._pairer.reset()
+        self._odometry.reset()
+        self._previous_input = None
+        self._input_subs = [
+            self.create_subscription(self.types.Image, 'image', self._on_image, qos),
+            self.create_subscription(self.types.CameraInfo, 'camera_info', self._on_camera_info,
+                                     qos),
+        ]
+        self.worker.start()
+        return super().on_activate(state)
+
+    @_logged_transition
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe and stop the worker after the frame in progress."""
+        self._unsubscribe()
+        return super().on_deactivate(state)
+
+    @_logged_transition
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release the model and the publishers."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    @_logged_transition
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._unsubscribe()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _unsubscribe(self) -> None:
+        for subscription in self._input_subs:
+            self.destroy_subscription(subscription)
+        self._input_subs = []
+        self.worker.stop()
+
+    def _release(self) -> None:
+        for publisher in self._output_pubs.values():
+            self.destroy_publisher(publisher)
+        self._output_pubs = {}
+        self._tf = None
+        self.predictor = None
+
+    def _load_predictor(self, config: params.NodeConfig) -> Any:
+        from depth_ros.inference import Predictor  # torch: imported when configuring only
+
+        return Predictor.from_checkpoint(config.weights or None, device=config.device,
+                                         backend=config.backend)
+
+    def _make_tf_broadcaster(self) -> Any:
+        try:
+            from tf2_ros import TransformBroadcaster
+        except ImportError:
+            if self.config.publish_tf:
+                self.get_logger().warn('tf2_ros is not importable: odometry is published on '
+                                       'odom only, not on /tf')
+            return None
+        return TransformBroadcaster(self)
+
+    @staticmethod
+    def _input_qos(config: params.NodeConfig) -> QoSProfile:
+        reliability = (ReliabilityPolicy.RELIABLE if config.qos_reliability == 'reliable'
+                       else ReliabilityPolicy.BEST_EFFORT)
+        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=config.qos_depth,
+                          reliability=reliability, durability=DurabilityPolicy.VOLATILE)
+
+    # --- parameters ----------------------------------------------------------------------------
+
+    def _first_invalid(self, values: dict[str, Any]) -> str | None:
+        for name, value in values.items():
+            reason = params.check(name, value, self.config)
+            if reason:
+                return reason
+        return None
+
+    def _on_set_parameters(self, parameters: list[Any]) -> SetParametersResult:
+        config = self.config
+        for parameter in parameters:
+            reason = params.check(parameter.name, parameter.value, config)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+            if parameter.name in params.SPECS:
+                config = replace(config, **{parameter.name: parameter.value})
+        self._config_error = None
+        self._apply(config)
+        return SetParametersResult(successful=True)
+
+    def _apply(self, config: params.NodeConfig) -> None:
+        self.config = config
+        self._pairer.tolerance_ns = int(round(config.sync_tolerance_s * 1e9))
+        self._odometry.max_gap_ns = int(round(config.max_pose_gap_s * 1e9))
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def _on_image(self, msg: Any) -> None:
+        self.stats['images'] += 1
+        if not self._anyone_listening():
+            self.stats['skipped_no_subscribers'] += 1
+            return
+        self._dispatch(self._pairer.add_image(conv.stamp_to_ns(msg.header.stamp), msg))
+
+    def _on_camera_info(self, msg: Any) -> None:
+        self._dispatch(self._pairer.add_info(conv.stamp_to_ns(msg.header.stamp), msg))
+
+    def _dispatch(self, result: PairResult) -> None:
+        for stamp_ns in result.unpaired_ns:
+            self.stats['dropped_no_camera_info'] += 1
+            self.get_logger().error(
+                f'frame dropped: no camera_info with the stamp of image {stamp_ns} ns '
+                f'(sync_tolerance_s={self.config.sync_tolerance_s}); is camera_info remapped '
+                "to the camera's topic?", throttle_duration_sec=THROTTLE_S)
+        if result.pair is not None:
+            self.stats['dropped_busy'] += int(self.worker.submit(Frame(*result.pair)))
+
+    def output_subscribers(self, topic: str) -> int:
+        """Subscriptions matched to output `topic` (0 while unconfigured)."""
+        publisher = self._output_pubs.get(topic)
+        return publisher.get_subscription_count() if publisher is not None else 0
+
+    def _anyone_listening(self) -> bool:
+        topics = [t for t in OUTPUTS if t != 'depth/colored' or self.config.publish_colored]
+        if any(self.output_subscribers(topic) > 0 for topic in topics):
+            return True
+        tf_publisher = getattr(self._tf, 'pub_tf', None)
+        return tf_publisher is not None and tf_publisher.get_subscription_count() > 0
+
+    # --- worker --------------------------------------------------------------------------------
+
+    def _process(self, frame: Frame) -> None:
+        config, predictor = self.config, self.predictor
+        if predictor is None:
+            return
+        try:
+            prediction = self._predict(frame, config, predictor)
+        except InputError as exc:
+            self.stats['dropped_invalid'] += 1
+            self.get_logger().error(f'frame dropped: {exc}', throttle_duration_sec=THROTTLE_S)
+            return
+        self._publish_depth(frame.image.header, prediction, config)
+        if predictor.has_pose:
+            self._publish_odometry(frame.image.header, prediction.network_input, config,
+                                   predictor)
+        self.stats['processed'] += 1
+
+    def _on_worker_error(self, exc: BaseException) -> None:
+        self.stats['dropped_error'] += 1
+        self.get_logger().error(f'frame dropped: {type(exc).__name__}: {exc}',
+                                throttle_duration_sec=THROTTLE_S)
+
+    def _predict(self, frame: Frame, config: params.NodeConfig, predictor: Any) -> Prediction:
+        rgb = conv.image_to_rgb(frame.image, mono16_max=config.mono16_max)
+        intr = self._intrinsics(frame.info, rgb.shape[0], rgb.shape[1])
+        prepare = getattr(predictor, 'prepare', None)
+        network_input = prepare(rgb) if prepare is not None else rgb
+        depth = predictor.predict(network_input).depth_m * np.float32(config.depth_scale)
+        step = config.depth_downsample
+        if step > 1:
+            depth, rgb = depth[::step, ::step], rgb[::step, ::step]
+            intr = conv.strided_intrinsics(intr, step)
+        return Prediction(np.ascontiguousarray(depth, dtype=np.float32), intr, rgb, network_input)
+
+    def _intrinsics(self, info: Any, height: int, width: int) -> Intrinsics:
+        intr = conv.camera_info_to_intrinsics(info)
+        if (intr.width, intr.height) != (width, height):
+            self.get_logger().warn(
+                f'camera_info describes {intr.width}x{intr.height} but the image is '
+                f'{width}x{height}: scaling the intrinsics', throttle_duration_sec=THROTTLE_S)
+            intr = intr.scaled(width, height)
+        return intr
+
+    # --- output --------------------------------------------------------------------------------
+
+    def _publish_depth(self, header: Any, prediction: Prediction,
+                       config: params.NodeConfig) -> None:
+        types, pubs = self.types, self._output_pubs
+        depth, intr = prediction.depth_m, prediction.intrinsics
+        pubs['depth/image'].publish(conv.depth_to_image(types, depth, header))
+        pubs['depth/camera_info'].publish(conv.intrinsics_to_camera_info(types, intr, header))
+        if pubs['points'].get_subscription_count() > 0:
+            rgb = prediction.rgb if config.points_rgb else None
+            pubs['points'].publish(conv.depth_to_pointcloud(
+                types, depth, intr, header, rgb=rgb, stride=config.point_stride))
+        if config.publish_colored and pubs['depth/colored'].get_subscription_count() > 0:
+            colored = conv.colorize_depth(depth, config.colored_min_depth_m,
+                                          config.colored_max_depth_m)
+            pubs['depth/colored'].publish(
+                conv.rgb_to_image(types, colored, header, config.colored_encoding))
+
+    def _publish_odometry(self, header: Any, current: Any, config: params.NodeConfig,
+                          predictor: Any) -> None:
+        previous, self._previous_input = self._previous_input, current
+        stamp_ns = conv.stamp_to_ns(header.stamp)
+
+        def relative_pose() -> np.ndarray:
+            pose = np.array(predictor.relative_pose(previous, current), dtype=np.float64)
+            pose[:3, 3] *= config.depth_scale
+            return pose
+
+        last_ns = self._odometry.last_ns
+        step = self._odometry.update(stamp_ns, relative_pose)
+        if step.event is Event.BACKWARDS:
+            self.get_logger().warn(f'time went backwards ({last_ns} -> {stamp_ns} ns; a bag '
+                                   'restarted?): odometry reset', throttle_duration_sec=1.0)
+        child = config.child_frame or header.frame_id
+        odom_header = conv.make_header(self.types, stamp_ns, config.odom_frame)
+        self._output_pubs['odom'].publish(conv.pose_to_odometry(
+            self.types, step.odom_from_cam, odom_header, child,
+            linear_velocity=step.linear_velocity, angular_velocity=step.angular_velocity))
+        if self._tf is not None and config.publish_tf:
+            self._tf.sendTransform(conv.pose_to_transform_stamped(
+                self.types, step.odom_from_cam, odom_header, child))
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node; with autostart (the default) it configures and activates itself."""
+    rclpy.init(args=args)
+    logger = rclpy.logging.get_logger(NODE_NAME)
+    try:
+        node = DepthNode()
+    except Exception as exc:  # e.g. a parameter override out of range
+        logger.fatal(f'cannot start: {exc}')
+        rclpy.try_shutdown()
+        return 1
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        if node.config.autostart and not _autostart(node):
+            return 1
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.worker.stop()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+def _autostart(node: DepthNode) -> bool:
+    if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+        node.get_logger().fatal('configure failed (reason above); exiting')
+        return False
+    return node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+
+
+if __name__ == '__main__':
+    sys.exit(main())

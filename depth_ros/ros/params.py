@@ -1,0 +1,164 @@
+"""The node's ROS parameters: defaults (written once, in `NodeConfig`), descriptions, checks.
+
+Pure Python: the ROS descriptor objects are built inside `descriptor()`, so the table can be read
+(and compared with config/mono_depth.yaml) without ROS installed.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+import re
+from typing import Any
+
+
+BACKENDS = ('torch', 'onnxruntime', 'tensorrt')
+RELIABILITIES = ('best_effort', 'reliable')
+COLORED_ENCODINGS = ('bgr8', 'rgb8')
+_DEVICE = re.compile(r'^(cpu|cuda(:\d+)?)$')
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Every parameter of the depth node with its default."""
+
+    weights: str = ''
+    backend: str = 'torch'
+    device: str = 'cpu'
+    depth_scale: float = 1.0
+    qos_reliability: str = 'best_effort'
+    qos_depth: int = 5
+    sync_tolerance_s: float = 0.0
+    mono16_max: int = 65535
+    depth_downsample: int = 1
+    point_stride: int = 4
+    points_rgb: bool = True
+    publish_colored: bool = False
+    colored_encoding: str = 'bgr8'
+    colored_min_depth_m: float = 1.0
+    colored_max_depth_m: float = 80.0
+    odom_frame: str = 'odom'
+    child_frame: str = ''
+    publish_tf: bool = True
+    max_pose_gap_s: float = 1.0
+    autostart: bool = True
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> NodeConfig:
+        """Config from {name: value}; names that are not parameters are ignored."""
+        known = {f.name for f in fields(cls)}
+        return replace(cls(), **{k: v for k, v in values.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """How one parameter is described and checked.
+
+    Attributes:
+        description: shown by `ros2 param describe`.
+        limits: inclusive (low, high) for numbers, published as a ROS range.
+        choices: allowed strings.
+        on_configure: read when the node is configured; a change applies at the next configure.
+    """
+
+    description: str
+    limits: tuple[float, float] | None = None
+    choices: tuple[str, ...] = ()
+    on_configure: bool = False
+
+
+SPECS: dict[str, ParamSpec] = {
+    'weights': ParamSpec('Checkpoint (.safetensors) to load; empty for the weights shipped with '
+                         'the package.', on_configure=True),
+    'backend': ParamSpec('Inference backend.', choices=BACKENDS, on_configure=True),
+    'device': ParamSpec("Inference device: 'cpu', 'cuda' or 'cuda:N'.", on_configure=True),
+    'depth_scale': ParamSpec('Multiplier on predicted depth and odometry translation (1.0 keeps '
+                             'the metric scale stored with the weights).', limits=(1e-3, 1e3)),
+    'qos_reliability': ParamSpec('Reliability of the image and camera_info subscriptions '
+                                 '(best_effort is the sensor-data profile).',
+                                 choices=RELIABILITIES, on_configure=True),
+    'qos_depth': ParamSpec('History depth of the input subscriptions.', limits=(1, 100),
+                           on_configure=True),
+    'sync_tolerance_s': ParamSpec('Largest stamp difference accepted when pairing an image with '
+                                  'its camera_info (0: identical stamps).', limits=(0.0, 1.0)),
+    'mono16_max': ParamSpec('mono16 value shown as white (65535 full range, 4095 for 12-bit '
+                            'sensors).', limits=(1, 65535)),
+    'depth_downsample': ParamSpec('Publish depth at 1/N of the input resolution (every N-th row '
+                                  'and column); camera_info is scaled to match.', limits=(1, 16)),
+    'point_stride': ParamSpec('Keep every N-th row and column of the published depth in the '
+                              'point cloud.', limits=(1, 64)),
+    'points_rgb': ParamSpec('Add the packed rgb field (camera colours) to the point cloud.'),
+    'publish_colored': ParamSpec('Publish a colourised depth image on depth/colored.'),
+    'colored_encoding': ParamSpec('Encoding of depth/colored.', choices=COLORED_ENCODINGS),
+    'colored_min_depth_m': ParamSpec('Depth shown in the nearest colour (metres).',
+                                     limits=(0.01, 1000.0)),
+    'colored_max_depth_m': ParamSpec('Depth shown in the farthest colour (metres).',
+                                     limits=(0.01, 1000.0)),
+    'odom_frame': ParamSpec('Frame of the odometry: REP 103 axes (x forward, z up) at the '
+                            'first camera pose.'),
+    'child_frame': ParamSpec('Child frame of odometry and TF; empty for the image frame_id '
+                             '(camera optical axes).'),
+    'publish_tf': ParamSpec('Broadcast odom_frame -> child_frame on /tf (needs tf2_ros).'),
+    'max_pose_gap_s': ParamSpec('Longest interval between two frames whose relative pose is '
+                                'used; longer gaps keep the last pose.', limits=(0.01, 60.0)),
+    'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
+                           'lifecycle manager.', on_configure=True),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """{name: default} of every parameter, in declaration order."""
+    config = NodeConfig()
+    return {f.name: getattr(config, f.name) for f in fields(NodeConfig)}
+
+
+def check(name: str, value: Any, config: NodeConfig) -> str | None:
+    """Why `value` is refused for parameter `name` given the rest of `config`, or None if valid."""
+    if name not in SPECS:
+        return None  # not one of ours (use_sim_time and the like)
+    default = getattr(NodeConfig(), name)
+    if not _same_type(value, default):
+        return f'{name} must be a {type(default).__name__}, got {value!r}'
+    spec = SPECS[name]
+    if spec.limits and not spec.limits[0] <= value <= spec.limits[1]:
+        return f'{name} must be in [{spec.limits[0]}, {spec.limits[1]}], got {value}'
+    if spec.choices and value not in spec.choices:
+        return f"{name} must be one of {', '.join(spec.choices)}, got {value!r}"
+    if name == 'device' and not _DEVICE.match(value):
+        return f"device must be 'cpu', 'cuda' or 'cuda:N', got {value!r}"
+    if name in ('odom_frame',) and not value:
+        return 'odom_frame must not be empty'
+    updated = replace(config, **{name: value})
+    if updated.colored_min_depth_m >= updated.colored_max_depth_m:
+        return (f'colored_min_depth_m ({updated.colored_min_depth_m}) must be smaller than '
+                f'colored_max_depth_m ({updated.colored_max_depth_m})')
+    return None
+
+
+def _same_type(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, float)
+    return isinstance(value, type(default))
+
+
+def descriptor(name: str) -> Any:
+    """rcl_interfaces/ParameterDescriptor of `name`, with its range (imports ROS)."""
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    spec = SPECS[name]
+    constraints = []
+    if spec.choices:
+        constraints.append(f"one of: {', '.join(spec.choices)}")
+    if spec.on_configure:
+        constraints.append('applies at the next configure transition')
+    desc = ParameterDescriptor(name=name, description=spec.description,
+                               additional_constraints='; '.join(constraints))
+    if spec.limits is not None:
+        low, high = spec.limits
+        if isinstance(getattr(NodeConfig(), name), int):
+            desc.integer_range = [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
+        else:
+            desc.floating_point_range = [FloatingPointRange(from_value=float(low),
+                                                            to_value=float(high), step=0.0)]
+    return desc

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Isolated real-rclpy test environment (ROS 2 Jazzy wheels from PyPI, CPython 3.12).
+#
+#   bash test/ros/rclpy_env.sh            build (or reuse) the env, then run the smoke test
+#   bash test/ros/rclpy_env.sh --check    exit 0 if the env is built and current, else 1
+#   bash test/ros/rclpy_env.sh --smoke    in-process publish/subscribe round trip
+#   bash test/ros/rclpy_env.sh --run ARGS run `python -m pytest ARGS` inside the env
+#
+# The wheels are unofficial and test-only: they live in their own virtualenv (default
+# .venv-ros/, git-ignored; DEPTH_ROS_ROS_VENV overrides) and are never a dependency of the
+# product. Everything is pinned with hashes in test/ros/requirements-rclpy.txt (about 3 GB, most
+# of it the CUDA runtime torch's cp312 PyPI wheel needs; it runs on CPU).
+#
+# Isolation when running: DDS discovery is switched off (ROS_AUTOMATIC_DISCOVERY_RANGE=OFF), so
+# only nodes inside one process talk (the tests are in-process) and no packet is sent; where the
+# kernel allows it the process also gets its own empty network namespace (unshare -n).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${DEPTH_ROS_ROS_VENV:-$ROOT/.venv-ros}"
+REQUIREMENTS="$ROOT/test/ros/requirements-rclpy.txt"
+STAMP="$VENV/.depth_ros_requirements.sha256"
+
+find_python312() {
+  local candidate
+  for candidate in "${DEPTH_ROS_PYTHON312:-}" "$(command -v python3.12 || true)" \
+      "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12; do
+    if [[ -n "$candidate" && -x "$candidate" ]] && "$candidate" -c \
+        'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo 'rclpy_env: no python3.12 found (set DEPTH_ROS_PYTHON312)' >&2
+  return 1
+}
+
+requirements_hash() {
+  sha256sum "$REQUIREMENTS" | cut -d' ' -f1
+}
+
+is_current() {
+  [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$(requirements_hash)" ]]
+}
+
+# Library path the wheels need (what their ros_wheels_bootstrapper.pth would set by re-executing
+# the interpreter; setting it here, with the bootstrap flag, avoids that re-exec).
+ros_environment() {
+  local site libs
+  site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
+    2>/dev/null || true)"
+  libs="$(find "$site" -maxdepth 1 -type d -name 'ros_*.libs' | sort | tr '\n' ':')"
+  export LD_LIBRARY_PATH="${libs}$VENV/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1
+  export AMENT_PREFIX_PATH="$VENV"
+  export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
+  export ROS_AUTOMATIC_DISCOVERY_RANGE=OFF
+  export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$((RANDOM % 100 + 1))}"
+  export ROS_LOG_DIR="${ROS_LOG_DIR:-$(mktemp -d)}"
+  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONDONTWRITEBYTECODE=1
+}
+
+in_env() {
+  ros_environment
+  if unshare -n true 2>/dev/null; then
+    exec unshare -n "$VENV/bin/python" "$@"
+  fi
+  exec "$VENV/bin/python" "$@"
+}
+
+build() {
+  if is_current; then
+    echo "rclpy_env: $VENV is current"
+    return 0
+  fi
+  local python
+  python="$(find_python312)"
+  echo "rclpy_env: building $VENV with $python"
+  rm -rf "$VENV"
+  "$python" -m venv "$VENV"
+  # Bootstrap flag set so the wheels' .pth does not re-execute pip mid-install.
+  _ROS_WHEELS_BOOTSTRAP_COMPLETE=1 "$VENV/bin/python" -m pip install --quiet \
+    --disable-pip-version-check --require-hashes --no-deps -r "$REQUIREMENTS"
+  requirements_hash > "$STAMP"
+}
+
+case "${1:-}" in
+  --check) is_current ;;
+  --smoke) in_env "$ROOT/test/ros/smoke_rclpy.py" ;;
+  --run) shift; cd "$ROOT"; in_env -m pytest -p no:cacheprovider "$@" ;;
+  '') build; bash "${BASH_SOURCE[0]}" --smoke ;;
+  *) echo "usage: $0 [--check | --smoke | --run PYTEST_ARGS...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,191 @@
+"""The mono_depth node under real rclpy: outputs, bad frames, load, parameters, lifecycle."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from harness import FRAME_ID, HEIGHT, SECOND, T0, WIDTH, K, wait_for
+import numpy as np
+import pytest
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.parameter import Parameter
+
+from depth_ros import conversions as conv
+from depth_ros.conversions import BODY_FROM_OPTICAL
+
+
+@pytest.mark.parametrize('encoding', conv.RGB_ENCODINGS)
+def test_each_encoding_publishes_every_output(make_harness, encoding):
+    h = make_harness()
+    h.start()
+    stamp = T0 + 123_456_789
+    h.send(stamp, encoding)
+    depth = h.wait_output('depth/image', stamp)
+    assert (depth.encoding, depth.height, depth.width) == ('32FC1', HEIGHT, WIDTH)
+    assert (depth.step, depth.is_bigendian, depth.header.frame_id) == (WIDTH * 4, 0, FRAME_ID)
+    depth_m = conv.image_to_depth(depth)
+    assert np.isfinite(depth_m).all() and (depth_m > 0).all()
+    info = h.wait_output('depth/camera_info', stamp)
+    assert (info.width, info.height, info.header.frame_id) == (WIDTH, HEIGHT, FRAME_ID)
+    np.testing.assert_allclose(info.k, K)
+    points = h.wait_output('points', stamp)
+    xyz, rgb = conv.pointcloud_to_arrays(points)
+    assert points.header.frame_id == FRAME_ID and rgb is not None
+    expected = conv.depth_to_points(depth_m, conv.camera_info_to_intrinsics(info), stride=4)
+    np.testing.assert_allclose(xyz, expected, rtol=1e-5)
+    odom = h.wait_output('odom', stamp)
+    assert (odom.header.frame_id, odom.child_frame_id) == ('odom', FRAME_ID)
+    np.testing.assert_allclose(conv.odometry_to_pose(odom), BODY_FROM_OPTICAL, atol=1e-9)
+    colored = h.wait_output('depth/colored', stamp)
+    assert (colored.encoding, colored.height, colored.width) == ('bgr8', HEIGHT, WIDTH)
+    print(f'received Image {encoding} {WIDTH}x{HEIGHT} + CameraInfo at stamp {stamp}; published '
+          f'depth/image 32FC1 {depth.width}x{depth.height} (median {np.median(depth_m):.2f} m), '
+          f'depth/camera_info, points ({len(xyz)} pts), odom, depth/colored, frame {FRAME_ID!r}')
+
+
+def _raw_image(h, stamp, encoding='rgb8', width=WIDTH, height=HEIGHT, step=None, size=None):
+    step = WIDTH * 3 if step is None else step
+    size = step * height if size is None else size
+    return h.types.Image(header=conv.make_header(h.types, stamp, FRAME_ID), width=width,
+                         height=height, encoding=encoding, step=step, data=bytes(size))
+
+
+def test_bad_frames_are_dropped_and_the_node_stays_alive(make_harness):
+    h = make_harness()
+    h.start()
+    bad = {T0 + 1: _raw_image(h, T0 + 1, encoding='yuv422', step=WIDTH * 2),
+           T0 + 2: _raw_image(h, T0 + 2, step=WIDTH * 3 - 1),
+           T0 + 3: _raw_image(h, T0 + 3, width=0, height=0, step=0, size=0),
+           T0 + 4: _raw_image(h, T0 + 4, size=100)}
+    for stamp, image in bad.items():
+        h.send(stamp, image=image)
+        time.sleep(0.2)
+    assert wait_for(lambda: h.node.stats['dropped_invalid'] == 4), dict(h.node.stats)
+    print(f'received 4 bad frames (yuv422, short step, 0x0, short data): dropped '
+          f'{h.node.stats["dropped_invalid"]}, node alive')
+    h.send(T0 + 5, info=False)            # no camera_info for this one
+    time.sleep(0.2)
+    h.send(T0 + 6)
+    assert wait_for(lambda: h.node.stats['dropped_no_camera_info'] == 1), dict(h.node.stats)
+    h.wait_output('depth/image', T0 + 6)
+    assert not any(h.outputs('depth/image', s) for s in [*bad, T0 + 5])
+
+
+def test_no_inference_while_nobody_listens(make_harness):
+    h = make_harness(namespace='/quiet', subscribe=False)
+    h.start()
+    for i in range(5):
+        h.send(T0 + i * SECOND // 10)
+    assert wait_for(lambda: h.node.stats['skipped_no_subscribers'] == 5), dict(h.node.stats)
+    assert h.node.stats['processed'] == 0
+    h.listen('odom')
+    assert wait_for(lambda: h.node.output_subscribers('odom') > 0)
+    h.send(T0 + SECOND)
+    h.wait_output('odom', T0 + SECOND)
+
+
+def test_30hz_for_10s_leaves_no_backlog(make_harness):
+    h = make_harness(overrides={'publish_colored': False})
+    h.start()
+    sent_at, max_pending = {}, 0
+    start = time.monotonic()
+    for i in range(300):
+        stamp = T0 + i * SECOND // 30
+        time.sleep(max(0.0, start + i / 30 - time.monotonic()))
+        sent_at[stamp] = time.monotonic()
+        h.send(stamp, seed=i % 7)
+        max_pending = max(max_pending, h.node.worker.pending())
+    last = max(sent_at)
+    h.wait_output('depth/image', last, timeout_s=5.0)
+    settled = len(h.received['depth/image'])
+    time.sleep(1.0)
+    assert len(h.received['depth/image']) == settled, 'outputs kept coming: a backlog'
+    latencies = [t - sent_at[conv.stamp_to_ns(m.header.stamp)] for t, m in
+                 h.received['depth/image']]
+    stats = h.node.stats
+    assert max_pending <= 1 and h.node.worker.pending() == 0
+    assert stats['processed'] + stats['dropped_busy'] == 300, dict(stats)
+    assert max(latencies[5:]) < 2.0, f'max latency {max(latencies):.2f} s'
+    print(f'processed {stats["processed"]}/300, dropped as stale {stats["dropped_busy"]}, '
+          f'median latency {np.median(latencies) * 1000:.0f} ms')
+
+
+def test_parameters_are_validated_and_applied(make_harness):
+    h = make_harness()
+    h.start()
+    node = h.node
+    refused = {
+        'point_stride': 0,
+        'qos_reliability': 'bogus',
+        'colored_min_depth_m': 500.0,
+        'device': 'gpu0',
+    }
+    for name, value in refused.items():
+        result = node.set_parameters([Parameter(name, value=value)])[0]
+        assert not result.successful, name
+    assert node.get_parameter('point_stride').value == 4
+    assert node.set_parameters([Parameter('point_stride', value=8)])[0].successful
+    assert node.config.point_stride == 8
+    h.send(T0, seed=3)
+    base = conv.image_to_depth(h.wait_output('depth/image', T0))
+    assert node.set_parameters([Parameter('depth_scale', value=2.0),
+                                Parameter('depth_downsample', value=2)])[0].successful
+    h.send(T0 + SECOND // 10, seed=3)
+    scaled = conv.image_to_depth(h.wait_output('depth/image', T0 + SECOND // 10))
+    np.testing.assert_allclose(scaled, 2.0 * base[::2, ::2], rtol=1e-5)
+    info = h.wait_output('depth/camera_info', T0 + SECOND // 10)
+    assert (info.width, info.height) == (WIDTH // 2, HEIGHT // 2)
+    np.testing.assert_allclose(info.k[0], K[0] / 2)
+
+
+def test_time_going_backwards_resets_odometry(make_harness):
+    h = make_harness()
+    h.start()
+    for stamp in (T0 + 10 * SECOND, T0 + 10 * SECOND + SECOND // 10):
+        h.send(stamp, seed=stamp % 5)
+        h.wait_output('odom', stamp)
+    moved = conv.odometry_to_pose(h.outputs('odom', T0 + 10 * SECOND + SECOND // 10)[0])
+    assert not np.allclose(moved, BODY_FROM_OPTICAL), 'the pose network moved nothing'
+    h.send(T0 + 5 * SECOND, seed=1)
+    reset = conv.odometry_to_pose(h.wait_output('odom', T0 + 5 * SECOND))
+    np.testing.assert_allclose(reset, BODY_FROM_OPTICAL, atol=1e-9)
+
+
+def test_configure_fails_cleanly_and_can_be_retried(make_harness, checkpoint):
+    h = make_harness(overrides={'weights': '/nonexistent/model.safetensors'})
+    node = h.node
+    assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+    assert node.predictor is None
+    assert node.set_parameters([Parameter('weights', value=checkpoint)])[0].successful
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    assert wait_for(lambda: h.image_pub.get_subscription_count() > 0)
+    h.send(T0)
+    h.wait_output('depth/image', T0)
+
+
+def _run_main(*ros_args: str) -> subprocess.Popen:
+    code = 'import sys; from depth_ros.ros.node import main; sys.exit(main())'
+    return subprocess.Popen([sys.executable, '-c', code, '--ros-args', *ros_args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_main_fails_at_start_up_on_bad_weights():
+    proc = _run_main('-p', 'weights:=/nonexistent/model.safetensors')
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output
+    assert 'weights file not found: /nonexistent/model.safetensors' in output
+
+
+def test_main_runs_until_interrupted(checkpoint):
+    proc = _run_main('-p', f'weights:={checkpoint}')
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any('model loaded' in x for x in lines):
+        lines.append(proc.stdout.readline())
+    assert proc.poll() is None, ''.join(lines)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, ''.join(lines) + output

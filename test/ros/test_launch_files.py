@@ -1,0 +1,107 @@
+"""Launch files, RViz config and parameters file, checked without ROS (ast and yaml)."""
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from depth_ros.ros import params
+
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = ROOT / 'launch'
+
+
+def _tree(name: str) -> ast.Module:
+    return ast.parse((LAUNCH / name).read_text(), filename=name)
+
+
+def _assigned(tree: ast.Module, name: str):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return node.value
+    raise AssertionError(f'{name} is not assigned at module level')
+
+
+def _argument_names(tree: ast.Module) -> list[str]:
+    return [elt.elts[0].value for elt in _assigned(tree, 'ARGUMENTS').elts]
+
+
+def _calls(tree: ast.AST, func: str) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and getattr(n.func, 'id', getattr(n.func, 'attr', None)) == func]
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr:
+    return next(k.value for k in call.keywords if k.arg == name)
+
+
+def _strings(tree: ast.AST) -> set[str]:
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)}
+
+
+@pytest.mark.parametrize('name', ['mono_depth.launch.py', 'bag_replay.launch.py'])
+def test_launch_file_structure(name):
+    tree = _tree(name)
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert 'generate_launch_description' in functions
+    assert _calls(tree, 'DeclareLaunchArgument') and _calls(tree, 'LaunchDescription')
+    names = _argument_names(tree)
+    assert len(names) == len(set(names))
+
+
+def test_mono_depth_launch_arguments_and_node():
+    tree = _tree('mono_depth.launch.py')
+    assert set(_argument_names(tree)) == {'params_file', 'weights', 'backend', 'device',
+                                          'image', 'camera_info', 'use_sim_time', 'rviz'}
+    node = next(c for c in _calls(tree, 'Node')
+                if _keyword(c, 'executable').value == 'mono_depth_node')
+    remapped = {t.elts[0].value for t in _keyword(node, 'remappings').elts}
+    assert remapped == {'image', 'camera_info'}
+    overrides = {k.value for d in ast.walk(_keyword(node, 'parameters'))
+                 if isinstance(d, ast.Dict) for k in d.keys}
+    assert overrides <= set(params.defaults()) | {'use_sim_time'}
+    rviz = next(c for c in _calls(tree, 'Node') if _keyword(c, 'executable').value == 'rviz2')
+    assert _calls(_keyword(rviz, 'condition'), 'IfCondition')
+
+
+def test_executable_is_a_console_script():
+    assert "'mono_depth_node = depth_ros.ros.node:main'" in (ROOT / 'setup.py').read_text()
+
+
+def test_bag_replay_uses_argument_lists():
+    tree = _tree('bag_replay.launch.py')
+    assert {'bag', 'output_bag', 'rate', 'weights', 'image', 'camera_info'} <= set(
+        _argument_names(tree))
+    processes = _calls(tree, 'ExecuteProcess')
+    commands = []
+    for call in processes:
+        cmd = _keyword(call, 'cmd')
+        assert isinstance(cmd, ast.List), 'ExecuteProcess cmd must be a list, not a string'
+        assert all(k.arg != 'shell' for k in call.keywords)
+        commands.append([e.value for e in cmd.elts[:3] if isinstance(e, ast.Constant)])
+    assert sorted(commands) == [['ros2', 'bag', 'play'], ['ros2', 'bag', 'record']]
+    node_args = {e.value for e in _assigned(tree, 'NODE_ARGUMENTS').elts}
+    assert node_args <= set(_argument_names(_tree('mono_depth.launch.py')))
+    assert _calls(tree, 'OnProcessExit') and _calls(tree, 'Shutdown')
+
+
+def test_files_named_in_launch_files_exist():
+    named = _strings(_tree('mono_depth.launch.py')) | _strings(_tree('bag_replay.launch.py'))
+    for folder, name in [('config', 'mono_depth.yaml'), ('rviz', 'depth_ros.rviz'),
+                         ('launch', 'mono_depth.launch.py')]:
+        assert name in named and (ROOT / folder / name).is_file()
+
+
+def test_rviz_config_shows_the_outputs():
+    doc = yaml.safe_load((ROOT / 'rviz' / 'depth_ros.rviz').read_text())
+    manager = doc['Visualization Manager']
+    assert manager['Global Options']['Fixed Frame'] == 'odom'
+    displays = {d['Class'].split('/')[-1]: d for d in manager['Displays']}
+    assert {'Grid', 'TF', 'PointCloud2', 'Odometry', 'Image'} <= set(displays)
+    topics = {d['Topic']['Value'] for d in manager['Displays'] if 'Topic' in d}
+    assert {'/points', '/odom', '/depth/image'} <= topics
+    # Covariance is UNKNOWN_VARIANCE (1e6): drawing it would hide everything else.
+    assert displays['Odometry']['Covariance']['Value'] is False

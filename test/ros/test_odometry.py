@@ -1,0 +1,74 @@
+"""OdometryIntegrator: chaining, REP 103 odom axes, resets and gaps, by construction."""
+import math
+
+import numpy as np
+
+from depth_ros.conversions import BODY_FROM_OPTICAL
+from depth_ros.ros.odometry import Event, OdometryIntegrator
+
+
+SECOND = 1_000_000_000
+
+
+def _forward(metres: float) -> np.ndarray:
+    """previous_from_current for a camera moving `metres` along its optical axis (z)."""
+    pose = np.eye(4)
+    pose[2, 3] = metres
+    return pose
+
+
+def test_forward_motion_is_odom_x():
+    odom = OdometryIntegrator(max_gap_ns=SECOND)
+    assert odom.update(0, _forward).event is Event.START
+    for i in range(1, 4):
+        step = odom.update(i * SECOND // 10, lambda: _forward(0.5))
+    assert step.event is Event.MOTION
+    np.testing.assert_allclose(step.odom_from_cam[:3, 3], [1.5, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(step.linear_velocity, [0, 0, 5.0])   # camera frame: z forward
+    np.testing.assert_allclose(step.angular_velocity, [0, 0, 0])
+    # The camera looks along odom x: its optical z axis is odom x.
+    np.testing.assert_allclose(step.odom_from_cam[:3, 2], [1, 0, 0], atol=1e-12)
+
+
+def test_chaining_matches_matrix_product():
+    rng = np.random.default_rng(0)
+    odom = OdometryIntegrator(max_gap_ns=SECOND)
+    odom.update(0, lambda: None)
+    expected = np.eye(4)
+    for i in range(1, 6):
+        angle = rng.uniform(-0.2, 0.2)
+        rel = np.eye(4)
+        rel[:3, :3] = [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0],
+                       [-math.sin(angle), 0, math.cos(angle)]]
+        rel[:3, 3] = rng.normal(size=3)
+        expected = expected @ rel
+        step = odom.update(i * 1000, lambda rel=rel: rel)
+    np.testing.assert_allclose(step.odom_from_cam, BODY_FROM_OPTICAL @ expected, atol=1e-12)
+
+
+def test_time_backwards_resets():
+    odom = OdometryIntegrator(max_gap_ns=SECOND)
+    odom.update(10 * SECOND, lambda: None)
+    odom.update(10 * SECOND + 1000, lambda: _forward(1.0))
+    step = odom.update(5 * SECOND, lambda: _forward(99.0))
+    assert step.event is Event.BACKWARDS and step.linear_velocity is None
+    np.testing.assert_allclose(step.odom_from_cam, BODY_FROM_OPTICAL)
+    step = odom.update(5 * SECOND + 1000, lambda: _forward(2.0))
+    np.testing.assert_allclose(step.odom_from_cam[:3, 3], [2.0, 0, 0], atol=1e-12)
+
+
+def test_gap_keeps_pose_without_measuring_and_repeat_changes_nothing():
+    calls = []
+
+    def rel():
+        calls.append(1)
+        return _forward(1.0)
+
+    odom = OdometryIntegrator(max_gap_ns=SECOND)
+    odom.update(0, rel)
+    odom.update(SECOND // 2, rel)
+    assert odom.update(SECOND // 2, rel).event is Event.REPEAT
+    step = odom.update(5 * SECOND, rel)
+    assert step.event is Event.GAP and step.linear_velocity is None
+    np.testing.assert_allclose(step.odom_from_cam[:3, 3], [1.0, 0, 0], atol=1e-12)
+    assert len(calls) == 1
