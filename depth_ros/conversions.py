@@ -50,6 +50,9 @@ MESSAGES = {
     'PoseWithCovariance': 'geometry_msgs/msg/PoseWithCovariance',
     'Twist': 'geometry_msgs/msg/Twist',
     'TwistWithCovariance': 'geometry_msgs/msg/TwistWithCovariance',
+    'Float64MultiArray': 'std_msgs/msg/Float64MultiArray',
+    'MultiArrayLayout': 'std_msgs/msg/MultiArrayLayout',
+    'MultiArrayDimension': 'std_msgs/msg/MultiArrayDimension',
 }
 
 # sensor_msgs/PointField datatype constants (identical in every ROS 2 distribution).
@@ -108,6 +111,9 @@ class MsgTypes:
     PoseWithCovariance: type
     Twist: type
     TwistWithCovariance: type
+    Float64MultiArray: type
+    MultiArrayLayout: type
+    MultiArrayDimension: type
     uint8_array: Callable[[np.ndarray], Any]
     float64_array: Callable[[Sequence[float] | np.ndarray], Any]
 
@@ -581,3 +587,22 @@ def colorize_depth(depth_m: np.ndarray, min_depth_m: float, max_depth_m: float) 
     powers = np.stack([x ** i for i in range(6)], axis=-1)
     rgb = np.clip(powers @ _TURBO.T.astype(np.float32), 0.0, 1.0)
     return np.where(valid[..., None], np.rint(rgb * 255), 0).astype(np.uint8)
+
+
+# Labels of the values in the scale status message, in order.
+SCALE_STATUS_LABELS = ('factor', 'confidence', 'frame_factor', 'camera_height_m')
+
+
+def scale_status(types: MsgTypes, factor: float | None, confidence: float,
+                 frame_factor: float | None, camera_height_m: float) -> Any:
+    """std_msgs/Float64MultiArray [factor, confidence, frame_factor, camera_height_m].
+
+    A factor that is unknown is sent as -1 (never NaN), with confidence 0.
+    """
+    values = [-1.0 if factor is None else float(factor), float(confidence),
+              -1.0 if frame_factor is None else float(frame_factor), float(camera_height_m)]
+    dim = types.MultiArrayDimension(label=','.join(SCALE_STATUS_LABELS), size=len(values),
+                                    stride=len(values))
+    layout = types.MultiArrayLayout(dim=[dim], data_offset=0)
+    return types.Float64MultiArray(layout=layout, data=types.float64_array(values))
+

@@ -32,10 +32,12 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
 
 from depth_ros import conversions as conv
 from depth_ros.errors import InputError
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.geometry.se3 import quaternion_to_rotation
 from depth_ros.ros import params
 from depth_ros.ros.msg_types import rclpy_msg_types
 from depth_ros.ros.odometry import Event, OdometryIntegrator
@@ -55,6 +57,7 @@ OUTPUTS = {
     'points': 'PointCloud2',
     'odom': 'Odometry',
     'depth/colored': 'Image',
+    'depth/scale': 'Float64MultiArray',
 }
 
 
@@ -86,6 +89,7 @@ class Prediction:
     intrinsics: Intrinsics
     rgb: np.ndarray
     network_input: Any
+    scale: float = 1.0
 
 
 class DepthNode(LifecycleNode):
@@ -109,6 +113,8 @@ class DepthNode(LifecycleNode):
         self._output_pubs: dict[str, Any] = {}
         self._input_subs: list[Any] = []
         self._tf: Any = None
+        self._tf_buffer: Any = None
+        self._scale: Any = None  # (settings, CameraHeightScale) for ground-plane scale
         self._apply(self.config)
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -128,6 +134,7 @@ class DepthNode(LifecycleNode):
             self._output_pubs[topic] = self.create_lifecycle_publisher(
                 getattr(self.types, message), topic, OUTPUT_QOS)
         self._tf = self._make_tf_broadcaster()
+        self._tf_buffer = self._make_tf_buffer()
         height, width = self.predictor.input_size
         odometry = 'on' if self.predictor.has_pose else 'off: the weights have no pose network'
         self.get_logger().info(f'model loaded ({self.config.backend} on {self.config.device}, '
@@ -141,6 +148,7 @@ class DepthNode(LifecycleNode):
         self._pairer.reset()
         self._odometry.reset()
         self._previous_input = None
+        self._scale = None
         self._input_subs = [
             self.create_subscription(self.types.Image, 'image', self._on_image, qos),
             self.create_subscription(self.types.CameraInfo, 'camera_info', self._on_camera_info,
@@ -195,6 +203,19 @@ class DepthNode(LifecycleNode):
                                        'odom only, not on /tf')
             return None
         return TransformBroadcaster(self)
+
+    def _make_tf_buffer(self) -> Any:
+        if self.config.scale_source != 'tf':
+            return None
+        try:
+            from tf2_ros import Buffer, TransformListener
+        except ImportError:
+            self.get_logger().warn('tf2_ros is not importable: scale_source tf falls back to '
+                                   'camera_height_m and camera_pitch_deg')
+            return None
+        buffer = Buffer()
+        self._tf_listener = TransformListener(buffer, self)
+        return buffer
 
     @staticmethod
     def _input_qos(config: params.NodeConfig) -> QoSProfile:
@@ -277,8 +298,7 @@ class DepthNode(LifecycleNode):
             return
         self._publish_depth(frame.image.header, prediction, config)
         if predictor.has_pose:
-            self._publish_odometry(frame.image.header, prediction.network_input, config,
-                                   predictor)
+            self._publish_odometry(frame.image.header, prediction, config, predictor)
         self.stats['processed'] += 1
 
     def _on_worker_error(self, exc: BaseException) -> None:
@@ -291,12 +311,56 @@ class DepthNode(LifecycleNode):
         intr = self._intrinsics(frame.info, rgb.shape[0], rgb.shape[1])
         prepare = getattr(predictor, 'prepare', None)
         network_input = prepare(rgb) if prepare is not None else rgb
-        depth = predictor.predict(network_input).depth_m * np.float32(config.depth_scale)
+        depth = predictor.predict(network_input).depth_m
+        scale = self._scale_factor(depth, intr, config, frame.image.header)
+        depth = depth * np.float32(scale)
         step = config.depth_downsample
         if step > 1:
             depth, rgb = depth[::step, ::step], rgb[::step, ::step]
             intr = conv.strided_intrinsics(intr, step)
-        return Prediction(np.ascontiguousarray(depth, dtype=np.float32), intr, rgb, network_input)
+        return Prediction(np.ascontiguousarray(depth, dtype=np.float32), intr, rgb, network_input,
+                          scale)
+
+    def _scale_factor(self, depth: np.ndarray, intr: Intrinsics, config: params.NodeConfig,
+                      header: Any) -> float:
+        """Multiplier to metres for this frame, by `scale_source` (see README)."""
+        if config.scale_source == 'none':
+            return 1.0
+        if config.scale_source == 'fixed':
+            return config.depth_scale
+        from depth_ros.inference.scale import CameraHeightScale
+
+        height_m, up = self._camera_mounting(config, header.frame_id)
+        settings = (height_m, tuple(np.round(up, 6)), config.scale_window)
+        if self._scale is None or self._scale[0] != settings:
+            self._scale = (settings, CameraHeightScale(height_m, up, config.scale_window))
+        estimate = self._scale[1].update(depth, intr)
+        publisher = self._output_pubs.get('depth/scale')
+        if publisher is not None:
+            publisher.publish(conv.scale_status(self.types, estimate.factor, estimate.confidence,
+                                                estimate.frame_factor, height_m))
+        if estimate.factor is None:
+            self.get_logger().warn('no ground plane seen yet: publishing depth with depth_scale '
+                                   f'{config.depth_scale} until one is',
+                                   throttle_duration_sec=THROTTLE_S)
+            return config.depth_scale
+        return estimate.factor
+
+    def _camera_mounting(self, config: params.NodeConfig,
+                         frame_id: str) -> tuple[float, np.ndarray]:
+        """Camera height and the ground's up direction in the camera frame."""
+        from depth_ros.inference.scale import camera_pitch_up
+
+        if config.scale_source == 'tf' and self._tf_buffer is not None:
+            try:
+                t = self._tf_buffer.lookup_transform(config.base_frame, frame_id, Time())
+                q = t.transform.rotation
+                base_from_cam = quaternion_to_rotation([q.x, q.y, q.z, q.w])
+                return float(t.transform.translation.z), base_from_cam.T @ np.array([0, 0, 1.0])
+            except Exception as exc:  # tf2 raises several lookup exception types
+                self.get_logger().warn(f'no TF {config.base_frame} -> {frame_id} ({exc}); using '
+                                       'camera_height_m', throttle_duration_sec=THROTTLE_S)
+        return config.camera_height_m, camera_pitch_up(config.camera_pitch_deg)
 
     def _intrinsics(self, info: Any, height: int, width: int) -> Intrinsics:
         intr = conv.camera_info_to_intrinsics(info)
@@ -325,14 +389,15 @@ class DepthNode(LifecycleNode):
             pubs['depth/colored'].publish(
                 conv.rgb_to_image(types, colored, header, config.colored_encoding))
 
-    def _publish_odometry(self, header: Any, current: Any, config: params.NodeConfig,
-                          predictor: Any) -> None:
+    def _publish_odometry(self, header: Any, prediction: Prediction,
+                          config: params.NodeConfig, predictor: Any) -> None:
+        current = prediction.network_input
         previous, self._previous_input = self._previous_input, current
         stamp_ns = conv.stamp_to_ns(header.stamp)
 
         def relative_pose() -> np.ndarray:
             pose = np.array(predictor.relative_pose(previous, current), dtype=np.float64)
-            pose[:3, 3] *= config.depth_scale
+            pose[:3, 3] *= prediction.scale  # the same scale as this frame's depth
             return pose
 
         last_ns = self._odometry.last_ns
@@ -340,6 +405,8 @@ class DepthNode(LifecycleNode):
         if step.event is Event.BACKWARDS:
             self.get_logger().warn(f'time went backwards ({last_ns} -> {stamp_ns} ns; a bag '
                                    'restarted?): odometry reset', throttle_duration_sec=1.0)
+            if self._scale is not None:
+                self._scale[1].reset()
         child = config.child_frame or header.frame_id
         odom_header = conv.make_header(self.types, stamp_ns, config.odom_frame)
         self._output_pubs['odom'].publish(conv.pose_to_odometry(

@@ -14,6 +14,7 @@ from typing import Any
 BACKENDS = ('torch', 'onnxruntime', 'tensorrt')
 RELIABILITIES = ('best_effort', 'reliable')
 COLORED_ENCODINGS = ('bgr8', 'rgb8')
+SCALE_SOURCES = ('none', 'fixed', 'camera_height', 'tf')
 _DEVICE = re.compile(r'^(cpu|cuda(:\d+)?)$')
 
 
@@ -25,6 +26,11 @@ class NodeConfig:
     backend: str = 'torch'
     device: str = 'cpu'
     depth_scale: float = 1.0
+    scale_source: str = 'fixed'
+    camera_height_m: float = 1.65
+    camera_pitch_deg: float = 0.0
+    scale_window: int = 30
+    base_frame: str = 'base_footprint'
     qos_reliability: str = 'best_effort'
     qos_depth: int = 5
     sync_tolerance_s: float = 0.0
@@ -71,8 +77,22 @@ SPECS: dict[str, ParamSpec] = {
                          'the package.', on_configure=True),
     'backend': ParamSpec('Inference backend.', choices=BACKENDS, on_configure=True),
     'device': ParamSpec("Inference device: 'cpu', 'cuda' or 'cuda:N'.", on_configure=True),
-    'depth_scale': ParamSpec('Multiplier on predicted depth and odometry translation (1.0 keeps '
-                             'the metric scale stored with the weights).', limits=(1e-3, 1e3)),
+    'depth_scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and '
+                             'odometry translation (1.0 keeps the scale stored with the '
+                             'weights).', limits=(1e-3, 1e3)),
+    'scale_source': ParamSpec('Where metric scale comes from: none (the weights as they are), '
+                              'fixed (times depth_scale), camera_height (ground plane vs '
+                              'camera_height_m), tf (camera height from TF base_frame -> image '
+                              'frame).', choices=SCALE_SOURCES),
+    'camera_height_m': ParamSpec('Height of the camera above the ground (metres), for '
+                                 'scale_source camera_height; KITTI: 1.65.',
+                                 limits=(0.05, 20.0)),
+    'camera_pitch_deg': ParamSpec('Downward pitch of the camera (degrees), the prior of the '
+                                  'ground-plane fit.', limits=(-45.0, 45.0)),
+    'scale_window': ParamSpec('Frames in the sliding median of the ground-plane scale.',
+                              limits=(1, 1000)),
+    'base_frame': ParamSpec('Frame on the ground under the robot (REP 105 base_footprint), '
+                            'for scale_source tf.'),
     'qos_reliability': ParamSpec('Reliability of the image and camera_info subscriptions '
                                  '(best_effort is the sensor-data profile).',
                                  choices=RELIABILITIES, on_configure=True),

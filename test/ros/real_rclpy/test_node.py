@@ -189,3 +189,26 @@ def test_main_runs_until_interrupted(checkpoint):
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, ''.join(lines) + output
+
+
+def test_camera_height_scale_status_is_published_without_nan(make_harness):
+    h = make_harness()
+    h.start()
+    node = h.node
+    assert not node.set_parameters([Parameter('scale_source', value='sonar')])[0].successful
+    assert node.set_parameters([Parameter('scale_source', value='camera_height'),
+                                Parameter('camera_height_m', value=1.2)])[0].successful
+    stamps = [T0 + i * SECOND // 10 for i in range(3)]
+    for stamp in stamps:
+        h.send(stamp, seed=5)
+        h.wait_output('depth/image', stamp)
+    assert wait_for(lambda: len(h.received['depth/scale']) >= len(stamps))
+    status = h.received['depth/scale'][-1][1]
+    factor, confidence, frame_factor, height = status.data
+    assert status.layout.dim[0].label == ','.join(conv.SCALE_STATUS_LABELS)
+    assert height == 1.2 and np.isfinite(list(status.data)).all()
+    assert (factor > 0 and confidence > 0) or (factor == -1.0 and confidence == 0.0)
+    depth = conv.image_to_depth(h.wait_output('depth/image', stamps[-1]))
+    assert np.isfinite(depth).all()
+    print(f'scale_source camera_height: published depth/scale factor={factor:.3f} '
+          f'confidence={confidence:.2f} (-1 = no ground plane seen)')
