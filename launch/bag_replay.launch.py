@@ -25,7 +25,7 @@ from launch_ros.substitutions import FindPackageShare
 
 # Outputs of the node (root namespace) recorded into the output bag.
 RECORDED_TOPICS = ('/depth/image', '/depth/camera_info', '/points', '/odom', '/tf',
-                   '/depth/colored')
+                   '/depth/colored', '/depth/scale')
 
 ARGUMENTS = (
     ('bag', None, 'input rosbag2 folder to play'),
