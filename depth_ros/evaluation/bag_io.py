@@ -4,20 +4,29 @@ Reads and writes with the pure-Python `rosbags` library, so no ROS installation 
 Poses are read from nav_msgs/Odometry, geometry_msgs/PoseStamped or
 geometry_msgs/PoseWithCovarianceStamped topics as `world_from_body` = (header.frame_id from
 child frame) transforms, stamped with the message header time.
+
+Besides the pose helpers, `BagWriter` writes any message of the ROS 2 Humble typestore to a new
+rosbag2 (sqlite3 or mcap storage) and `BagReader` streams the messages of chosen topics, decoded
+with the bag's own message definitions. Message construction and decoding to arrays live in
+`depth_ros.conversions`; this module only moves messages in and out of bags.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rosbags.highlevel import AnyReader, AnyReaderError
-from rosbags.rosbag2 import Writer, WriterError
+from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.serde import SerdeError
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.store import Typestore
 
+from depth_ros.conversions import stamp_to_ns
 from depth_ros.errors import InputError, OutputError
 from depth_ros.evaluation.trajectory import PoseSequence
 from depth_ros.geometry.se3 import (
@@ -29,6 +38,10 @@ from depth_ros.geometry.se3 import (
 
 
 LOG = logging.getLogger(__name__)
+
+# Storage names -> rosbags plugins; sqlite3 is rosbag2's default on Humble, mcap on Iron and later.
+STORAGE_PLUGINS = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
+BAG_VERSION = 8  # readable by Humble and every later distribution
 
 POSE_MSGTYPES = (
     'nav_msgs/msg/Odometry',
@@ -96,6 +109,12 @@ def read_bag_poses(bag: str | os.PathLike, topic: str) -> PoseSequence:
         InputError: missing or unreadable bag, unknown topic, unsupported type, no messages,
             or a pose that is not finite / has a zero quaternion.
     """
+    poses, stamps_ns = read_bag_poses_ns(bag, topic)
+    return PoseSequence(poses, stamps_ns * 1e-9, None, f'{bag}:{topic}')
+
+
+def read_bag_poses_ns(bag: str | os.PathLike, topic: str) -> tuple[np.ndarray, np.ndarray]:
+    """`read_bag_poses` with exact stamps: (world_from_cam [N, 4, 4], stamps [N] int64 ns)."""
     bag = Path(bag)
     if not bag.exists():
         raise InputError(f'bag not found: {bag}')
@@ -114,7 +133,7 @@ def read_bag_poses(bag: str | os.PathLike, topic: str) -> PoseSequence:
         raise InputError(f'{bag}:{topic}: a pose orientation contains NaN or infinity')
     poses = from_rotation_translation(quaternion_to_rotation(quaternions), np.asarray(positions))
     check_rigid(poses, what=f'{bag}:{topic} message')
-    return PoseSequence(poses, stamps * 1e-9, None, f'{bag}:{topic}')
+    return poses, stamps
 
 
 def _odometry_message(store: Typestore, pose: np.ndarray, stamp_ns: int, frame_id: str,
@@ -142,7 +161,7 @@ def _odometry_message(store: Typestore, pose: np.ndarray, stamp_ns: int, frame_i
 
 def write_bag_poses(bag: str | os.PathLike, topic: str, world_from_cam: np.ndarray,
                     stamps_ns: np.ndarray, frame_id: str = 'world',
-                    child_frame_id: str = 'camera') -> None:
+                    child_frame_id: str = 'camera', storage: str = 'sqlite3') -> None:
     """Write poses [N, 4, 4] as nav_msgs/Odometry messages to a new rosbag2 folder.
 
     Args:
@@ -151,6 +170,7 @@ def write_bag_poses(bag: str | os.PathLike, topic: str, world_from_cam: np.ndarr
         world_from_cam: [N, 4, 4] rigid poses.
         stamps_ns: [N] header and receive times in nanoseconds.
         frame_id, child_frame_id: the Odometry frames (world, camera).
+        storage: 'sqlite3' or 'mcap'.
 
     Raises:
         InputError: poses not rigid or stamps of another length. OutputError: bag not writable.
@@ -161,12 +181,152 @@ def write_bag_poses(bag: str | os.PathLike, topic: str, world_from_cam: np.ndarr
     if stamps_ns.shape != (len(poses),):
         raise InputError(f'{len(poses)} poses but {stamps_ns.size} stamps')
     store = typestore()
-    msgtype = 'nav_msgs/msg/Odometry'
-    try:
-        with Writer(Path(bag), version=8) as writer:
-            connection = writer.add_connection(topic, msgtype, typestore=store)
-            for pose, stamp in zip(poses, stamps_ns):
-                msg = _odometry_message(store, pose, int(stamp), frame_id, child_frame_id)
-                writer.write(connection, int(stamp), store.serialize_cdr(msg, msgtype))
-    except (WriterError, OSError) as exc:
-        raise OutputError(f'cannot write bag {bag}: {exc}') from None
+    with BagWriter(bag, storage) as writer:
+        for pose, stamp in zip(poses, stamps_ns):
+            msg = _odometry_message(store, pose, int(stamp), frame_id, child_frame_id)
+            writer.write(topic, int(stamp), msg)
+
+
+def _storage_plugin(storage: str) -> StoragePlugin:
+    if storage not in STORAGE_PLUGINS:
+        raise InputError(f'unknown bag storage {storage!r}; choose one of '
+                         f'{", ".join(STORAGE_PLUGINS)}')
+    return STORAGE_PLUGINS[storage]
+
+
+class BagWriter:
+    """A new rosbag2 (version 8) written message by message; a context manager.
+
+    Topics are created on first use with the type of their first message. Messages are
+    rosbags dataclasses of `typestore()` (what `MsgTypes.from_typestore()` builds).
+
+    Example:
+        with BagWriter(path, 'mcap') as writer:
+            writer.write('/odom', stamp_ns, odometry_msg)
+    """
+
+    def __init__(self, bag: str | os.PathLike, storage: str = 'sqlite3') -> None:
+        self.path = Path(bag)
+        self.storage = storage
+        self.store = typestore()
+        self.counts: dict[str, int] = {}
+        self._connections: dict[str, Any] = {}
+        if self.path.exists():
+            raise OutputError(f'bag {self.path} exists already; remove it or choose another '
+                              'output path')
+        self._writer = Writer(self.path, version=BAG_VERSION,
+                              storage_plugin=_storage_plugin(storage))
+
+    def __enter__(self) -> BagWriter:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer.open()
+        except (WriterError, OSError) as exc:
+            raise OutputError(f'cannot create bag {self.path}: {exc}') from None
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> None:
+        try:
+            self._writer.close()
+        except (WriterError, OSError) as error:
+            if exc_type is None:
+                raise OutputError(f'cannot finish bag {self.path}: {error}') from None
+
+    def write(self, topic: str, log_ns: int, msg: Any) -> None:
+        """Serialise `msg` (CDR) to `topic` with receive time `log_ns`."""
+        msgtype = msg.__msgtype__
+        try:
+            connection = self._connections.get(topic)
+            if connection is None:
+                connection = self._writer.add_connection(topic, msgtype, typestore=self.store)
+                self._connections[topic] = connection
+                self.counts[topic] = 0
+            elif connection.msgtype != msgtype:
+                raise OutputError(f'{self.path}:{topic} holds {connection.msgtype}, not '
+                                  f'{msgtype}')
+            self._writer.write(connection, int(log_ns), self.store.serialize_cdr(msg, msgtype))
+        except (WriterError, OSError) as exc:
+            raise OutputError(f'cannot write {topic} to bag {self.path}: {exc}') from None
+        self.counts[topic] += 1
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """One topic of a bag: its message type and message count."""
+
+    topic: str
+    msgtype: str
+    count: int
+
+
+class BagReader:
+    """Streams the messages of chosen topics of a rosbag2 (or ROS 1) bag; a context manager.
+
+    Messages are decoded with the definitions stored in the bag (ROS 2 Humble's otherwise).
+    """
+
+    def __init__(self, bag: str | os.PathLike) -> None:
+        self.path = Path(bag)
+        if not self.path.exists():
+            raise InputError(f'bag not found: {self.path}')
+        self._reader = AnyReader([self.path], default_typestore=typestore())
+        self.topics: dict[str, TopicInfo] = {}
+
+    def __enter__(self) -> BagReader:
+        try:
+            self._reader.open()
+        except (AnyReaderError, OSError) as exc:
+            raise InputError(f'cannot read bag {self.path}: {exc}') from None
+        for connection in self._reader.connections:
+            known = self.topics.get(connection.topic)
+            count = connection.msgcount + (known.count if known else 0)
+            self.topics[connection.topic] = TopicInfo(connection.topic, connection.msgtype,
+                                                      count)
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> None:
+        self._reader.close()
+
+    def require(self, topic: str, msgtypes: Iterable[str]) -> TopicInfo:
+        """The topic's info; InputError when it is missing or of another type."""
+        msgtypes = tuple(msgtypes)
+        info = self.topics.get(topic)
+        if info is None:
+            raise InputError(f'{self.path} has no topic {topic}; it has '
+                             f'{", ".join(sorted(self.topics)) or "none"}')
+        if info.msgtype not in msgtypes:
+            raise InputError(f'{self.path}:{topic} has type {info.msgtype}, expected '
+                             f'{" or ".join(msgtypes)}')
+        return info
+
+    def messages(self, topics: Iterable[str]) -> Iterator[tuple[str, int, int, Any]]:
+        """(topic, index within the topic, receive time ns, decode) in bag (receive) order.
+
+        `decode()` returns the decoded message, so messages the caller skips cost no decoding.
+        """
+        topics = set(topics)
+        connections = [c for c in self._reader.connections if c.topic in topics]
+        index = dict.fromkeys(topics, 0)
+        try:
+            for connection, log_ns, raw in self._reader.messages(connections=connections):
+                position = index[connection.topic]
+                index[connection.topic] += 1
+                yield connection.topic, position, log_ns, _decoder(self._reader, raw,
+                                                                   connection.msgtype)
+        except (AnyReaderError, SerdeError, OSError) as exc:
+            raise InputError(f'cannot read bag {self.path}: {exc}') from None
+
+    def header_stamps_ns(self, topic: str) -> np.ndarray:
+        """[N] int64 header stamps of every message of `topic`, in bag order."""
+        stamps = [stamp_to_ns(decode().header.stamp)
+                  for _, _, _, decode in self.messages([topic])]
+        return np.asarray(stamps, dtype=np.int64)
+
+
+def _decoder(reader: AnyReader, raw: bytes, msgtype: str) -> Any:
+    def decode() -> Any:
+        try:
+            return reader.deserialize(raw, msgtype)
+        except SerdeError as exc:
+            raise InputError(f'cannot decode a {msgtype} message: {exc}') from None
+    return decode

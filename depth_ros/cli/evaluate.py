@@ -1,0 +1,53 @@
+"""`depth-ros evaluate`: replay a rosbag2 through the networks and score depth and odometry."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from depth_ros.cli.common import add_model_arguments, load_predictor
+
+
+NAME = 'evaluate'
+HELP = ("replay a bag's camera topic through the depth and pose networks; score the 5-frame "
+        "ATE, KITTI devkit errors, APE and depth metrics against the bag's ground truth")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--bag', required=True, help='rosbag2 folder (e.g. from kitti-to-bag)')
+    add_model_arguments(parser)
+    parser.add_argument('--out', '-o', default='eval_out', metavar='DIR',
+                        help='folder for result_bag/, metrics.json and plots (default: eval_out)')
+    parser.add_argument('--json', action='store_true',
+                        help='print one JSON object instead of the table')
+    parser.add_argument('--image-topic', default='/camera/image_raw',
+                        help='camera topic (sensor_msgs/Image)')
+    parser.add_argument('--gt-topic', default='/ground_truth/odom',
+                        help='ground-truth poses (Odometry/PoseStamped); skipped when absent')
+    parser.add_argument('--depth-topic', default='/ground_truth/depth',
+                        help='ground-truth depth images (32FC1 m); skipped when absent')
+    parser.add_argument('--max-time-diff', type=float, default=0.01, metavar='SECONDS',
+                        help='largest stamp difference when pairing frames with ground truth')
+    parser.add_argument('--garg-crop', action='store_true',
+                        help='score depth inside the Garg crop only (KITTI Eigen split)')
+    parser.add_argument('--max-depth', type=float, default=80.0, metavar='M',
+                        help='largest ground-truth depth scored, and prediction clamp (80 m)')
+    parser.add_argument('--previews', type=int, default=4, metavar='N',
+                        help='frames with a depth preview PNG (default 4)')
+    parser.add_argument('--storage', default='sqlite3', choices=('sqlite3', 'mcap'),
+                        help='storage of the result bag (default: sqlite3)')
+    parser.add_argument('--no-plots', action='store_true', help='write no PNG files')
+
+
+def run(args: argparse.Namespace) -> int:
+    from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
+
+    options = EvalOptions(max_time_diff_s=args.max_time_diff, garg_crop=args.garg_crop,
+                          max_depth_m=args.max_depth, previews=args.previews,
+                          storage=args.storage, plots=not args.no_plots)
+    result = evaluate_bag(args.bag, load_predictor(args), args.out, args.image_topic,
+                          args.gt_topic or None, args.depth_topic or None, options)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(format_result(result))
+    return 0
