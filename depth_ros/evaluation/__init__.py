@@ -9,6 +9,11 @@ Modules:
     kitti: KITTI/TUM pose files, velodyne scans, ground-truth depth from lidar.
     trajectory_io: load a trajectory from a file or `BAG:TOPIC`, pair frames of two.
     bag_io: the only module that reads or writes rosbag2 (through `rosbags`).
+    kitti_to_bag: KITTI odometry sequences and raw drives to rosbag2.
+    frame_plan: stamp order, duplicates and gaps of a replayed image topic.
+    replay: `depth-ros evaluate`: replay a bag through a Predictor, metrics, result bag.
+    plots: trajectory and depth-preview pictures (matplotlib, imported inside).
+    demo: the README's main job (synthetic sequence -> bag -> evaluate).
 
 Import the submodule you need; nothing here imports torch or ROS, and only bag_io imports
 rosbags.
