@@ -1,0 +1,25 @@
+"""Fixtures for training tests (helpers in toy_corridor.py: a uniquely named module, because
+several conftest.py files in the test tree share the module name `conftest`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from toy_corridor import write_toy_sequence
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _one_thread():
+    """The CI machine's cores are shared: keep torch to one thread in these tests (session
+    scope, so that it is in place before module-scoped training runs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='session')
+def toy_odometry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KITTI-odometry-layout root with sequence 00 (8 frames, 320x96, with depth_2)."""
+    return write_toy_sequence(tmp_path_factory.mktemp('toy_odometry'))

@@ -1,0 +1,43 @@
+"""TensorBoard monitor: writes events when tensorboard is installed, is a no-op otherwise."""
+import builtins
+import logging
+
+import pytest
+import torch
+
+from training.monitor import Monitor
+
+
+def test_writes_scalars_and_images(tmp_path):
+    pytest.importorskip('tensorboard')
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monitor = Monitor(tmp_path)
+    assert monitor.enabled
+    monitor.scalars({'loss/total': 0.5}, 3)
+    monitor.inv_depths('inv_depth', torch.rand(2, 1, 8, 16), 3)
+    monitor.images('target', torch.rand(2, 3, 8, 16), 3)
+    monitor.close()
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [s.value for s in events.Scalars('loss/total')] == [0.5]
+    assert {'inv_depth', 'target'} <= set(events.Tags()['images'])
+
+
+def test_without_tensorboard_logs_once_and_does_nothing(tmp_path, monkeypatch, caplog):
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith('torch.utils.tensorboard'):
+            raise ImportError('No module named tensorboard')
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, '__import__', no_tensorboard)
+    with caplog.at_level(logging.INFO, logger='training.monitor'):
+        monitor = Monitor(tmp_path / 'tb')
+    assert not monitor.enabled
+    assert any('TensorBoard logging disabled' in r.getMessage() for r in caplog.records)
+    monitor.scalars({'x': 1.0}, 1)
+    monitor.inv_depths('d', torch.rand(1, 1, 4, 4), 1)
+    monitor.close()
+    assert not (tmp_path / 'tb').exists()

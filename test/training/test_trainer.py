@@ -1,0 +1,92 @@
+"""End to end: a few training steps on a tiny sequence, checkpoints, reloading and resuming."""
+from dataclasses import asdict
+
+import pytest
+import torch
+from toy_corridor import write_toy_sequence
+
+from depth_ros.errors import InputError
+from depth_ros.models import load_checkpoint
+from training.checkpointing import CONFIG_SUFFIX, load_train_state, sidecar_path
+from training.config import load_config
+from training.trainer import train
+
+
+def _config(data, out, *extra):
+    return load_config(None, [
+        'data.kind=kitti_odometry', f'data.path={data}', 'data.sequences=["00"]',
+        'data.val_sequences=["00"]', 'data.height=64', 'data.width=128',
+        'data.augmentation.flip_probability=0', 'data.augmentation.jitter_probability=0',
+        'loss.tie_noise=0', 'optim.batch_size=2', 'optim.epochs=4', 'num_workers=0',
+        'checkpoint_every_epochs=2', 'validate_every_epochs=0', 'image_every_steps=0',
+        f'output_dir={out}', *extra])
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    # 4 frames -> 2 examples -> one batch of 2 per epoch: every step sees the same examples.
+    return write_toy_sequence(tmp_path_factory.mktemp('tiny'), frames=4, width=256, height=96)
+
+
+@pytest.fixture(scope='module')
+def first_run(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp('run')
+    config = _config(tiny_data, out)
+    return config, train(config)
+
+
+def test_loss_decreases_and_metrics_are_computed(first_run):
+    _, summary = first_run
+    assert (summary.epochs, summary.steps, len(summary.losses)) == (4, 4, 4)
+    assert all(torch.isfinite(torch.tensor(summary.losses)))
+    assert summary.losses[-1] < summary.losses[0]
+    assert summary.metrics is not None and 0 < summary.metrics['abs_rel'] < 1
+
+
+def test_checkpoint_reloads_with_its_resolved_config(first_run):
+    config, summary = first_run
+    assert summary.checkpoint.name == 'epoch_004.safetensors'
+    ckpt = load_checkpoint(summary.checkpoint)
+    assert ckpt.pose_net is not None
+    assert (ckpt.meta.height, ckpt.meta.width) == (64, 128)
+    assert ckpt.meta.training_config == _json_like(asdict(config))
+    assert sidecar_path(summary.checkpoint, CONFIG_SUFFIX).is_file()
+    state = load_train_state(summary.checkpoint)
+    assert (state['epoch'], state['step']) == (4, 4)
+    with torch.no_grad():
+        out = ckpt.depth_net(torch.rand(1, 3, 64, 128))
+    assert out.inv_depths[0].shape == (1, 1, 64, 128)
+
+
+def test_resume_continues_where_it_stopped(first_run, tmp_path):
+    config, summary = first_run
+    middle = summary.checkpoint.with_name('epoch_002.safetensors')
+    resumed = train(_config(config.data.path, tmp_path, f'resume={middle}'))
+    assert (resumed.epochs, resumed.steps, len(resumed.losses)) == (4, 4, 2)
+    # Same examples, same weights and optimiser state: the same losses as the first run.
+    torch.testing.assert_close(torch.tensor(resumed.losses), torch.tensor(summary.losses[2:]),
+                               rtol=1e-3, atol=0)
+
+
+def test_missing_data_fails_before_training(tmp_path):
+    with pytest.raises(InputError, match='layout not found'):
+        train(_config(tmp_path / 'absent', tmp_path / 'out'))
+    assert not (tmp_path / 'out').exists()
+
+
+def test_resume_needs_the_train_state(first_run, tmp_path):
+    config, summary = first_run
+    weights_only = tmp_path / 'copy.safetensors'
+    weights_only.write_bytes(summary.checkpoint.read_bytes())
+    with pytest.raises(InputError, match='no training state copy.train_state.pt'):
+        train(_config(config.data.path, tmp_path / 'out', f'resume={weights_only}'))
+    with pytest.raises(InputError, match='resume checkpoint not found'):
+        train(_config(config.data.path, tmp_path / 'out', f'resume={tmp_path / "nope"}'))
+
+
+def _json_like(value):
+    if isinstance(value, dict):
+        return {k: _json_like(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_like(v) for v in value]
+    return value

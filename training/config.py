@@ -1,0 +1,190 @@
+"""The training configuration: frozen dataclasses holding every default once.
+
+A YAML file and `key=value` overrides only change fields; the whole configuration is then
+validated before any data is read or any network is built. The resolved configuration is saved
+beside every checkpoint (and inside it), so a run can be reproduced from its outputs.
+
+Defaults are Monodepth2's (Godard et al., ICCV 2019, Sec. 4): Adam, learning rate 1e-4 for 15
+epochs then 1e-5 for 5, batch 12, 192x640 inputs, frames [0, -1, 1], scales 0..3, depth range
+0.1..100, ResNet-18 depth and pose networks.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+
+import yaml
+
+from depth_ros.errors import ConfigError
+from depth_ros.models import depth_net_names, pose_net_names
+from training.data.factory import DataConfig
+from training.dataclass_mapping import from_mapping, set_dotted, to_mapping
+from training.losses.self_supervised import LossConfig
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Networks by registry name, and the depth range their sigmoid output maps to."""
+
+    depth_arch: str = 'resnet18'
+    pose_arch: str = 'resnet18'
+    min_depth: float = 0.1
+    max_depth: float = 100.0
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Adam with a step decay of the learning rate.
+
+    Attributes:
+        max_steps: stop after this many optimiser steps in total (0: run every epoch).
+    """
+
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+    epochs: int = 20
+    lr_step_epochs: int = 15
+    lr_gamma: float = 0.1
+    batch_size: int = 12
+    max_steps: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs.
+
+    Attributes:
+        output_dir: run folder: checkpoints/, tensorboard/, config.yaml.
+        seed: seeds Python, numpy and torch (and the data-loading workers).
+        device: 'cpu', 'cuda' or 'cuda:N'.
+        amp: mixed precision (float16 autocast + loss scaling); only used on CUDA.
+        num_workers: data-loading processes (0: load in the training process).
+        torch_threads: CPU threads for torch operations (0: torch's default, one per core).
+        log_every_steps: steps between scalar logs; image_every_steps between depth images
+            (0: never).
+        checkpoint_every_epochs, validate_every_epochs: 0 disables (a final checkpoint is
+            always written).
+        resume: checkpoint (.safetensors) to continue from; its .train_state.pt sidecar holds
+            the optimiser, scheduler and epoch.
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    output_dir: str = 'runs/train'
+    seed: int = 0
+    device: str = 'cpu'
+    amp: bool = True
+    num_workers: int = 4
+    torch_threads: int = 0
+    log_every_steps: int = 50
+    image_every_steps: int = 500
+    checkpoint_every_epochs: int = 1
+    validate_every_epochs: int = 1
+    resume: str = ''
+
+    @property
+    def num_scales(self) -> int:
+        """Pyramid levels the data must provide: enough for the coarsest supervised scale."""
+        return max(self.loss.scales) + 1
+
+
+def load_config(path: str | os.PathLike | None = None,
+                overrides: Sequence[str] = ()) -> TrainConfig:
+    """Defaults, then the YAML file, then `key=value` overrides (values parsed as YAML).
+
+    Raises:
+        ConfigError: unreadable file, unknown key, wrong type or invalid value.
+    """
+    data = _read_yaml(Path(path)) if path else {}
+    for item in overrides:
+        key, sep, text = item.partition('=')
+        if not sep:
+            raise ConfigError(f'override {item!r} must look like key=value, '
+                              'e.g. optim.learning_rate=2e-4')
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
+        set_dotted(data, key.strip(), value)
+    config = from_mapping(TrainConfig, data)
+    validate_config(config)
+    return config
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f'config file not found: {path}')
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f'{path} is not valid YAML: {exc}'.replace('\n', ' ')) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f'{path}: expected a mapping of config sections at the top level')
+    return data or {}
+
+
+def validate_config(config: TrainConfig) -> None:
+    """Raise ConfigError for the first invalid value (checks that need no files)."""
+    config.data.validate()
+    _validate_model(config.model)
+    _validate_loss(config.loss)
+    _validate_optim(config.optim)
+    if config.num_workers < 0 or config.torch_threads < 0:
+        raise ConfigError('num_workers and torch_threads must be >= 0')
+    for name in ('log_every_steps', 'image_every_steps', 'checkpoint_every_epochs',
+                 'validate_every_epochs'):
+        if getattr(config, name) < 0:
+            raise ConfigError(f'{name} must be >= 0')
+    if not config.output_dir:
+        raise ConfigError('output_dir is empty')
+    _validate_device(config.device)
+
+
+def _validate_model(model: ModelConfig) -> None:
+    if model.depth_arch not in depth_net_names():
+        raise ConfigError(f'model.depth_arch {model.depth_arch!r} is unknown; known: '
+                          f'{", ".join(depth_net_names())}')
+    if model.pose_arch not in pose_net_names():
+        raise ConfigError(f'model.pose_arch {model.pose_arch!r} is unknown; known: '
+                          f'{", ".join(pose_net_names())}')
+    if not 0 < model.min_depth < model.max_depth:
+        raise ConfigError(f'model depth range must satisfy 0 < min_depth < max_depth, got '
+                          f'{model.min_depth}..{model.max_depth}')
+
+
+def _validate_loss(loss: LossConfig) -> None:
+    scales = loss.scales
+    if not scales or len(set(scales)) != len(scales) or not set(scales) <= {0, 1, 2, 3}:
+        raise ConfigError(f'loss.scales must be distinct values from 0..3, got {list(scales)}')
+    if not 0 <= loss.ssim_weight <= 1:
+        raise ConfigError(f'loss.ssim_weight must be in [0, 1], got {loss.ssim_weight}')
+    if loss.smoothness_weight < 0 or loss.tie_noise < 0:
+        raise ConfigError('loss.smoothness_weight and loss.tie_noise must be >= 0')
+
+
+def _validate_optim(optim: OptimConfig) -> None:
+    if optim.learning_rate <= 0 or optim.weight_decay < 0:
+        raise ConfigError('optim.learning_rate must be > 0 and optim.weight_decay >= 0')
+    if optim.epochs < 1 or optim.batch_size < 1 or optim.max_steps < 0:
+        raise ConfigError('optim.epochs and optim.batch_size must be >= 1, optim.max_steps >= 0')
+    if optim.lr_step_epochs < 1 or not 0 < optim.lr_gamma <= 1:
+        raise ConfigError('optim.lr_step_epochs must be >= 1 and optim.lr_gamma in (0, 1]')
+
+
+def _validate_device(device: str) -> None:
+    import torch
+
+    if device != 'cpu' and not (device == 'cuda' or device.startswith('cuda:')):
+        raise ConfigError(f'device must be cpu, cuda or cuda:N, got {device!r}')
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise ConfigError(f'device {device!r} requested but CUDA is not available; '
+                          'use device: cpu')
+
+
+def config_to_yaml(config: TrainConfig) -> str:
+    """The resolved configuration as YAML (every field, defaults included)."""
+    return yaml.safe_dump(to_mapping(config), sort_keys=False)

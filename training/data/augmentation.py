@@ -1,0 +1,110 @@
+"""Photometric and geometric augmentation of frame tuples.
+
+As in Monodepth2, one colour jitter is drawn per example and applied to every frame of the tuple,
+and only to the copies fed to the networks: the loss compares the un-jittered images. A
+horizontal flip mirrors every frame of the tuple and the intrinsics with them, so the geometry
+stays consistent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from depth_ros.geometry.intrinsics import Intrinsics
+
+
+@dataclass(frozen=True)
+class AugmentationConfig:
+    """Training-time augmentation (defaults: Monodepth2's).
+
+    Attributes:
+        flip_probability: chance of mirroring an example horizontally.
+        jitter_probability: chance of colour-jittering an example.
+        brightness, contrast, saturation: factors drawn uniformly from [1 - x, 1 + x].
+        hue: shift drawn uniformly from [-x, x] (fraction of a full turn, at most 0.5).
+    """
+
+    flip_probability: float = 0.5
+    jitter_probability: float = 0.5
+    brightness: float = 0.2
+    contrast: float = 0.2
+    saturation: float = 0.2
+    hue: float = 0.1
+
+
+@dataclass(frozen=True)
+class ColourJitter:
+    """One drawn jitter: factors, hue shift and the order the four operations run in."""
+
+    brightness: float = 1.0
+    contrast: float = 1.0
+    saturation: float = 1.0
+    hue: float = 0.0
+    order: tuple[int, ...] = (0, 1, 2, 3)
+
+    @classmethod
+    def sample(cls, config: AugmentationConfig,
+               generator: torch.Generator | None = None) -> ColourJitter:
+        def uniform(low: float, high: float) -> float:
+            return low + (high - low) * float(torch.rand(1, generator=generator))
+
+        return cls(brightness=uniform(1 - config.brightness, 1 + config.brightness),
+                   contrast=uniform(1 - config.contrast, 1 + config.contrast),
+                   saturation=uniform(1 - config.saturation, 1 + config.saturation),
+                   hue=uniform(-config.hue, config.hue),
+                   order=tuple(torch.randperm(4, generator=generator).tolist()))
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """Apply to [N, 3, H, W] images in [0, 1]; returns a new tensor."""
+        for op in self.order:
+            if op == 0:
+                images = (images * self.brightness).clamp(0, 1)
+            elif op == 1:
+                mean = grey(images).mean(dim=(1, 2, 3), keepdim=True)
+                images = _blend(images, mean, self.contrast)
+            elif op == 2:
+                images = _blend(images, grey(images), self.saturation)
+            elif self.hue != 0:
+                images = shift_hue(images, self.hue)
+        return images
+
+
+def _blend(images: torch.Tensor, other: torch.Tensor, factor: float) -> torch.Tensor:
+    return (factor * images + (1 - factor) * other).clamp(0, 1)
+
+
+def grey(images: torch.Tensor) -> torch.Tensor:
+    """ITU-R 601 luma of [N, 3, H, W] RGB -> [N, 1, H, W]."""
+    r, g, b = images[:, 0:1], images[:, 1:2], images[:, 2:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def shift_hue(images: torch.Tensor, shift: float) -> torch.Tensor:
+    """Rotate the HSV hue of [N, 3, H, W] RGB images by `shift` turns."""
+    value, _ = images.max(dim=1, keepdim=True)
+    minimum, _ = images.min(dim=1, keepdim=True)
+    chroma = value - minimum
+    saturation = torch.where(value > 0, chroma / value.clamp_min(1e-12), torch.zeros_like(value))
+    safe = chroma.clamp_min(1e-12)
+    r, g, b = images[:, 0:1], images[:, 1:2], images[:, 2:3]
+    # Hue sector by the largest channel (Smith 1978), in sixths of a turn.
+    hue6 = torch.where(value == r, ((g - b) / safe) % 6,
+                       torch.where(value == g, (b - r) / safe + 2, (r - g) / safe + 4))
+    hue6 = torch.where(chroma > 0, hue6, torch.zeros_like(hue6))
+    hue = (hue6 / 6 + shift) % 1.0
+    # HSV -> RGB: channel n (R=5, G=3, B=1) is v - v s clamp(min(k, 4 - k), 0, 1),
+    # with k = (n + 6h) mod 6.
+    n = torch.tensor([5.0, 3.0, 1.0], dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    k = (n + hue * 6) % 6
+    return value - value * saturation * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
+
+
+def flip_images(images: torch.Tensor) -> torch.Tensor:
+    """Mirror [..., H, W] tensors left-right."""
+    return images.flip(-1)
+
+
+def flip_intrinsics(intrinsics: Intrinsics) -> Intrinsics:
+    """Intrinsics of the mirrored image: pixel x maps to W - 1 - x, so cx -> W - 1 - cx."""
+    return replace(intrinsics, cx=intrinsics.width - 1 - intrinsics.cx)

@@ -1,0 +1,9 @@
+"""Self-supervised depth losses, one concept per module.
+
+Modules:
+    ssim: per-pixel structural dissimilarity, (1 - SSIM) / 2.
+    photometric: SSIM + L1 appearance error between two images.
+    reprojection: per-pixel minimum over source views with auto-masking.
+    smoothness: edge-aware smoothness of an inverse-depth map.
+    self_supervised: all of the above combined over frames and scales (Monodepth2's loss).
+"""

@@ -1,0 +1,54 @@
+"""TensorBoard scalars and images, when `torch.utils.tensorboard` is usable.
+
+TensorBoard is optional: without it the monitor logs one line saying so and does nothing.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+
+logger = logging.getLogger(__name__)
+
+
+class Monitor:
+    """Writes to `log_dir` (a TensorBoard event folder)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as exc:
+            logger.info('TensorBoard logging disabled (%s); install it with '
+                        '`pip install tensorboard` to get curves and depth images', exc)
+            return
+        self._writer = SummaryWriter(log_dir=str(log_dir))
+        logger.info('TensorBoard logs: %s', log_dir)
+
+    @property
+    def enabled(self) -> bool:
+        return self._writer is not None
+
+    def scalars(self, values: dict[str, float], step: int) -> None:
+        if self._writer is not None:
+            for tag, value in values.items():
+                self._writer.add_scalar(tag, value, step)
+
+    def images(self, tag: str, images: torch.Tensor, step: int) -> None:
+        """[N, 3, H, W] images in [0, 1]."""
+        if self._writer is not None:
+            self._writer.add_images(tag, images.detach().float().cpu().clamp(0, 1), step)
+
+    def inv_depths(self, tag: str, inv_depth: torch.Tensor, step: int) -> None:
+        """[N, 1, H, W] inverse depth, each map stretched to [0, 1] (near = bright)."""
+        if self._writer is not None:
+            maps = inv_depth.detach().float().cpu()
+            low = maps.amin(dim=(1, 2, 3), keepdim=True)
+            high = maps.amax(dim=(1, 2, 3), keepdim=True)
+            self.images(tag, ((maps - low) / (high - low + 1e-8)).expand(-1, 3, -1, -1), step)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
