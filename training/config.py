@@ -40,6 +40,8 @@ class OptimConfig:
 
     Attributes:
         max_steps: stop after this many optimiser steps in total (0: run every epoch).
+        max_minutes: stop after this much wall-clock training time (0: no limit); the
+            epoch in progress ends there and gets its checkpoint and validation.
     """
 
     learning_rate: float = 1e-4
@@ -49,6 +51,7 @@ class OptimConfig:
     lr_gamma: float = 0.1
     batch_size: int = 12
     max_steps: int = 0
+    max_minutes: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,9 @@ def _validate_loss(loss: LossConfig) -> None:
 def _validate_optim(optim: OptimConfig) -> None:
     if optim.learning_rate <= 0 or optim.weight_decay < 0:
         raise ConfigError('optim.learning_rate must be > 0 and optim.weight_decay >= 0')
-    if optim.epochs < 1 or optim.batch_size < 1 or optim.max_steps < 0:
-        raise ConfigError('optim.epochs and optim.batch_size must be >= 1, optim.max_steps >= 0')
+    if optim.epochs < 1 or optim.batch_size < 1 or optim.max_steps < 0 or optim.max_minutes < 0:
+        raise ConfigError('optim.epochs and optim.batch_size must be >= 1, optim.max_steps and '
+                          'optim.max_minutes >= 0')
     if optim.lr_step_epochs < 1 or not 0 < optim.lr_gamma <= 1:
         raise ConfigError('optim.lr_step_epochs must be >= 1 and optim.lr_gamma in (0, 1]')
 

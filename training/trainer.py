@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
+import time
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -37,6 +38,8 @@ class TrainSummary:
     steps: int
     losses: list[float] = field(default_factory=list)
     metrics: dict[str, float] | None = None
+    history: list[tuple[int, dict[str, float]]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
 
 def make_loader(dataset: Dataset, config: TrainConfig, shuffle: bool,
@@ -88,7 +91,7 @@ def train(config: TrainConfig) -> TrainSummary:
     monitor = Monitor(run_dir / 'tensorboard')
     summary = TrainSummary(Path(config.resume), epoch, step)
     try:
-        while epoch < config.optim.epochs and not _done(config, summary.steps):
+        while epoch < config.optim.epochs and not _done(config, summary):
             first_step = len(summary.losses)
             _train_epoch(config, objects, train_loader, monitor, epoch, summary, device)
             objects.scheduler.step()
@@ -97,7 +100,7 @@ def train(config: TrainConfig) -> TrainSummary:
             logger.info('epoch %d: %d steps, mean loss %.4f, next lr %.3g', epoch,
                         len(epoch_losses), sum(epoch_losses) / max(len(epoch_losses), 1),
                         objects.optimizer.param_groups[0]['lr'])
-            last = epoch == config.optim.epochs or _done(config, summary.steps)
+            last = epoch == config.optim.epochs or _done(config, summary)
             if last or _due(epoch, config.checkpoint_every_epochs):
                 summary.checkpoint = run_dir / 'checkpoints' / f'epoch_{epoch:03d}.safetensors'
                 save_training_checkpoint(summary.checkpoint, objects, config, epoch,
@@ -106,13 +109,18 @@ def train(config: TrainConfig) -> TrainSummary:
                 summary.metrics = evaluate_depth(objects.depth_net, val_loader, config.model,
                                                  device)
                 _log_metrics(summary.metrics, monitor, summary.steps)
+                summary.history.append((summary.steps, dict(summary.metrics or {})))
     finally:
         monitor.close()
     return summary
 
 
-def _done(config: TrainConfig, steps: int) -> bool:
-    return config.optim.max_steps > 0 and steps >= config.optim.max_steps
+def _done(config: TrainConfig, summary: TrainSummary) -> bool:
+    """The step or wall-clock budget is spent."""
+    optim = config.optim
+    if optim.max_steps > 0 and summary.steps >= optim.max_steps:
+        return True
+    return optim.max_minutes > 0 and time.monotonic() - summary.started >= 60 * optim.max_minutes
 
 
 def _due(epoch: int, every: int) -> bool:
@@ -146,7 +154,7 @@ def _train_epoch(config: TrainConfig, objects: TrainingObjects, loader: DataLoad
             bar.set_postfix(loss=f'{loss:.4f}', refresh=False)
             bar.update(1)
             _log_step(config, objects, monitor, out, batch.image(0), summary.steps)
-            if _done(config, summary.steps):
+            if _done(config, summary):
                 break
 
 

@@ -90,3 +90,11 @@ def _json_like(value):
     if isinstance(value, (list, tuple)):
         return [_json_like(v) for v in value]
     return value
+
+
+def test_wall_clock_budget_stops_training(tiny_data, tmp_path):
+    config = _config(tiny_data, tmp_path, 'optim.max_minutes=1e-6', 'validate_every_epochs=1')
+    summary = train(config)
+    assert (summary.epochs, summary.steps) == (1, 1)
+    assert summary.checkpoint.name == 'epoch_001.safetensors'
+    assert [step for step, _ in summary.history] == [1]
