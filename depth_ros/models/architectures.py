@@ -48,3 +48,19 @@ def resnet34_pose(num_outputs: int = 2) -> PoseNet:
 @register_pose_net('resnet50')
 def resnet50_pose(num_outputs: int = 2) -> PoseNet:
     return _resnet_pose(50, num_outputs)
+
+
+@register_depth_net('smalldepth')
+def smalldepth_depth(scales: tuple[int, ...] = (0, 1, 2, 3), drop_prob: float = 0.1) -> DepthNet:
+    """FA-Depth's SmallDepth with ETM branches (call `fold_for_inference` before inference)."""
+    from depth_ros.models.smalldepth import smalldepth_net
+
+    return smalldepth_net(scales=scales, drop_prob=drop_prob)
+
+
+@register_pose_net('pose_lite')
+def pose_lite_pose() -> PoseNet:
+    """SfMLearner-style seven-conv pose network with BatchNorm (about 1.4 M parameters)."""
+    from depth_ros.models.pose_lite import pose_lite_net
+
+    return pose_lite_net()
