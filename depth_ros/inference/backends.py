@@ -16,6 +16,7 @@ import torch
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.inference.backend_names import BACKEND_NAMES, OPTIONAL_BACKEND_MODULES
 from depth_ros.models.checkpoint import Checkpoint
+from depth_ros.models.etm import fold_for_inference
 
 
 class Backend(Protocol):
@@ -87,10 +88,11 @@ class TorchBackend:
         self.precision = precision
         self.channels_last = channels_last
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        self.depth_net = checkpoint.depth_net.to(device, memory_format=fmt).eval()
+        # Re-parameterisable blocks (ETM) become single convolutions for inference.
+        self.depth_net = fold_for_inference(checkpoint.depth_net).to(device, memory_format=fmt)
         self.pose_net = checkpoint.pose_net
         if self.pose_net is not None:
-            self.pose_net = self.pose_net.to(device, memory_format=fmt).eval()
+            self.pose_net = fold_for_inference(self.pose_net).to(device, memory_format=fmt)
         self.has_pose = self.pose_net is not None
 
     def _autocast(self):

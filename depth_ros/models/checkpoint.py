@@ -79,6 +79,10 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
     """Write both networks (built through the registry) to one .safetensors file."""
     from safetensors.torch import save_file
 
+    for net in (depth_net, pose_net):
+        if getattr(net, 'folded', False):
+            raise WeightsError('this network was folded for inference (fold_for_inference); '
+                               'save the unfolded training network instead')
     meta = CheckpointMeta(
         depth_arch=_arch_of(depth_net), pose_arch=_arch_of(pose_net) if pose_net else None,
         height=int(height), width=int(width), min_depth=float(min_depth),

@@ -95,3 +95,21 @@ def test_device_and_weights_errors(checkpoint, tmp_path):
             Predictor.from_checkpoint(checkpoint, device='cuda')
     with pytest.raises(WeightsError, match='not found'):
         Predictor.from_checkpoint(tmp_path / 'missing.safetensors')
+
+
+def test_reparameterisable_network_is_folded_with_identical_depth(tmp_path):
+    torch.manual_seed(1)
+    depth_net, pose_net = build_depth_net('smalldepth'), build_pose_net('pose_lite')
+    path = tmp_path / 'small.safetensors'
+    save_checkpoint(path, depth_net, pose_net, height=64, width=192)
+    predictor = Predictor.from_checkpoint(path)
+    assert not any(type(m).__name__ == 'ETM' for m in predictor.backend.depth_net.modules())
+    img = _image(64, 192, seed=7)
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        sig = depth_net.eval()(x).inv_depths[0][0, 0].numpy()
+    expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig)
+    np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
+    with pytest.raises(WeightsError, match='folded'):
+        save_checkpoint(tmp_path / 'again.safetensors', predictor.backend.depth_net, None,
+                        height=64, width=192)
