@@ -36,6 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--storage', default='sqlite3', choices=('sqlite3', 'mcap'),
                         help='storage of the result bag (default: sqlite3)')
     parser.add_argument('--no-plots', action='store_true', help='write no PNG files')
+    parser.add_argument('--scale', choices=('median', 'camera_height'), default='median',
+                        help='camera_height: also report depth and trajectory with the '
+                             'ground-truth-free scale from the camera height, beside median '
+                             'scaling')
+    parser.add_argument('--camera-height-m', type=float, default=1.65, metavar='M',
+                        help='camera height above the road for --scale camera_height '
+                             '(KITTI colour cameras and the synthetic world: 1.65)')
+    parser.add_argument('--camera-pitch-deg', type=float, default=0.0, metavar='DEG',
+                        help='downward camera pitch, prior of the ground-plane fit')
+    parser.add_argument('--camera-info-topic', default='/camera/camera_info',
+                        help='intrinsics for --scale camera_height')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +54,11 @@ def run(args: argparse.Namespace) -> int:
 
     options = EvalOptions(max_time_diff_s=args.max_time_diff, garg_crop=args.garg_crop,
                           max_depth_m=args.max_depth, previews=args.previews,
-                          storage=args.storage, plots=not args.no_plots)
+                          storage=args.storage, plots=not args.no_plots,
+                          camera_height_m=(args.camera_height_m
+                                           if args.scale == 'camera_height' else None),
+                          camera_pitch_deg=args.camera_pitch_deg,
+                          camera_info_topic=args.camera_info_topic)
     result = evaluate_bag(args.bag, load_predictor(args), args.out, args.image_topic,
                           args.gt_topic or None, args.depth_topic or None, options)
     if args.json:

@@ -9,6 +9,9 @@ next pose pair), chains the relative poses into a trajectory,
 and scores it against the bag's ground truth, paired by stamp: Monodepth2's 5-frame ATE, the
 KITTI devkit figures and evo's APE (`report.evaluate_trajectory`), plus the Eigen depth metrics
 when the bag carries ground-truth depth, with per-image median scaling and without scaling.
+With `EvalOptions.camera_height_m` set, the ground-truth-free scale is reported beside them:
+every frame's depth is scaled by the camera-height estimator (`inference.scale`, intrinsics from
+the bag's camera_info), and the trajectory is re-chained with the same per-frame factors.
 
 Frame stream checks (`plan_frames`): a frame whose header stamp repeats an earlier one is a
 duplicate and skipped; a frame received after a later-stamped one is out of order, and frames
@@ -38,6 +41,7 @@ from tqdm import tqdm
 
 from depth_ros.conversions import (
     MsgTypes,
+    camera_info_to_intrinsics,
     depth_to_image,
     image_to_depth,
     image_to_rgb,
@@ -62,6 +66,7 @@ from depth_ros.evaluation.depth_metrics import (
 )
 from depth_ros.evaluation.frame_plan import FramePlan, log_plan, plan_frames
 from depth_ros.evaluation.kitti_to_bag import (
+    CAMERA_INFO_TOPIC,
     GT_CHILD_FRAME,
     GT_DEPTH_TOPIC,
     GT_ODOM_TOPIC,
@@ -94,6 +99,9 @@ class EvalOptions:
         storage: storage plugin of the result bag ('sqlite3' or 'mcap').
         result_bag: write the result bag (needs an output folder).
         plots: write trajectory.png and the depth previews (needs an output folder).
+        camera_height_m: also score with the camera-height scale (None: median scaling only).
+        camera_pitch_deg: the camera's downward pitch, prior of the ground-plane fit.
+        camera_info_topic: intrinsics for the camera-height scale.
     """
 
     max_time_diff_s: float = 0.01
@@ -105,6 +113,9 @@ class EvalOptions:
     storage: str = 'sqlite3'
     result_bag: bool = True
     plots: bool = True
+    camera_height_m: float | None = None
+    camera_pitch_deg: float = 0.0
+    camera_info_topic: str = CAMERA_INFO_TOPIC
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +148,7 @@ class BagEvalResult:
     timing: dict[str, float]
     outputs: dict[str, Any]
     notes: tuple[str, ...] = ()
+    camera_height: dict[str, Any] | None = None
 
     @property
     def frames(self) -> int:
@@ -151,6 +163,7 @@ class BagEvalResult:
                'ape': report.get('ape'),
                'depth': self.depth.to_dict() if self.depth else None,
                'depth_unscaled': self.depth_unscaled.to_dict() if self.depth_unscaled else None,
+               'camera_height': self.camera_height,
                'timing': dict(self.timing), 'outputs': dict(self.outputs),
                'notes': list(self.notes)}
         return _json_safe(out)
@@ -197,9 +210,12 @@ class _DepthScores:
         self.scaled: list[np.ndarray] = []
         self.unscaled: list[np.ndarray] = []
         self.ratios: list[float] = []
+        self.height: list[np.ndarray] = []
+        self.height_ratios: list[float] = []
         self.skipped = 0
 
-    def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray) -> None:
+    def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray,
+            height_factor: float | None = None) -> None:
         gt = np.nan_to_num(gt_depth_m, nan=0.0)
         o = self.options
         try:
@@ -213,6 +229,19 @@ class _DepthScores:
         self.scaled.append(scaled.as_array())
         self.unscaled.append(unscaled.as_array())
         self.ratios.append(ratio)
+        if height_factor is not None:
+            height, _ = evaluate_depth_image(gt, inv_depth, height_factor, o.min_depth_m,
+                                             o.max_depth_m, o.garg_crop)
+            self.height.append(height.as_array())
+            self.height_ratios.append(height_factor / ratio)
+
+    def camera_height_result(self) -> DepthEvalResult | None:
+        """Depth metrics with the camera-height scale (frames where it was known)."""
+        if not self.height:
+            return None
+        per_image = np.stack(self.height)
+        return DepthEvalResult(DepthMetrics.from_array(per_image.mean(axis=0)), per_image,
+                               np.asarray(self.height_ratios), False)
 
     def results(self) -> tuple[DepthEvalResult | None, DepthEvalResult | None]:
         if not self.scaled:
@@ -226,11 +255,37 @@ class _DepthScores:
         return out[0], out[1]
 
 
+class _HeightScale:
+    """Camera-height scale per frame and the trajectory re-chained with it."""
+
+    def __init__(self, intrinsics: Any, options: EvalOptions, frames: int) -> None:
+        from depth_ros.inference.scale import CameraHeightScale, camera_pitch_up
+
+        self.intrinsics = intrinsics
+        self.estimator = CameraHeightScale(options.camera_height_m,
+                                           camera_pitch_up(options.camera_pitch_deg))
+        self.factors = np.full(frames, np.nan)
+        self.poses = np.zeros((frames, 4, 4))
+        self._last = None
+
+    def add(self, position: int, depth_m: np.ndarray,
+            prev_from_cur: np.ndarray | None) -> float | None:
+        """This frame's filtered factor (None before any ground was seen)."""
+        factor = self.estimator.update(depth_m, self.intrinsics).factor
+        if factor is not None:
+            self.factors[position], self._last = factor, factor
+        step = np.eye(4) if prev_from_cur is None else prev_from_cur.copy()
+        step[:3, 3] *= self._last if self._last is not None else 1.0
+        self.poses[position] = step if position == 0 else self.poses[position - 1] @ step
+        return factor
+
+
 class _Replay:
     """Per-frame state: the predictor run, the chained pose, the result bag and the scores."""
 
     def __init__(self, predictor: Any, plan: FramePlan, options: EvalOptions,
-                 writer: BagWriter | None, gt: _GroundTruth | None) -> None:
+                 writer: BagWriter | None, gt: _GroundTruth | None,
+                 intrinsics: Any = None) -> None:
         self.predictor = predictor
         self.plan = plan
         self.writer = writer
@@ -245,6 +300,7 @@ class _Replay:
         self._prev = None
         self._gt = gt
         self._gt_next = 0
+        self.height = None if intrinsics is None else _HeightScale(intrinsics, options, len(plan))
 
     def frame(self, position: int, image_msg: Any, depth_msg: Any | None) -> None:
         rgb = image_to_rgb(image_msg)
@@ -256,9 +312,12 @@ class _Replay:
         self.network_s += time.perf_counter() - start
         self._prev = prepared
         self._chain(position, prev_from_cur)
+        factor = None
+        if self.height is not None:
+            factor = self.height.add(position, result.depth_m, prev_from_cur)
         gt_depth = image_to_depth(depth_msg) if depth_msg is not None else None
         if gt_depth is not None:
-            self.depth.add(gt_depth, result.inv_depth)
+            self.depth.add(gt_depth, result.inv_depth, factor)
         if position in self.preview_at:
             self.previews[position] = _Preview(rgb, result.inv_depth, gt_depth)
         if self.writer is not None:
@@ -367,13 +426,51 @@ def _replay(reader: BagReader, predictor: Any, image_topic: str, depth_topic: st
             plan: FramePlan, options: EvalOptions, writer: BagWriter | None,
             gt: _GroundTruth | None) -> _Replay:
     depth_of_frame = _match_depth(reader, depth_topic, plan, options.max_time_diff_s)
-    replay = _Replay(predictor, plan, options, writer, gt)
+    intrinsics = _first_intrinsics(reader, options) if options.camera_height_m else None
+    replay = _Replay(predictor, plan, options, writer, gt, intrinsics)
     inputs = _frame_inputs(reader, image_topic, depth_topic, plan, depth_of_frame)
     for position, image_msg, depth_msg in tqdm(inputs, total=len(plan), desc='evaluate',
                                                unit='frame', disable=len(plan) < 2):
         replay.frame(position, image_msg, depth_msg)
     replay.write_gt_until(None)
     return replay
+
+
+def _first_intrinsics(reader: BagReader, options: EvalOptions) -> Any:
+    """Intrinsics of the bag's camera, needed to back-project depth for the ground plane."""
+    topic = options.camera_info_topic
+    if topic not in reader.topics:
+        raise InputError(f'the camera-height scale needs camera intrinsics, but the bag has no '
+                         f'{topic} topic (set the camera_info topic)')
+    for _, _, _, decode in reader.messages([topic]):
+        return camera_info_to_intrinsics(decode())
+    raise InputError(f'{topic} holds no message')
+
+
+def _camera_height_report(replay: _Replay, frames: np.ndarray, gt_poses: np.ndarray | None,
+                          options: EvalOptions) -> dict[str, Any] | None:
+    """The ground-truth-free figures: scale factors, depth and trajectory with them."""
+    height = replay.height
+    if height is None:
+        return None
+    known = np.isfinite(height.factors)
+    depth = replay.depth.camera_height_result()
+    out: dict[str, Any] = {
+        'camera_height_m': options.camera_height_m,
+        'frames_with_factor': int(known.sum()), 'frames': int(len(known)),
+        'median_factor': float(np.median(height.factors[known])) if known.any() else None,
+        'depth': depth.to_dict() if depth is not None else None,
+        # factor / per-image median ratio: 1 means the height scale equals ground truth's.
+        'median_factor_over_gt_ratio': (float(np.median(depth.scales))
+                                         if depth is not None else None),
+    }
+    if gt_poses is not None and replay.poses is not None and len(frames) >= 2:
+        try:
+            out['trajectory'] = evaluate_trajectory(gt_poses, height.poses[frames]).to_dict()
+        except InputError as exc:
+            out['trajectory'] = None
+            out['trajectory_note'] = str(exc)
+    return out
 
 
 def _score_trajectory(plan: FramePlan, poses: np.ndarray | None, gt: _GroundTruth | None,
@@ -471,7 +568,8 @@ def evaluate_bag(bag: str | os.PathLike, predictor: Any, out_dir: str | os.PathL
               'overhead_ratio': (total - replay.network_s) / max(replay.network_s, 1e-9),
               'frames_per_s': len(plan) / max(total, 1e-9)}
     result = BagEvalResult(Path(bag), image_topic, plan, replay.poses, frames, gt_poses,
-                           report, depth, depth_unscaled, timing, outputs, tuple(notes))
+                           report, depth, depth_unscaled, timing, outputs, tuple(notes),
+                           _camera_height_report(replay, frames, gt_poses, options))
     if out_dir is not None:
         result = _write_metrics(out_dir, result)
     return result
@@ -510,6 +608,7 @@ def format_result(result: BagEvalResult) -> str:
     if result.depth is not None:
         lines.append(f'  median scale factor {np.median(result.depth.scales):.3f} '
                      f'(ground truth / prediction)')
+    lines += _format_camera_height(result.camera_height)
     lines += ['', f'{result.timing["frames_per_s"]:.2f} frames/s; networks '
               f'{result.timing["network_s"]:.2f} s of {result.timing["total_s"]:.2f} s']
     lines += [f'note: {note}' for note in result.notes]
@@ -519,3 +618,26 @@ def format_result(result: BagEvalResult) -> str:
         lines.append(f'wrote {len(result.outputs["depth_previews"])} depth previews in '
                      f'{Path(result.outputs["depth_previews"][0]).parent}')
     return '\n'.join(lines)
+
+
+def _format_camera_height(report: dict[str, Any] | None) -> list[str]:
+    """Lines for the ground-truth-free (camera-height) scale."""
+    if report is None:
+        return []
+    lines = ['', f'camera-height scale ({report["camera_height_m"]} m): factor on '
+             f'{report["frames_with_factor"]}/{report["frames"]} frames']
+    if report['median_factor'] is None:
+        return lines + ['  no ground plane found in any frame: no figures']
+    lines.append(f'  median factor {report["median_factor"]:.3f}')
+    if report.get('depth'):
+        d = report['depth']
+        ratio = report['median_factor_over_gt_ratio']
+        lines.append(f'  depth with it: abs_rel {d["abs_rel"]:.4f}, rmse {d["rmse"]:.3f}, '
+                     f'a1 {d["a1"]:.3f}; factor / ground-truth ratio {ratio:.3f}')
+    traj = report.get('trajectory')
+    if traj and traj.get('ape'):
+        se3 = traj['ape'].get('se3') or {}
+        if se3.get('rmse') is not None:
+            lines.append(f'  trajectory with it: APE (SE(3), no scale) rmse {se3["rmse"]:.3f} m')
+    return lines
+

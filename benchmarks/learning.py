@@ -1,0 +1,271 @@
+"""Learning benchmark: does self-supervised training learn depth and motion on the synthetic world?
+
+Trains (optionally) with config/train_synthetic.yaml, then evaluates a checkpoint on synthetic
+sequences of seeds never used in training, against three baselines measured in the same run:
+the untrained network, a constant depth, and zero motion. Also reports the camera-height metric
+scale (issue: metric scale without ground truth). Writes results JSON, a markdown table and the
+learning curve, and can install the checkpoint as the package's default weights.
+
+    python benchmarks/learning.py --train --minutes 35            # data, training, evaluation
+    python benchmarks/learning.py --checkpoint runs/.../epoch_004.safetensors --install-default
+
+Depth metrics: every valid ground-truth pixel (0.1..80 m, no Garg crop: the synthetic world has
+no car bonnet), per-image median scaling unless said otherwise. ATE: Monodepth2's 5-frame
+protocol on the pose network's (frame i, frame i+1) predictions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
+from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
+from depth_ros.geometry.se3 import invert  # noqa: E402
+
+
+TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
+VAL_SEED = 900
+EVAL_SEEDS = (2026, 31337)
+SIZE = (128, 416)  # height, width
+MAX_EVAL_DEPTH_M = 80.0
+
+
+def main() -> int:
+    args = _parse()
+    data = ROOT / 'runs' / 'synth_train'
+    if args.train:
+        _ensure_training_data(data)
+        checkpoint, run_dir = _train(args.minutes)
+    else:
+        checkpoint, run_dir = Path(args.checkpoint), Path(args.checkpoint).parents[1]
+    results = evaluate_all(checkpoint, args.frames)
+    results['training'] = _curve(run_dir, args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / 'learning_results.json').write_text(json.dumps(results, indent=1))
+    print(format_table(results))
+    if args.install_default:
+        install_default(checkpoint, data, results)
+    return 0
+
+
+def _parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--train', action='store_true', help='generate data and train first')
+    p.add_argument('--minutes', type=float, default=35.0, help='training wall-clock budget')
+    p.add_argument('--checkpoint', help='evaluate this checkpoint (without --train)')
+    p.add_argument('--frames', type=int, default=60, help='frames per evaluation sequence')
+    p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning')
+    p.add_argument('--install-default', action='store_true',
+                   help='write depth_ros/weights/default.safetensors and its model card')
+    args = p.parse_args()
+    if not args.train and not args.checkpoint:
+        p.error('give --train or --checkpoint')
+    return args
+
+
+def _ensure_training_data(root: Path) -> None:
+    from depth_ros.synth import generate_sequence
+
+    jobs = [(s, f'{i:02d}', 200) for i, s in enumerate(TRAIN_SEEDS)] + [(VAL_SEED, '90', 60)]
+    for seed, seq, frames in jobs:
+        if not (root / 'sequences' / seq / 'synth.json').is_file():
+            generate_sequence(root, seed, frames, sequence=seq, width=SIZE[1], height=SIZE[0])
+
+
+def _train(minutes: float) -> tuple[Path, Path]:
+    from training.config import load_config
+    from training.trainer import train
+
+    config = load_config(ROOT / 'config' / 'train_synthetic.yaml',
+                         [f'optim.max_minutes={minutes}'])
+    summary = train(config)
+    return summary.checkpoint, Path(config.output_dir)
+
+
+def _sequence(seed: int, frames: int):
+    """Synthetic frames of `seed` (rendered in memory) with GT depth and poses."""
+    from depth_ros.synth import render_sequence
+
+    return list(render_sequence(seed=seed, frames=frames, width=SIZE[1], height=SIZE[0]))
+
+
+def evaluate_predictor(predictor, frames) -> dict:
+    """Depth (median-scaled, unscaled, camera-height scaled) and 5-frame ATE on one sequence."""
+    from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M, CameraHeightScale
+    from depth_ros.synth import synth_intrinsics
+
+    intr = synth_intrinsics(SIZE[1], SIZE[0])
+    scale = CameraHeightScale(KITTI_CAMERA_HEIGHT_M)  # the synthetic camera is mounted at 1.65 m
+    gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
+    for frame in frames:
+        image = predictor.prepare(frame.rgb)
+        result = predictor.predict(image)
+        estimate = scale.update(result.depth_m, intr)
+        gts.append(np.where(frame.depth_m > 0, frame.depth_m, 0.0))
+        preds.append(result.inv_depth)
+        height_factors.append(estimate.factor)
+        if prepared and predictor.has_pose:
+            pred_local.append(invert(predictor.relative_pose(prepared[-1], image)))
+        prepared = [image]
+    kwargs = dict(garg_crop=False, max_depth=MAX_EVAL_DEPTH_M)
+    median = evaluate_depths(gts, preds, **kwargs)
+    unscaled = evaluate_depths(gts, preds, scale=1.0, **kwargs)
+    out = {'depth_median_scaled': median.mean.to_dict(), 'depth_unscaled': unscaled.mean.to_dict()}
+    out.update(_height_scale_figures(gts, preds, height_factors, median.scales, kwargs))
+    if pred_local:
+        gt_local = local_from_global(np.stack([f.world_from_cam for f in frames]))
+        out['ate_5frame'] = ate_5frame_from_local(gt_local, np.stack(pred_local)).to_dict()
+        out['ate_5frame_zero_motion'] = ate_5frame_from_local(
+            gt_local, np.broadcast_to(np.eye(4), gt_local.shape)).to_dict()
+    return out
+
+
+def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
+    """Camera-height scale vs the true (median GT/pred) scale, and depth metrics with it."""
+    known = [i for i, f in enumerate(factors) if f is not None]
+    if not known:
+        return {'camera_height': {'frames_with_factor': 0}}
+    rel = np.array([factors[i] / true_scales[i] - 1.0 for i in known])
+    depth = [evaluate_depths([gts[i]], [preds[i] / factors[i]], scale=1.0, **kwargs).mean
+             for i in known]
+    abs_rel = float(np.mean([d.abs_rel for d in depth]))
+    return {'camera_height': {
+        'frames_with_factor': len(known), 'frames': len(factors),
+        'median_abs_scale_error': float(np.median(np.abs(rel))),
+        'median_scale_error': float(np.median(rel)),
+        'abs_rel': abs_rel}}
+
+
+def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
+    """The trained weights and the baselines on every evaluation seed."""
+    import tempfile
+
+    import torch
+
+    from depth_ros.inference import Predictor
+    from depth_ros.models import build_depth_net, build_pose_net, load_checkpoint, save_checkpoint
+
+    trained = Predictor.from_checkpoint(checkpoint)
+    meta = load_checkpoint(checkpoint).meta
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        untrained_path = Path(tmp) / 'untrained.safetensors'
+        save_checkpoint(untrained_path, build_depth_net(meta.depth_arch.name),
+                        build_pose_net(meta.pose_arch.name), height=meta.height, width=meta.width)
+        untrained = Predictor.from_checkpoint(untrained_path)
+    results = {'checkpoint': str(checkpoint), 'seeds': {}}
+    for seed in EVAL_SEEDS:
+        frames = _sequence(seed, n_frames)
+        start = time.perf_counter()
+        entry = {'trained': evaluate_predictor(trained, frames),
+                 'untrained': evaluate_predictor(untrained, frames),
+                 'constant_depth': _constant_depth(frames)}
+        entry['seconds'] = time.perf_counter() - start
+        results['seeds'][str(seed)] = entry
+    return results
+
+
+def _constant_depth(frames) -> dict:
+    gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in frames]
+    preds = [np.ones_like(g) for g in gts]
+    return evaluate_depths(gts, preds, garg_crop=False, max_depth=MAX_EVAL_DEPTH_M).mean.to_dict()
+
+
+def _curve(run_dir: Path, out: Path) -> dict:
+    """Training loss and validation abs_rel from the run's TensorBoard logs, plotted."""
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        return {'note': 'tensorboard not installed: no learning curve'}
+    acc = EventAccumulator(str(run_dir / 'tensorboard'))
+    acc.Reload()
+    tags = acc.Tags().get('scalars', [])
+    series = {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+              for tag in ('loss/total', 'val/abs_rel') if tag in tags}
+    out.mkdir(parents=True, exist_ok=True)
+    _plot_curve(series, out / 'learning_curve.png')
+    return {tag: values for tag, values in series.items()}
+
+
+def _plot_curve(series: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    if 'loss/total' in series:
+        steps, values = zip(*series['loss/total'])
+        ax.plot(steps, values, color='tab:blue', label='training loss')
+    ax.set_xlabel('optimiser step')
+    ax.set_ylabel('self-supervised loss', color='tab:blue')
+    if 'val/abs_rel' in series:
+        twin = ax.twinx()
+        steps, values = zip(*series['val/abs_rel'])
+        twin.plot(steps, values, 'o-', color='tab:red', label='validation abs_rel')
+        twin.set_ylabel('validation abs_rel (median scaled)', color='tab:red')
+    ax.set_title('SmallDepth + pose_lite on the synthetic world (2-core CPU)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_table(results: dict) -> str:
+    lines = ['| seed | model | abs_rel (median) | abs_rel (unscaled) | a1 | 5-frame ATE (m) |',
+             '|---|---|---|---|---|---|']
+    for seed, entry in results['seeds'].items():
+        for name in ('trained', 'untrained'):
+            r = entry[name]
+            ate = r.get('ate_5frame', {}).get('mean', float('nan'))
+            lines.append(f'| {seed} | {name} | {r["depth_median_scaled"]["abs_rel"]:.3f} | '
+                         f'{r["depth_unscaled"]["abs_rel"]:.3f} | '
+                         f'{r["depth_median_scaled"]["a1"]:.3f} | {ate:.4f} |')
+        c = entry['constant_depth']
+        zero = entry['trained'].get('ate_5frame_zero_motion', {}).get('mean', float('nan'))
+        lines.append(f'| {seed} | constant depth / zero motion | {c["abs_rel"]:.3f} | | '
+                     f'{c["a1"]:.3f} | {zero:.4f} |')
+        h = entry['trained'].get('camera_height', {})
+        if h.get('frames_with_factor'):
+            lines.append(f'| {seed} | trained, camera-height scale | | {h["abs_rel"]:.3f} | | '
+                         f'(scale error median {100 * h["median_abs_scale_error"]:.1f} %, '
+                         f'{h["frames_with_factor"]}/{h["frames"]} frames) |')
+    return '\n'.join(lines)
+
+
+def install_default(checkpoint: Path, data: Path, results: dict) -> None:
+    """Copy the checkpoint into the package with depth_scale calibrated on training data.
+
+    The scale is the median GT/prediction ratio over a training sequence (never an evaluation
+    seed), so the weights give metres on the synthetic world's camera.
+    """
+    from depth_ros.evaluation.depth_metrics import evaluate_depths as evaluate
+    from depth_ros.inference import Predictor
+    from depth_ros.models import load_checkpoint, save_checkpoint
+
+    frames = _sequence(TRAIN_SEEDS[0], 40)
+    predictor = Predictor.from_checkpoint(checkpoint)
+    gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in frames]
+    preds = [predictor.predict(f.rgb).inv_depth for f in frames]
+    ratio = float(np.median(evaluate(gts, preds, garg_crop=False,
+                                     max_depth=MAX_EVAL_DEPTH_M).scales))
+    ckpt = load_checkpoint(checkpoint)
+    target = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
+    save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, height=ckpt.meta.height,
+                    width=ckpt.meta.width, min_depth=ckpt.meta.min_depth,
+                    max_depth=ckpt.meta.max_depth, depth_scale=ratio * ckpt.meta.depth_scale,
+                    training_config=ckpt.meta.training_config,
+                    notes='depth_ros default weights: SmallDepth + pose_lite trained '
+                          'self-supervised on the synthetic world; see MODEL_CARD.md')
+    print(f'installed {target} ({target.stat().st_size / 1e6:.1f} MB), depth_scale {ratio:.4f}')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
