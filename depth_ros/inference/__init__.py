@@ -1,24 +1,14 @@
 """One Predictor API over the inference backends (torch, onnxruntime, tensorrt).
 
-Attributes are resolved lazily (PEP 562) so that light submodules, such as `backend_names` used
-for argument parsing, can be imported without loading torch.
+Attributes resolve lazily, so light submodules (`backend_names`, `scale`) import without torch.
 """
-import importlib
+from depth_ros.lazy import lazy_exports
 
 
 _EXPORTS = {
-    'DepthResult': 'depth_ros.inference.predictor',
-    'PreparedImage': 'depth_ros.inference.predictor',
-    'Predictor': 'depth_ros.inference.predictor',
-    'default_weights_path': 'depth_ros.inference.predictor',
-    'backend_names': 'depth_ros.inference.backends',
-    'make_backend': 'depth_ros.inference.backends',
-    'register_backend': 'depth_ros.inference.backends',
+    'DepthResult': 'predictor', 'PreparedImage': 'predictor', 'Predictor': 'predictor',
+    'default_weights_path': 'predictor', 'backend_names': 'backends',
+    'make_backend': 'backends', 'register_backend': 'backends',
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+__getattr__ = lazy_exports(__name__, _EXPORTS)
