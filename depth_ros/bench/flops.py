@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from depth_ros.models.etm import fold_for_inference
-from depth_ros.models.registry import build_depth_net
+from depth_ros.models.registry import build_for_weights
 
 
 def parameter_count(net: nn.Module) -> int:
@@ -23,7 +23,7 @@ def parameter_count(net: nn.Module) -> int:
 def depth_net_gflops(arch: str, height: int, width: int) -> float:
     """GFLOPs (2 x GMACs) of one forward pass of depth network `arch` on one image."""
     with torch.device('meta'):
-        net = fold_for_inference(build_depth_net(arch))
+        net = fold_for_inference(build_for_weights('depth', arch))
         images = torch.empty(1, 3, height, width)
     return module_gflops(net, images)
 

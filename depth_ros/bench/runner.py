@@ -30,7 +30,7 @@ from depth_ros.inference.backends import make_backend, resolve_device
 from depth_ros.inference.predictor import Predictor
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
-from depth_ros.models.registry import build_depth_net, depth_net_names
+from depth_ros.models.registry import build_for_weights, depth_net_names
 
 
 LOG = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _base_row(arch: str, net: torch.nn.Module, height: int, width: int) -> dict:
 def _random_depth_net(arch: str, seed: int) -> torch.nn.Module:
     # Timed in inference form (ETM branches folded), as deployed.
     torch.manual_seed(seed)
-    return fold_for_inference(build_depth_net(arch))
+    return fold_for_inference(build_for_weights('depth', arch))  # timing needs no pretraining
 
 
 def _kitti_like_image(height: int, width: int, seed: int) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from depth_ros.inference.backend_names import BACKEND_NAMES
+from depth_ros.inference.backend_choices import BACKEND_NAMES
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

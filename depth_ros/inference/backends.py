@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 
 from depth_ros.errors import BackendError, ConfigError
-from depth_ros.inference.backend_names import BACKEND_NAMES, OPTIONAL_BACKEND_MODULES
+from depth_ros.inference.backend_choices import BACKEND_NAMES, OPTIONAL_BACKEND_MODULES
 from depth_ros.models.checkpoint import Checkpoint
 from depth_ros.models.etm import fold_for_inference
 

@@ -64,3 +64,21 @@ def pose_lite_pose() -> PoseNet:
     from depth_ros.models.pose_lite import pose_lite_net
 
     return pose_lite_net()
+
+
+@register_depth_net('drn')
+def drn_depth(num_layers: int = 18) -> DepthNet:
+    """Double Refinement Network (Durasov et al., IROS 2019), supervised with ground truth."""
+    from depth_ros.models.drn import drn_net
+
+    return drn_net(num_layers=num_layers)
+
+
+@register_depth_net('dna_lite0')
+def dna_lite0_depth(pretrained: bool = True,
+                    scales: tuple[int, ...] = (0, 1, 2, 3)) -> DepthNet:
+    """DNA-Depth: EfficientNet-Lite0 (ImageNet weights when `pretrained`, which needs the
+    'training' extra) + neighbour-layer aggregation decoder, about 4 M parameters."""
+    from depth_ros.models.dna_depth import dna_lite0_net
+
+    return dna_lite0_net(pretrained=pretrained, scales=scales)

@@ -16,7 +16,7 @@ from torch import nn
 
 from depth_ros import __version__
 from depth_ros.errors import OutputError, WeightsError
-from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
+from depth_ros.models.registry import ArchSpec, build_for_weights
 
 
 FORMAT_VERSION = 1
@@ -125,11 +125,11 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = 'cpu',
 
     meta = read_meta(path)
     tensors = load_file(str(path))
-    depth_net = build_depth_net(meta.depth_arch.name, **meta.depth_arch.kwargs)
+    depth_net = build_for_weights('depth', meta.depth_arch.name, **meta.depth_arch.kwargs)
     load_into(depth_net, _sub(tensors, 'depth.'), f'{path} (depth network)')
     pose_net = None
     if load_pose and meta.pose_arch is not None:
-        pose_net = build_pose_net(meta.pose_arch.name, **meta.pose_arch.kwargs)
+        pose_net = build_for_weights('pose', meta.pose_arch.name, **meta.pose_arch.kwargs)
         load_into(pose_net, _sub(tensors, 'pose.'), f'{path} (pose network)')
         pose_net = pose_net.to(device).eval()
     return Checkpoint(depth_net.to(device).eval(), pose_net, meta)

@@ -28,6 +28,10 @@ class ArchSpec:
         return {'name': self.name, 'kwargs': dict(self.kwargs)}
 
 
+# Arguments that only choose an initialisation (e.g. ImageNet weights): never stored in a
+# checkpoint's spec, and switched off when a network is built to receive saved weights.
+INIT_ONLY_KWARGS = ('pretrained',)
+
 _DEPTH: dict[str, Callable[..., nn.Module]] = {}
 _POSE: dict[str, Callable[..., nn.Module]] = {}
 
@@ -66,6 +70,17 @@ def build_depth_net(name: str, **kwargs: Any) -> nn.Module:
     return _build(_DEPTH, 'depth', name, kwargs)
 
 
+def build_for_weights(kind: str, name: str, **kwargs: Any) -> nn.Module:
+    """Build a 'depth' or 'pose' network that will receive saved weights: initialisation-only
+    arguments (INIT_ONLY_KWARGS) are switched off, so no pretrained file is read."""
+    table = _DEPTH if kind == 'depth' else _POSE
+    _ensure_registered()
+    if name in table:
+        accepted = inspect.signature(table[name]).parameters
+        kwargs.update({k: False for k in INIT_ONLY_KWARGS if k in accepted})
+    return _build(table, kind, name, kwargs)
+
+
 def build_pose_net(name: str, **kwargs: Any) -> nn.Module:
     """Build the pose network registered as `name` (e.g. 'resnet18')."""
     return _build(_POSE, 'pose', name, kwargs)
@@ -84,7 +99,8 @@ def _build(table: dict, kind: str, name: str, kwargs: dict[str, Any]) -> nn.Modu
                           f'it takes {sorted(allowed)}')
     net = factory(**kwargs)
     # JSON-normalised (tuples become lists) so a spec compares equal after a checkpoint round trip.
-    net.arch = ArchSpec(name, json.loads(json.dumps(kwargs)))
+    spec = {k: v for k, v in kwargs.items() if k not in INIT_ONLY_KWARGS}
+    net.arch = ArchSpec(name, json.loads(json.dumps(spec)))
     return net
 
 

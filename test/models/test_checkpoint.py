@@ -61,3 +61,23 @@ def test_corrupt_and_foreign_files(tmp_path):
         load_checkpoint(tmp_path / 'plain.safetensors')
     with pytest.raises(WeightsError, match='is a folder'):
         load_checkpoint(tmp_path)
+
+
+def test_init_only_arguments_are_not_stored_and_not_replayed(tmp_path, monkeypatch):
+    from depth_ros.models import registry
+    seen = []
+
+    @registry.register_depth_net('test_pretrained_arch')
+    def factory(pretrained: bool = True):
+        seen.append(pretrained)
+        return build_depth_net('resnet18')
+
+    try:
+        net = build_depth_net('test_pretrained_arch', pretrained=True)
+        assert net.arch.kwargs == {}
+        path = tmp_path / 'p.safetensors'
+        save_checkpoint(path, net, None, height=64, width=96)
+        load_checkpoint(path)
+        assert seen == [True, False]  # loading never asks for the pretrained file
+    finally:
+        registry._DEPTH.pop('test_pretrained_arch')

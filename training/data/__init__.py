@@ -10,4 +10,5 @@ Modules:
     intrinsics_file: YAML/JSON camera intrinsics for custom data.
     dataset: `FrameTupleDataset`, records -> samples.
     factory: `DataConfig` and `build_dataset`.
+    rgbd: RGB-D sets with depth labels (NYU Depth v2 .mat, colour + depth folders).
 """

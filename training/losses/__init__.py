@@ -6,4 +6,5 @@ Modules:
     reprojection: per-pixel minimum over source views with auto-masking.
     smoothness: edge-aware smoothness of an inverse-depth map.
     self_supervised: all of the above combined over frames and scales (Monodepth2's loss).
+    supervised: DRN's log, gradient and normal losses against ground-truth depth.
 """
