@@ -82,3 +82,14 @@ def dna_lite0_depth(pretrained: bool = True,
     from depth_ros.models.dna_depth import dna_lite0_net
 
     return dna_lite0_net(pretrained=pretrained, scales=scales)
+
+
+@register_depth_net('dual')
+def dual_depth(lr_arch: str = 'smalldepth', lr_factor: int = 2, lr_kwargs: dict | None = None,
+               hr_channels: int = 16, key_dim: int = 16, kernel_size: int = 3) -> DepthNet:
+    """Dual networks: an LR-Net (`lr_arch`) on the image downsampled by `lr_factor` and a light
+    HR-Net on the full image, linked by SA-attention (a DepthNet-compatible module)."""
+    from depth_ros.models.dual import dual_net
+
+    return dual_net(lr_arch=lr_arch, lr_factor=lr_factor, lr_kwargs=lr_kwargs,
+                    hr_channels=hr_channels, key_dim=key_dim, kernel_size=kernel_size)

@@ -7,4 +7,5 @@ Modules:
     smoothness: edge-aware smoothness of an inverse-depth map.
     self_supervised: all of the above combined over frames and scales (Monodepth2's loss).
     supervised: DRN's log, gradient and normal losses against ground-truth depth.
+    feature_reconstruction: warped-feature L1 with per-pixel minimum (dual networks).
 """
