@@ -265,8 +265,11 @@ def depth_to_image(types: MsgTypes, depth_m: np.ndarray, header: Any) -> Any:
     depth = np.asarray(depth_m, dtype=np.float32)
     if depth.ndim != 2 or depth.size == 0:
         raise InputError(f'depth must be a non-empty [H, W] array, got shape {depth.shape}')
-    depth = np.where(np.isfinite(depth) & (depth > 0), depth, np.float32(np.nan))
-    return _image_msg(types, depth.astype('<f4'), header, '32FC1')
+    depth = depth.astype('<f4')  # a copy: NaN is written into it below
+    valid = (depth > 0) & (depth < np.inf)  # False for NaN, inf and <= 0
+    if not valid.all():
+        depth[~valid] = np.nan
+    return _image_msg(types, depth, header, '32FC1')
 
 
 def image_to_depth(msg: Any) -> np.ndarray:
@@ -407,16 +410,15 @@ def depth_to_pointcloud(types: MsgTypes, depth_m: np.ndarray, intr: Intrinsics, 
     """
     grid = depth_to_point_grid(depth_m, intr, stride)
     valid = np.isfinite(grid[..., 2])
-    names = ['x', 'y', 'z']
-    columns = [grid[valid][:, i] for i in range(3)]
+    names = ['x', 'y', 'z'] if rgb is None else ['x', 'y', 'z', 'rgb']
+    points = np.empty((int(valid.sum()), len(names)), dtype='<f4')
+    points[:, :3] = grid[valid]
     if rgb is not None:
         rgb = _check_rgb(rgb)
         if rgb.shape[:2] != (intr.height, intr.width):
             raise InputError(f'rgb shape {rgb.shape} does not match the depth image '
                              f'({intr.height}x{intr.width})')
-        names.append('rgb')
-        columns.append(pack_rgb(rgb[::stride, ::stride][valid]))
-    points = np.stack(columns, axis=-1).astype('<f4')
+        points[:, 3] = pack_rgb(rgb[::stride, ::stride][valid])
     fields = [types.PointField(name=n, offset=4 * i, datatype=POINT_FIELD_FLOAT32, count=1)
               for i, n in enumerate(names)]
     point_step = 4 * len(names)

@@ -113,10 +113,11 @@ class Predictor:
         prepared = [im if isinstance(im, PreparedImage) else self.prepare(im) for im in images]
         sigmoid = self.backend.depth(torch.cat([p.tensor for p in prepared], dim=0))
         inv_units, _ = inv_depth_to_depth(sigmoid, self.meta.min_depth, self.meta.max_depth)
+        # Scaling commutes with the (linear) resize: do it on the small map.
+        inv_metric = inv_units.float() / self.depth_scale
         results = []
         for i, p in enumerate(prepared):
-            inv = resize_map(inv_units[i:i + 1], p.height, p.width)[0, 0]
-            inv_m = (inv / self.depth_scale).float().cpu().numpy()
+            inv_m = resize_map(inv_metric[i:i + 1], p.height, p.width)[0, 0].cpu().numpy()
             results.append(DepthResult(depth_m=np.reciprocal(inv_m), inv_depth=inv_m))
         return results
 

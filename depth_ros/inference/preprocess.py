@@ -38,15 +38,22 @@ def to_network_input(images: list[np.ndarray], height: int, width: int,
     """Resize RGB uint8 images to the network size: [B, 3, height, width] float in [0, 1].
 
     Resizing is bilinear with antialiasing (a box prefilter when shrinking), done after the
-    transfer so it runs on the inference device.
+    transfer so it runs on the inference device. On the CPU it runs on the uint8 image
+    (torch's vectorised channels-last path, ~8x faster than on floats; the result differs by at
+    most one grey level, like any 8-bit resampler).
     """
     out = []
     for img in images:
         if not img.flags.writeable or not img.flags.c_contiguous:
             img = np.array(img)  # torch.from_numpy needs a writable, contiguous array
-        t = torch.from_numpy(img).to(device, non_blocking=True)
-        t = t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-        if t.shape[-2:] != (height, width):
+        t = torch.from_numpy(img).to(device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+        resize = t.shape[-2:] != (height, width)
+        if resize and device.type == 'cpu':
+            t = F.interpolate(t, size=(height, width), mode='bilinear', align_corners=False,
+                              antialias=True)
+            resize = False
+        t = t.float().div_(255.0)
+        if resize:
             t = F.interpolate(t, size=(height, width), mode='bilinear', align_corners=False,
                               antialias=True)
         out.append(t)
