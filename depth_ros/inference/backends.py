@@ -74,16 +74,23 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 @register_backend('torch')
 class TorchBackend:
-    """Eager PyTorch. On CUDA, `precision` fp16/bf16 runs the networks under autocast."""
+    """Eager PyTorch. On CUDA, `precision` fp16/bf16 runs the networks under autocast and
+    `cuda_graphs` captures the depth network once per input shape and replays it (no Python or
+    kernel-launch overhead per frame; the input is copied into the captured buffer)."""
 
     name = 'torch'
 
     def __init__(self, checkpoint: Checkpoint, device: torch.device,
-                 precision: str = 'fp32', channels_last: bool = False) -> None:
+                 precision: str = 'fp32', channels_last: bool = False,
+                 cuda_graphs: bool = False) -> None:
         if precision not in ('fp32', 'fp16', 'bf16'):
             raise ConfigError(f'precision must be fp32, fp16 or bf16, got {precision!r}')
         if precision != 'fp32' and device.type != 'cuda':
             raise ConfigError(f'precision {precision} needs a CUDA device; use fp32 on the CPU')
+        if cuda_graphs and device.type != 'cuda':
+            raise ConfigError('cuda_graphs needs a CUDA device')
+        self.cuda_graphs = cuda_graphs
+        self._graphs: dict[tuple[int, ...], tuple] = {}
         self.device = device
         self.precision = precision
         self.channels_last = channels_last
@@ -103,8 +110,33 @@ class TorchBackend:
     def depth(self, images: torch.Tensor) -> torch.Tensor:
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
+        if self.cuda_graphs:
+            return self._replay(images).clone()
+        return self._depth_eager(images)
+
+    def _depth_eager(self, images: torch.Tensor) -> torch.Tensor:
         with self._autocast():
             return self.depth_net(images).inv_depths[0].float()
+
+    def _replay(self, images: torch.Tensor) -> torch.Tensor:
+        """Capture (first call per shape, after warm-up on a side stream) or replay a graph."""
+        key = tuple(images.shape)
+        if key not in self._graphs:
+            static_in = images.clone()
+            side = torch.cuda.Stream(self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):
+                for _ in range(3):  # cuDNN autotuning and allocator warm-up before capture
+                    self._depth_eager(static_in)
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_out = self._depth_eager(static_in)
+            self._graphs[key] = (graph, static_in, static_out)
+        graph, static_in, static_out = self._graphs[key]
+        static_in.copy_(images)
+        graph.replay()
+        return static_out
 
     @torch.inference_mode()
     def pose(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

@@ -113,3 +113,11 @@ def test_reparameterisable_network_is_folded_with_identical_depth(tmp_path):
     with pytest.raises(WeightsError, match='folded'):
         save_checkpoint(tmp_path / 'again.safetensors', predictor.backend.depth_net, None,
                         height=64, width=192)
+
+
+def test_cuda_only_options_are_refused_on_the_cpu(checkpoint):
+    from depth_ros.errors import ConfigError
+    with pytest.raises(ConfigError, match='cuda_graphs needs a CUDA device'):
+        Predictor.from_checkpoint(checkpoint, cuda_graphs=True)
+    with pytest.raises(ConfigError, match='needs a CUDA device'):
+        Predictor.from_checkpoint(checkpoint, precision='fp16')
