@@ -44,3 +44,18 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f'shared data not found at {path}')
     return path
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _one_torch_thread():
+    """One torch thread for the whole suite: CI's two cores are shared with subprocesses the
+    tests start, and two threads waiting on a busy core run several times slower."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -32,9 +32,10 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 import yaml
 
-from depth_ros.errors import ConfigError, DepthRosError, InputError
+from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.models import build_depth_net, depth_net_names, save_checkpoint
+from training.cli import run_training
 from training.config import OptimConfig
 from training.data.rgbd import RgbdDataConfig, RgbdSample, build_rgbd_dataset, collate_rgbd
 from training.dataclass_mapping import from_mapping, set_dotted, to_mapping
@@ -287,22 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    try:
-        config = load_supervised_config(args.config, args.override)
-        if args.print_config:
-            sys.stdout.write(_to_yaml(config))
-            return 0
-        summary = train_supervised(config)
-    except DepthRosError as exc:
-        logger.error('%s', exc)
-        return 2
-    except KeyboardInterrupt:
-        logger.error('interrupted')
-        return 130
-    logger.info('done: %d epoch(s), %d step(s), last loss %s, checkpoint %s', summary.epochs,
-                summary.steps, f'{summary.losses[-1]:.4f}' if summary.losses else 'n/a',
-                summary.checkpoint)
-    return 0
+    return run_training(lambda: load_supervised_config(args.config, args.override),
+                        train_supervised, _to_yaml, args.print_config)
 
 
 if __name__ == '__main__':

@@ -14,8 +14,6 @@ import argparse
 import logging
 import sys
 
-from depth_ros.errors import DepthRosError
-
 
 logger = logging.getLogger('training.train')
 
@@ -40,25 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
     # Imported here so --help stays fast and argument errors need no torch.
+    from training.cli import run_training
     from training.config import config_to_yaml, load_config
     from training.trainer import train
 
-    try:
-        config = load_config(args.config, args.override)
-        if args.print_config:
-            sys.stdout.write(config_to_yaml(config))
-            return 0
-        summary = train(config)
-    except DepthRosError as exc:
-        logger.error('%s', exc)
-        return 2
-    except KeyboardInterrupt:
-        logger.error('interrupted')
-        return 130
-    logger.info('done: %d epoch(s), %d step(s), last loss %s, checkpoint %s', summary.epochs,
-                summary.steps, f'{summary.losses[-1]:.4f}' if summary.losses else 'n/a',
-                summary.checkpoint)
-    return 0
+    return run_training(lambda: load_config(args.config, args.override), train, config_to_yaml,
+                        args.print_config)
 
 
 if __name__ == '__main__':

@@ -20,13 +20,6 @@ from depth_ros.models.drn import DRNDecoder
 H, W = 64, 96
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def calibrated(seed: int = 0) -> nn.Module:
     """A DRN in eval mode with BatchNorm statistics measured on random images and non-trivial

@@ -21,13 +21,6 @@ from depth_ros.models.etm import fold_for_inference
 H, W = 128, 384
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_registered_and_built_by_name():
     assert 'dual' in depth_net_names()

@@ -5,18 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from toy_corridor import write_toy_sequence
-
-
-@pytest.fixture(scope='session', autouse=True)
-def _one_thread():
-    """The CI machine's cores are shared: keep torch to one thread in these tests (session
-    scope, so that it is in place before module-scoped training runs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')

@@ -1,4 +1,4 @@
-"""Fixtures of the real-rclpy tier: a tiny checkpoint, the rclpy context, node harnesses.
+"""Fixtures of the real-rclpy tier: the weights, the rclpy context, node harnesses.
 
 Runs only inside the isolated env (bash test/ros/rclpy_env.sh --run test/ros/real_rclpy). DDS
 discovery is switched off before rclpy.init, so only nodes inside this process communicate and
@@ -15,12 +15,18 @@ import rclpy
 
 @pytest.fixture(scope='session')
 def checkpoint(tmp_path_factory) -> str:
+    """'' (the node's value for the shipped default weights) when the package ships them,
+    else a tiny random checkpoint."""
     import torch
 
+    from depth_ros.inference import default_weights_path
     from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
 
-    torch.manual_seed(0)
     torch.set_num_threads(1)
+    if default_weights_path() is not None:
+        print(f'node tests use the shipped default weights {default_weights_path()}')
+        return ''
+    torch.manual_seed(0)
     path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
     save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
                     width=96, notes='random weights for the node tests')
