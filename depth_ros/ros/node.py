@@ -419,7 +419,11 @@ class DepthNode(LifecycleNode):
 
 def main(args: list[str] | None = None) -> int:
     """Run the node; with autostart (the default) it configures and activates itself."""
-    rclpy.init(args=args)
+    try:
+        rclpy.init(args=args)
+    except Exception as exc:  # e.g. malformed --ros-args: rcl's error, without a traceback
+        print(f'{NODE_NAME}: cannot start: {exc}', file=sys.stderr)
+        return 1
     logger = rclpy.logging.get_logger(NODE_NAME)
     try:
         node = DepthNode()

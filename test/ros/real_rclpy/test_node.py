@@ -180,11 +180,14 @@ def test_main_fails_at_start_up_on_bad_weights():
 
 
 def test_main_runs_until_interrupted(checkpoint):
-    proc = _run_main('-p', f'weights:={checkpoint}')
+    # '' means the shipped weights, the node's default: rcl refuses an empty override.
+    proc = _run_main(*(['-p', f'weights:={checkpoint}'] if checkpoint else []))
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not any('model loaded' in x for x in lines):
         lines.append(proc.stdout.readline())
+        if proc.poll() is not None:
+            break
     assert proc.poll() is None, ''.join(lines)
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=30)
