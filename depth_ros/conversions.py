@@ -408,17 +408,19 @@ def depth_to_pointcloud(types: MsgTypes, depth_m: np.ndarray, intr: Intrinsics, 
             field (float32 at offset 12; point_step 16).
         stride: keep every `stride`-th row and column.
     """
-    grid = depth_to_point_grid(depth_m, intr, stride)
-    valid = np.isfinite(grid[..., 2])
+    flat = depth_to_point_grid(depth_m, intr, stride).reshape(-1, 3)
+    # Flat indices + take: several times faster than boolean indexing of [h, w, 3] arrays.
+    keep = np.flatnonzero(np.isfinite(flat[:, 2]))
     names = ['x', 'y', 'z'] if rgb is None else ['x', 'y', 'z', 'rgb']
-    points = np.empty((int(valid.sum()), len(names)), dtype='<f4')
-    points[:, :3] = grid[valid]
+    points = np.empty((keep.size, len(names)), dtype='<f4')
+    points[:, :3] = np.take(flat, keep, axis=0)
     if rgb is not None:
         rgb = _check_rgb(rgb)
         if rgb.shape[:2] != (intr.height, intr.width):
             raise InputError(f'rgb shape {rgb.shape} does not match the depth image '
                              f'({intr.height}x{intr.width})')
-        points[:, 3] = pack_rgb(rgb[::stride, ::stride][valid])
+        colours = np.ascontiguousarray(rgb[::stride, ::stride]).reshape(-1, 3)
+        points[:, 3] = np.take(pack_rgb(colours), keep)
     fields = [types.PointField(name=n, offset=4 * i, datatype=POINT_FIELD_FLOAT32, count=1)
               for i, n in enumerate(names)]
     point_step = 4 * len(names)
