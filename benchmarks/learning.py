@@ -246,7 +246,6 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
     The scale is the median GT/prediction ratio over a training sequence (never an evaluation
     seed), so the weights give metres on the synthetic world's camera.
     """
-    from depth_ros.evaluation.depth_metrics import evaluate_depths as evaluate
     from depth_ros.inference import Predictor
     from depth_ros.models import load_checkpoint, save_checkpoint
 
@@ -254,8 +253,8 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
     predictor = Predictor.from_checkpoint(checkpoint)
     gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in frames]
     preds = [predictor.predict(f.rgb).inv_depth for f in frames]
-    ratio = float(np.median(evaluate(gts, preds, garg_crop=False,
-                                     max_depth=MAX_EVAL_DEPTH_M).scales))
+    ratio = float(np.median(evaluate_depths(gts, preds, garg_crop=False,
+                                            max_depth=MAX_EVAL_DEPTH_M).scales))
     ckpt = load_checkpoint(checkpoint)
     target = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, height=ckpt.meta.height,

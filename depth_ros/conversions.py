@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+import functools
 import math
 from typing import Any
 
@@ -588,9 +589,17 @@ def colorize_depth(depth_m: np.ndarray, min_depth_m: float, max_depth_m: float) 
     valid = np.isfinite(depth) & (depth > 0)
     inv = 1.0 / np.where(valid, depth, np.float32(max_depth_m))
     x = np.clip((inv - 1.0 / max_depth_m) / (1.0 / min_depth_m - 1.0 / max_depth_m), 0.0, 1.0)
+    rgb = _turbo_lut()[np.rint(x * 255).astype(np.uint8)]
+    rgb[~valid] = 0
+    return rgb
+
+
+@functools.lru_cache(maxsize=1)
+def _turbo_lut() -> np.ndarray:
+    """256x3 uint8 Turbo colours, evaluated once from the polynomial fit (not per pixel)."""
+    x = np.linspace(0.0, 1.0, 256)
     powers = np.stack([x ** i for i in range(6)], axis=-1)
-    rgb = np.clip(powers @ _TURBO.T.astype(np.float32), 0.0, 1.0)
-    return np.where(valid[..., None], np.rint(rgb * 255), 0).astype(np.uint8)
+    return np.rint(np.clip(powers @ _TURBO.T, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 # Labels of the values in the scale status message, in order.

@@ -30,6 +30,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from depth_ros.errors import ConfigError, WeightsError
+from depth_ros.models.resnet import init_conv_bn_
 
 
 # Lite models take (pixel - 127) / 128 with pixels in [0, 255]; written for inputs in [0, 1].
@@ -136,16 +137,7 @@ class EfficientNetLite0Encoder(nn.Module):
         self.num_ch_enc.append(in_ch)
         self._blocks = nn.ModuleList(blocks)
         self.taps = tuple(taps)
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        # He initialisation (fan-out, as the TensorFlow reference) for training from scratch.
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_conv_bn_(self)  # fan-out He init, as the TensorFlow reference
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         x = F.relu6(self._bn0(self._conv_stem((images - INPUT_MEAN) / INPUT_STD)))

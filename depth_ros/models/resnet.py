@@ -76,6 +76,17 @@ def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Sequential | None:
                          nn.BatchNorm2d(out_ch))
 
 
+def init_conv_bn_(module: nn.Module) -> None:
+    """He initialisation (fan-out) of convolutions and unit BatchNorm, for training from
+    scratch; shared by the encoders."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 class ResNetEncoder(nn.Module):
     """ResNet feature pyramid for dense prediction.
 
@@ -111,15 +122,7 @@ class ResNetEncoder(nn.Module):
             setattr(self, f'layer{i + 1}', nn.Sequential(*layers))
         e = block.expansion
         self.num_ch_enc = [64, 64 * e, 128 * e, 256 * e, 512 * e]
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_conv_bn_(self)
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         x = (images - INPUT_MEAN) / INPUT_STD
