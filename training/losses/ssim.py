@@ -16,8 +16,13 @@ SSIM_C2 = 0.03 ** 2
 
 
 def _local_mean(x: torch.Tensor) -> torch.Tensor:
-    """3x3 box average of an already padded tensor (valid positions only)."""
-    return F.avg_pool2d(x, kernel_size=3, stride=1)
+    """3x3 box average of an already padded tensor (valid positions only).
+
+    Separable sums of shifted views: equal to avg_pool2d(x, 3, stride=1) up to rounding, and
+    about 3x faster forward + backward on the CPU, where pooling was a third of a training step.
+    """
+    rows = x[..., :-2, :] + x[..., 1:-1, :] + x[..., 2:, :]
+    return (rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]) * (1.0 / 9.0)
 
 
 def ssim_dissimilarity(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -31,11 +36,13 @@ def ssim_dissimilarity(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """
     x = F.pad(x, (1, 1, 1, 1), mode='reflect')
     y = F.pad(y, (1, 1, 1, 1), mode='reflect')
-    mu_x, mu_y = _local_mean(x), _local_mean(y)
+    # All five local means in one pass: E[x], E[y], E[x^2], E[y^2], E[xy].
+    means = _local_mean(torch.cat([x, y, x * x, y * y, x * y], dim=1))
+    mu_x, mu_y, mean_xx, mean_yy, mean_xy = means.chunk(5, dim=1)
     # Variances and covariance as E[ab] - E[a]E[b] over the 3x3 window.
-    var_x = _local_mean(x * x) - mu_x * mu_x
-    var_y = _local_mean(y * y) - mu_y * mu_y
-    cov_xy = _local_mean(x * y) - mu_x * mu_y
+    var_x = mean_xx - mu_x * mu_x
+    var_y = mean_yy - mu_y * mu_y
+    cov_xy = mean_xy - mu_x * mu_y
     numerator = (2 * mu_x * mu_y + SSIM_C1) * (2 * cov_xy + SSIM_C2)
     denominator = (mu_x * mu_x + mu_y * mu_y + SSIM_C1) * (var_x + var_y + SSIM_C2)
     return torch.clamp((1 - numerator / denominator) / 2, 0, 1)
