@@ -1,4 +1,5 @@
-"""Training checkpoints: the native depth_ros checkpoint plus what resuming needs.
+"""Training checkpoints: the native depth_ros checkpoint plus what resuming needs, and the
+initialisation of a run's networks from earlier checkpoints (model.init_*).
 
 For `epoch_003.safetensors` (both networks + the resolved config in its metadata) two files are
 written beside it: `epoch_003.train_state.pt` (optimiser, scheduler, loss scaler, epoch, step,
@@ -18,7 +19,7 @@ from torch import nn
 from depth_ros.errors import InputError, OutputError
 from depth_ros.models import save_checkpoint
 from depth_ros.models.checkpoint import load_weights_into
-from training.config import TrainConfig, config_to_yaml
+from training.config import ModelConfig, TrainConfig, config_to_yaml
 
 
 logger = logging.getLogger(__name__)
@@ -99,3 +100,20 @@ def resume_training(checkpoint: Path, objects: TrainingObjects) -> tuple[int, in
     torch.set_rng_state(state['torch_rng'])
     logger.info('resumed from %s: epoch %d, step %d', checkpoint, state['epoch'], state['step'])
     return int(state['epoch']), int(state['step'])
+
+
+def initialise_networks(depth_net: nn.Module, pose_net: nn.Module, model: ModelConfig) -> None:
+    """Load the weights named by model.init_depth, init_pose and init_lr (in that order).
+
+    The config validation has checked that each file holds the right architecture; a
+    mismatch found here still raises WeightsError.
+    """
+    if model.init_depth:
+        load_weights_into(depth_net, model.init_depth, 'depth')
+        logger.info('depth network initialised from %s', model.init_depth)
+    if model.init_pose:
+        load_weights_into(pose_net, model.init_pose, 'pose')
+        logger.info('pose network initialised from %s', model.init_pose)
+    if model.init_lr:
+        load_weights_into(depth_net.lr_net, model.init_lr, 'depth')
+        logger.info('dual LR-Net initialised from %s', model.init_lr)

@@ -6,32 +6,82 @@ beside every checkpoint (and inside it), so a run can be reproduced from its out
 
 Defaults are Monodepth2's (Godard et al., ICCV 2019, Sec. 4): Adam, learning rate 1e-4 for 15
 epochs then 1e-5 for 5, batch 12, 192x640 inputs, frames [0, -1, 1], scales 0..3, depth range
-0.1..100, ResNet-18 depth and pose networks.
+0.1..100, ResNet-18 depth and pose networks. The extra terms (feature reconstruction of the
+dual network, FA-Depth's pyramid loss, APX distillation) are off by default; docs/TRAINING.md
+describes them.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+import inspect
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from depth_ros.errors import ConfigError
 from depth_ros.models import depth_net_names, pose_net_names
+from depth_ros.models.checkpoint import CheckpointMeta
+from depth_ros.models.registry import INIT_ONLY_KWARGS, ArchSpec
 from training.data.factory import DataConfig
 from training.dataclass_mapping import from_mapping, set_dotted, to_mapping
+from training.losses.distillation import DistillConfig, read_weights_meta
+from training.losses.pyramid import PyramidConfig
 from training.losses.self_supervised import LossConfig
+
+
+DUAL_ARCH = 'dual'
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Networks by registry name, and the depth range their sigmoid output maps to."""
+    """Networks by registry name, their initialisation, and the depth range.
+
+    Attributes:
+        depth_arch, pose_arch: registry names (e.g. 'resnet18', 'smalldepth', 'dual').
+        depth_kwargs, pose_kwargs: keyword arguments of the registry builders, e.g.
+            {lr_arch: smalldepth, lr_factor: 2} for 'dual'.
+        min_depth, max_depth: the range the depth network's sigmoid output maps to.
+        init_depth, init_pose: native checkpoint (.safetensors) whose depth (pose) network
+            initialises ours; it must hold the same architecture and arguments ('' : none).
+        init_lr: 'dual' only: checkpoint whose depth network (the dual net's lr_arch with its
+            lr_kwargs) initialises the LR-Net, e.g. the result of training stage 1.
+        freeze_lr: 'dual' only: stage 2, the LR-Net is frozen (no gradients, BatchNorm in eval
+            mode) and the optimiser gets only the trainable parameters.
+    """
 
     depth_arch: str = 'resnet18'
     pose_arch: str = 'resnet18'
+    depth_kwargs: dict[str, Any] = field(default_factory=dict)
+    pose_kwargs: dict[str, Any] = field(default_factory=dict)
     min_depth: float = 0.1
     max_depth: float = 100.0
+    init_depth: str = ''
+    init_pose: str = ''
+    init_lr: str = ''
+    freeze_lr: bool = False
+
+
+# Mapping-valued fields, which training.dataclass_mapping does not convert: taken out of the
+# mapping before the conversion and checked by `_kwargs_mapping`.
+_KWARGS_FIELDS = ('depth_kwargs', 'pose_kwargs')
+
+
+@dataclass(frozen=True)
+class TrainLossConfig(LossConfig):
+    """Monodepth2's loss (`LossConfig`) plus the terms only the trainer adds (all off).
+
+    Attributes:
+        feature_reconstruction_weight: 'dual' only: weight of the feature reconstruction loss
+            on the HR-Net's features (training.losses.feature_reconstruction), stage 2.
+        pyramid: FA-Depth's pyramid loss terms (training.losses.pyramid).
+    """
+
+    feature_reconstruction_weight: float = 0.0
+    pyramid: PyramidConfig = field(default_factory=PyramidConfig)
 
 
 @dataclass(frozen=True)
@@ -75,8 +125,9 @@ class TrainConfig:
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
+    loss: TrainLossConfig = field(default_factory=TrainLossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     output_dir: str = 'runs/train'
     seed: int = 0
     device: str = 'cpu'
@@ -113,9 +164,34 @@ def load_config(path: str | os.PathLike | None = None,
         except yaml.YAMLError:
             raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
         set_dotted(data, key.strip(), value)
-    config = from_mapping(TrainConfig, data)
+    config = _from_mapping(data)
     validate_config(config)
     return config
+
+
+def _from_mapping(data: dict) -> TrainConfig:
+    """`from_mapping(TrainConfig, data)`, with the model's keyword-argument mappings."""
+    model = data.get('model')
+    if not isinstance(model, dict) or not any(name in model for name in _KWARGS_FIELDS):
+        return from_mapping(TrainConfig, data)
+    model = dict(model)
+    kwargs = {name: _kwargs_mapping(model.pop(name), f'model.{name}')
+              for name in _KWARGS_FIELDS if name in model}
+    config = from_mapping(TrainConfig, {**data, 'model': model})
+    return replace(config, model=replace(config.model, **kwargs))
+
+
+def _kwargs_mapping(value: Any, key: str) -> dict[str, Any]:
+    """A mapping of argument names to YAML values, as plain JSON-like data."""
+    value = {} if value is None else value
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f'{key}: expected a mapping of argument names to values, e.g. '
+                          f'{{lr_arch: smalldepth, lr_factor: 2}}, got {value!r}')
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        raise ConfigError(f'{key}: values must be numbers, strings, booleans, lists or '
+                          f'mappings, got {value!r}') from None
 
 
 def _read_yaml(path: Path) -> dict:
@@ -131,11 +207,16 @@ def _read_yaml(path: Path) -> dict:
 
 
 def validate_config(config: TrainConfig) -> None:
-    """Raise ConfigError for the first invalid value (checks that need no files)."""
+    """Raise ConfigError for the first invalid value.
+
+    Data files are checked when the datasets are built; weight files named by the config
+    (model.init_*, distill.teacher) are checked here from their headers.
+    """
     config.data.validate()
     _validate_model(config.model)
     _validate_loss(config.loss)
     _validate_optim(config.optim)
+    _validate_extras(config)
     if config.num_workers < 0 or config.torch_threads < 0:
         raise ConfigError('num_workers and torch_threads must be >= 0')
     for name in ('log_every_steps', 'image_every_steps', 'checkpoint_every_epochs',
@@ -157,9 +238,48 @@ def _validate_model(model: ModelConfig) -> None:
     if not 0 < model.min_depth < model.max_depth:
         raise ConfigError(f'model depth range must satisfy 0 < min_depth < max_depth, got '
                           f'{model.min_depth}..{model.max_depth}')
+    if model.depth_arch != DUAL_ARCH and (model.freeze_lr or model.init_lr):
+        raise ConfigError(f'model.freeze_lr and model.init_lr need model.depth_arch: '
+                          f'{DUAL_ARCH}, got {model.depth_arch!r}')
+    if model.init_depth:
+        _check_arch(read_weights_meta(model.init_depth, 'model.init_depth').depth_arch,
+                    model.depth_arch, model.depth_kwargs, 'model.init_depth', 'depth')
+    if model.init_lr:
+        _check_init_lr(read_weights_meta(model.init_lr, 'model.init_lr'), model)
+    if model.init_pose:
+        meta = read_weights_meta(model.init_pose, 'model.init_pose')
+        if meta.pose_arch is None:
+            raise ConfigError(f'model.init_pose: {model.init_pose} holds no pose network')
+        _check_arch(meta.pose_arch, model.pose_arch, model.pose_kwargs, 'model.init_pose',
+                    'pose')
 
 
-def _validate_loss(loss: LossConfig) -> None:
+def _check_arch(saved: ArchSpec, name: str, kwargs: dict[str, Any], key: str,
+                part: str) -> None:
+    """ConfigError unless the checkpoint's network is `name` built with `kwargs`."""
+    # The registry stores arguments without initialisation-only ones, JSON-normalised.
+    wanted = {k: v for k, v in kwargs.items() if k not in INIT_ONLY_KWARGS}
+    if saved.name != name or saved.kwargs != json.loads(json.dumps(wanted)):
+        raise ConfigError(f'{key} holds a {saved.name!r} {part} network {saved.kwargs}, but '
+                          f'the config builds {name!r} {wanted}; use a checkpoint of the same '
+                          'architecture and arguments')
+
+
+def _check_init_lr(meta: CheckpointMeta, model: ModelConfig) -> None:
+    from depth_ros.models.dual import dual_net
+
+    defaults = inspect.signature(dual_net).parameters
+    lr_arch = model.depth_kwargs.get('lr_arch', defaults['lr_arch'].default)
+    lr_kwargs = model.depth_kwargs.get('lr_kwargs') or {}
+    if not isinstance(lr_kwargs, dict):
+        raise ConfigError(f'model.depth_kwargs.lr_kwargs must be a mapping, got {lr_kwargs!r}')
+    if meta.depth_arch.name == DUAL_ARCH:
+        raise ConfigError('model.init_lr holds a whole dual network; initialise from it with '
+                          'model.init_depth instead')
+    _check_arch(meta.depth_arch, lr_arch, lr_kwargs, 'model.init_lr', 'depth')
+
+
+def _validate_loss(loss: TrainLossConfig) -> None:
     scales = loss.scales
     if not scales or len(set(scales)) != len(scales) or not set(scales) <= {0, 1, 2, 3}:
         raise ConfigError(f'loss.scales must be distinct values from 0..3, got {list(scales)}')
@@ -167,6 +287,23 @@ def _validate_loss(loss: LossConfig) -> None:
         raise ConfigError(f'loss.ssim_weight must be in [0, 1], got {loss.ssim_weight}')
     if loss.smoothness_weight < 0 or loss.tie_noise < 0:
         raise ConfigError('loss.smoothness_weight and loss.tie_noise must be >= 0')
+    if not loss.feature_reconstruction_weight >= 0:
+        raise ConfigError(f'loss.feature_reconstruction_weight must be >= 0, got '
+                          f'{loss.feature_reconstruction_weight}')
+    loss.pyramid.validate()
+
+
+def _validate_extras(config: TrainConfig) -> None:
+    """Options that span sections."""
+    if config.loss.feature_reconstruction_weight > 0 and config.model.depth_arch != DUAL_ARCH:
+        raise ConfigError(f'loss.feature_reconstruction_weight needs model.depth_arch: '
+                          f'{DUAL_ARCH} (it uses the HR-Net features), got '
+                          f'{config.model.depth_arch!r}')
+    scales = config.model.depth_kwargs.get('scales')
+    if isinstance(scales, list) and not set(config.loss.scales) <= set(scales):
+        raise ConfigError(f'loss.scales {list(config.loss.scales)} must be among the depth '
+                          f'network scales model.depth_kwargs.scales {scales}')
+    config.distill.validate()
 
 
 def _validate_optim(optim: OptimConfig) -> None:

@@ -4,27 +4,54 @@ Pose convention (Monodepth2, trainer.predict_poses): the pose network always see
 frame first. For a source before the target it gets (source, target) and its prediction is
 inverted; for a source after the target it gets (target, source). Either way the result maps
 target-camera points into the source camera, which is what view synthesis needs.
+
+The total is Monodepth2's loss plus the weighted optional terms that the config switches on
+(all off by default, when the total is Monodepth2's loss itself): FA-Depth's pyramid terms
+(training.losses.pyramid), APX distillation from a teacher (training.losses.distillation) and,
+for the dual network, the feature reconstruction loss on the HR-Net's features.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from depth_ros.geometry.poses import pose_from_parameters
-from training.config import ModelConfig
+from depth_ros.geometry.projection import inv_depth_to_depth
+from training.config import ModelConfig, TrainLossConfig
 from training.data.sample import Sample
-from training.losses.self_supervised import LossConfig, LossResult, self_supervised_loss
+from training.losses.distillation import (
+    DistillConfig,
+    Teacher,
+    distillation_loss,
+    position_mask,
+)
+from training.losses.feature_reconstruction import feature_reconstruction_loss
+from training.losses.pyramid import pyramid_terms
+from training.losses.self_supervised import LossResult, self_supervised_loss
+
+
+DISTILL, FEATURE_RECONSTRUCTION = 'distill', 'feature_reconstruction'
 
 
 @dataclass
 class StepOutput:
-    """The loss and what produced it (for logging)."""
+    """The loss and what produced it (for logging).
+
+    Attributes:
+        loss: Monodepth2's loss.
+        inv_depths: the depth network's sigmoid outputs per scale.
+        source_from_target: frame offset -> [B, 4, 4] predicted pose.
+        total: what is optimised: `loss.total` plus the weighted `terms`.
+        terms: name -> unweighted scalar of each optional term that is on.
+    """
 
     loss: LossResult
     inv_depths: list[torch.Tensor]
     source_from_target: dict[int, torch.Tensor]
+    total: torch.Tensor
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def predict_poses(pose_net: nn.Module, batch: Sample) -> dict[int, torch.Tensor]:
@@ -45,16 +72,83 @@ def predict_poses(pose_net: nn.Module, batch: Sample) -> dict[int, torch.Tensor]
 
 
 def forward_and_loss(depth_net: nn.Module, pose_net: nn.Module, batch: Sample,
-                     model: ModelConfig, loss: LossConfig,
-                     generator: torch.Generator | None = None) -> StepOutput:
-    """Run both networks on a batch (already on the device) and compute the loss."""
-    inv_depths = depth_net(batch.network_image(0)).inv_depths
+                     model: ModelConfig, loss: TrainLossConfig,
+                     generator: torch.Generator | None = None, *,
+                     teacher: Teacher | None = None, distill: DistillConfig | None = None,
+                     colour_generator: torch.Generator | None = None) -> StepOutput:
+    """Run both networks on a batch (already on the device) and compute the loss.
+
+    Args:
+        generator: random generator of the auto-mask tie-breaking noise.
+        teacher: the distillation teacher (None: no distillation).
+        distill: distillation weight and position mask (None: the defaults).
+        colour_generator: CPU generator of the pyramid loss's colour perturbation.
+    """
+    image = batch.network_image(0)
+    inv_depths = depth_net(image).inv_depths
     poses = predict_poses(pose_net, batch)
-    # The loss runs in float32 even under autocast: SSIM and grid sampling need the precision.
+
+    def photometric(maps: list[torch.Tensor]) -> LossResult:
+        # The loss runs in float32 even under autocast: SSIM and grid sampling need it.
+        with torch.autocast(device_type=batch.k.device.type, enabled=False):
+            return self_supervised_loss(
+                [batch.image(0, s) for s in range(len(batch.images))],
+                {offset: batch.image(offset) for offset in batch.source_offsets},
+                [d.float() for d in maps], poses, batch.k, min_depth=model.min_depth,
+                max_depth=model.max_depth, config=loss, generator=generator)
+
+    result = photometric(inv_depths)
+    out = StepOutput(result, inv_depths, poses, result.total)
+    weights = dict(loss.pyramid.weights)
+    if weights:
+        out.terms.update(pyramid_terms(
+            depth_net, image, inv_depths, loss.pyramid, loss.scales, model.min_depth,
+            model.max_depth, lambda maps: photometric(maps).total, colour_generator))
+    distill = distill or DistillConfig()
+    if teacher is not None and distill.weight > 0:
+        weights[DISTILL] = distill.weight
+        out.terms[DISTILL] = _distillation(teacher, distill, batch, out, model, loss)
+    if loss.feature_reconstruction_weight > 0:
+        weights[FEATURE_RECONSTRUCTION] = loss.feature_reconstruction_weight
+        out.terms[FEATURE_RECONSTRUCTION] = _feature_reconstruction(depth_net, batch, out,
+                                                                    model, loss)
+    for name, value in out.terms.items():
+        out.total = out.total + weights[name] * value
+    return out
+
+
+def _distillation(teacher: Teacher, distill: DistillConfig, batch: Sample, out: StepOutput,
+                  model: ModelConfig, loss: TrainLossConfig) -> torch.Tensor:
+    """APX distillation of the teacher's depth for the un-jittered target."""
+    target = batch.image(0)
+    teacher_depth = teacher.depth(target)
+    with torch.autocast(device_type=target.device.type, enabled=False):
+        masks = None
+        if distill.position_mask:
+            sources = {offset: batch.image(offset) for offset in batch.source_offsets}
+            poses = {offset: pose.detach() for offset, pose in out.source_from_target.items()}
+            masks = [position_mask(target, sources, teacher_depth, poses, batch.k,
+                                   {o: out.loss.warped[o][i] for o in sources},
+                                   out.loss.automask[i], loss.ssim_weight)
+                     for i in range(len(loss.scales))]
+        return distillation_loss([d.float() for d in out.inv_depths], teacher_depth,
+                                 loss.scales, model.min_depth, model.max_depth, masks)
+
+
+def _feature_reconstruction(depth_net: nn.Module, batch: Sample, out: StepOutput,
+                            model: ModelConfig, loss: TrainLossConfig) -> torch.Tensor:
+    """Feature reconstruction on the dual network's HR-Net features, full-resolution depth.
+
+    The features receive no gradient from this term: it supervises depth and pose, and
+    learning the features through it too would have a trivial minimum (constant features).
+    """
+    hr_net = depth_net.hr_net
+    with torch.no_grad():
+        target_features = hr_net(batch.image(0)).float()
+        source_features = [hr_net(batch.image(o)).float() for o in batch.source_offsets]
     with torch.autocast(device_type=batch.k.device.type, enabled=False):
-        result = self_supervised_loss(
-            [batch.image(0, s) for s in range(len(batch.images))],
-            {offset: batch.image(offset) for offset in batch.source_offsets},
-            [d.float() for d in inv_depths], poses, batch.k, min_depth=model.min_depth,
-            max_depth=model.max_depth, config=loss, generator=generator)
-    return StepOutput(result, inv_depths, poses)
+        _, depth = inv_depth_to_depth(out.inv_depths[0].float(), model.min_depth,
+                                      model.max_depth)
+        return feature_reconstruction_loss(
+            target_features, source_features, depth, batch.k,
+            [out.source_from_target[o] for o in batch.source_offsets], loss.automask)

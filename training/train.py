@@ -2,7 +2,7 @@
 
 Examples:
     python -m training.train --config config/train_tiny.yaml
-    python -m training.train --config config/train_kitti.yaml \\
+    python -m training.train --config config/train_synthetic.yaml \\
         --override optim.batch_size=8 --override device=cuda
 
 Configuration problems and missing data are reported on one line (no traceback), with exit

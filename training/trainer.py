@@ -11,9 +11,11 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from depth_ros.models import build_depth_net, build_pose_net
+from depth_ros.models.dual import freeze_lr
 from training.checkpointing import (
     TrainingObjects,
     check_resumable,
+    initialise_networks,
     resume_training,
     save_training_checkpoint,
 )
@@ -21,6 +23,7 @@ from training.config import TrainConfig, config_to_yaml
 from training.data.factory import build_dataset
 from training.data.sample import collate_samples
 from training.evaluation import evaluate_depth
+from training.losses.distillation import Teacher, load_teacher
 from training.monitor import Monitor
 from training.seeding import seed_everything, seed_worker
 from training.step import StepOutput, forward_and_loss
@@ -52,10 +55,16 @@ def make_loader(dataset: Dataset, config: TrainConfig, shuffle: bool,
 
 
 def build_training_objects(config: TrainConfig, device: torch.device) -> TrainingObjects:
-    """Networks (through the registry), Adam, the step learning-rate decay and a loss scaler."""
-    depth_net = build_depth_net(config.model.depth_arch).to(device)
-    pose_net = build_pose_net(config.model.pose_arch).to(device)
-    params = list(depth_net.parameters()) + list(pose_net.parameters())
+    """Networks (through the registry, initialised from model.init_*), Adam over their
+    trainable parameters, the step learning-rate decay and a loss scaler."""
+    model = config.model
+    depth_net = build_depth_net(model.depth_arch, **model.depth_kwargs)
+    pose_net = build_pose_net(model.pose_arch, **model.pose_kwargs)
+    initialise_networks(depth_net, pose_net, model)
+    if model.freeze_lr:
+        freeze_lr(depth_net)
+    depth_net, pose_net = depth_net.to(device), pose_net.to(device)
+    params = [p for net in (depth_net, pose_net) for p in net.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=config.optim.learning_rate,
                                  weight_decay=config.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.optim.lr_step_epochs,
@@ -84,6 +93,7 @@ def train(config: TrainConfig) -> TrainSummary:
     val_set = build_dataset(config.data, 'val', config.num_scales)
     val_loader = make_loader(val_set, config, False) if val_set is not None else None
     objects = build_training_objects(config, device)
+    teacher = load_teacher(config.distill.teacher, device) if config.distill.teacher else None
     epoch, step = resume_training(Path(config.resume), objects) if config.resume else (0, 0)
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +103,8 @@ def train(config: TrainConfig) -> TrainSummary:
     try:
         while epoch < config.optim.epochs and not _done(config, summary):
             first_step = len(summary.losses)
-            _train_epoch(config, objects, train_loader, monitor, epoch, summary, device)
+            _train_epoch(config, objects, train_loader, monitor, epoch, summary, device,
+                         teacher)
             objects.scheduler.step()
             epoch = summary.epochs = epoch + 1
             epoch_losses = summary.losses[first_step:]
@@ -128,8 +139,8 @@ def _due(epoch: int, every: int) -> bool:
 
 
 def _train_epoch(config: TrainConfig, objects: TrainingObjects, loader: DataLoader,
-                 monitor: Monitor, epoch: int, summary: TrainSummary,
-                 device: torch.device) -> None:
+                 monitor: Monitor, epoch: int, summary: TrainSummary, device: torch.device,
+                 teacher: Teacher | None = None) -> None:
     """One pass over `loader` (or fewer batches when optim.max_steps is reached)."""
     objects.depth_net.train()
     objects.pose_net.train()
@@ -143,13 +154,15 @@ def _train_epoch(config: TrainConfig, objects: TrainingObjects, loader: DataLoad
             batch = batch.to(device)
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 out = forward_and_loss(objects.depth_net, objects.pose_net, batch,
-                                       config.model, config.loss)
+                                       config.model, config.loss, teacher=teacher,
+                                       distill=config.distill,
+                                       colour_generator=_colour_generator(config, summary.steps))
             objects.optimizer.zero_grad(set_to_none=True)
-            objects.scaler.scale(out.loss.total).backward()
+            objects.scaler.scale(out.total).backward()
             objects.scaler.step(objects.optimizer)
             objects.scaler.update()
             summary.steps += 1
-            loss = float(out.loss.total.detach())
+            loss = float(out.total.detach())
             summary.losses.append(loss)
             bar.set_postfix(loss=f'{loss:.4f}', refresh=False)
             bar.update(1)
@@ -158,13 +171,23 @@ def _train_epoch(config: TrainConfig, objects: TrainingObjects, loader: DataLoad
                 break
 
 
+def _colour_generator(config: TrainConfig, step: int) -> torch.Generator | None:
+    """The pyramid loss's colour draws for `step`: seeded by (seed, step), so a resumed run
+    draws what the uninterrupted one would have."""
+    if config.loss.pyramid.colour_weight <= 0:
+        return None
+    return torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+
+
 def _log_step(config: TrainConfig, objects: TrainingObjects, monitor: Monitor, out: StepOutput,
               target: torch.Tensor, step: int) -> None:
     if _due(step, config.log_every_steps) or step == 1:
-        values = {'loss/total': float(out.loss.total.detach()),
+        values = {'loss/total': float(out.total.detach()),
                   'lr': objects.optimizer.param_groups[0]['lr']}
         for scale, value in zip(out.loss.scales, out.loss.per_scale):
             values[f'loss/scale{scale}'] = float(value.detach())
+        for name, value in out.terms.items():
+            values[f'loss/{name}'] = float(value.detach())
         monitor.scalars(values, step)
     if _due(step, config.image_every_steps):
         count = min(4, target.shape[0])
