@@ -75,8 +75,13 @@ class Checkpoint:
 def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.Module | None,
                     *, height: int, width: int, min_depth: float = 0.1, max_depth: float = 100.0,
                     depth_scale: float = 1.0, training_config: dict | None = None,
-                    notes: str = '') -> CheckpointMeta:
-    """Write both networks (built through the registry) to one .safetensors file."""
+                    notes: str = '', half: bool = False) -> CheckpointMeta:
+    """Write both networks (built through the registry) to one .safetensors file.
+
+    `half` stores floating-point tensors as float16 (half the file size, e.g. for weights
+    shipped inside the package); loading casts them back to the networks' float32. A tensor
+    outside float16's range stays float32.
+    """
     from safetensors.torch import save_file
 
     for net in (depth_net, pose_net):
@@ -93,6 +98,8 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
     if pose_net is not None:
         tensors.update({f'pose.{k}': v.detach().cpu().contiguous()
                         for k, v in pose_net.state_dict().items()})
+    if half:
+        tensors = {k: _to_half(v) for k, v in tensors.items()}
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +107,14 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
     except OSError as exc:
         raise OutputError(f'cannot write checkpoint {path}: {exc.strerror or exc}') from None
     return meta
+
+
+def _to_half(tensor: torch.Tensor) -> torch.Tensor:
+    if not tensor.is_floating_point() or tensor.numel() == 0:
+        return tensor
+    if tensor.abs().max() > torch.finfo(torch.float16).max:
+        return tensor
+    return tensor.half()
 
 
 def read_meta(path: str | os.PathLike) -> CheckpointMeta:

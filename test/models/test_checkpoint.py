@@ -81,3 +81,36 @@ def test_init_only_arguments_are_not_stored_and_not_replayed(tmp_path, monkeypat
         assert seen == [True, False]  # loading never asks for the pretrained file
     finally:
         registry._DEPTH.pop('test_pretrained_arch')
+
+
+def test_half_storage_halves_the_file_and_loads_as_float32(saved, tmp_path):
+    path, depth_net, pose_net = saved
+    half = tmp_path / 'half.safetensors'
+    save_checkpoint(half, depth_net, pose_net, height=96, width=320, half=True)
+    assert half.stat().st_size < 0.52 * path.stat().st_size
+    ckpt = load_checkpoint(half)
+    for a, b in ((depth_net, ckpt.depth_net), (pose_net, ckpt.pose_net)):
+        sa, sb = a.state_dict(), b.state_dict()
+        for k in sa:
+            assert sb[k].dtype == sa[k].dtype  # float32 networks again
+            if sa[k].is_floating_point():
+                # float16 keeps 11 significant bits: relative error <= 2^-11 (normal range).
+                torch.testing.assert_close(sb[k], sa[k], rtol=2 ** -11, atol=6.2e-5)
+            else:
+                assert torch.equal(sa[k], sb[k])
+    x = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        a = depth_net.eval()(x).inv_depths[0]
+        b = ckpt.depth_net(x).inv_depths[0]
+    assert (a - b).abs().max() < 1e-2 * a.abs().max()
+
+
+def test_half_storage_keeps_values_outside_float16_range(tmp_path):
+    depth_net = build_depth_net('resnet18', scales=[0])
+    with torch.no_grad():
+        depth_net.encoder.bn1.running_var.fill_(1e6)
+    path = tmp_path / 'big.safetensors'
+    save_checkpoint(path, depth_net, None, height=64, width=96, half=True)
+    loaded = load_checkpoint(path).depth_net
+    assert torch.equal(loaded.encoder.bn1.running_var,
+                       depth_net.encoder.bn1.running_var)
