@@ -1,9 +1,8 @@
 """DNA-Depth with an EfficientNet-Lite0 encoder: size, shapes, TF 'SAME' padding, ImageNet
 weights, ONNX export and checkpoints."""
-import io
 import sys
-import warnings
 
+from onnx_parity import onnx_and_torch_inv_depth
 import pytest
 import torch
 from torch import nn
@@ -175,28 +174,10 @@ def test_encoder_matches_the_reference_implementation():
         assert torch.allclose(f, taps[i], atol=1e-5, rtol=0)
 
 
-class _FullResolution(nn.Module):
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images).inv_depths[0]
 
 
-def test_exports_to_onnx(net):
-    ort = pytest.importorskip('onnxruntime')
-    pytest.importorskip('onnx')
-    x = torch.rand(1, 3, H, W)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')
-        # An eval-mode wrapper: export restores the wrapper's mode onto `net` afterwards.
-        torch.onnx.export(_FullResolution(net).eval(), (x,), buffer, dynamo=False,
-                          opset_version=17, input_names=['images'], output_names=['inv_depth'])
-        expected = net(x).inv_depths[0].numpy()
-    session = ort.InferenceSession(buffer.getvalue(), providers=['CPUExecutionProvider'])
-    got = session.run(None, {'images': x.numpy()})[0]
+def test_exports_to_onnx(net, tmp_path):
+    got, expected = onnx_and_torch_inv_depth(net, torch.rand(1, 3, H, W), tmp_path)
     assert got.shape == expected.shape
     assert abs(got - expected).max() <= 1e-4
     assert expected.std() > 1e-3  # a varied map, or the comparison would be vacuous

@@ -1,7 +1,6 @@
 """Dual networks: registry, output scales, SA-attention by construction, freezing, ONNX export."""
-import io
-import warnings
 
+from onnx_parity import onnx_and_torch_inv_depth
 import pytest
 import torch
 from torch import nn
@@ -157,33 +156,15 @@ def test_unfrozen_network_trains_the_lr_net_too():
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.lr_net.parameters())
 
 
-class _FullResolution(nn.Module):
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images).inv_depths[0]
 
 
-def test_exports_to_onnx_with_parity():
-    ort = pytest.importorskip('onnxruntime')
-    pytest.importorskip('onnx')
+def test_exports_to_onnx_with_parity(tmp_path):
     torch.manual_seed(6)
     net = fold_for_inference(build_depth_net('dual'))
     with torch.no_grad():  # sharper attention than at initialisation: a non-trivial graph
         net.query.weight.mul_(4)
         net.key.weight.mul_(4)
-    x = torch.rand(1, 3, 64, 192)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(_FullResolution(net).eval(), (x,), buffer, dynamo=False,
-                          opset_version=17, input_names=['images'],
-                          output_names=['inv_depth'])
-        expected = net(x).inv_depths[0].numpy()
-    session = ort.InferenceSession(buffer.getvalue(), providers=['CPUExecutionProvider'])
-    got = session.run(None, {'images': x.numpy()})[0]
+    got, expected = onnx_and_torch_inv_depth(net, torch.rand(1, 3, 64, 192), tmp_path)
     assert got.shape == expected.shape == (1, 1, 64, 192)
     assert abs(got - expected).max() <= 1e-4
 

@@ -1,7 +1,6 @@
 """SmallDepth: size and cost budget, output scales, ETM folding, ONNX export, checkpoints."""
-import io
-import warnings
 
+from onnx_parity import onnx_and_torch_inv_depth
 import pytest
 import torch
 from torch import nn
@@ -133,28 +132,11 @@ def test_drop_conv_is_active_only_in_training():
         assert not torch.equal(net(x).inv_depths[0], net(x).inv_depths[0])
 
 
-class _FullResolution(nn.Module):
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images).inv_depths[0]
 
 
-def test_folded_network_exports_to_onnx(nets):
-    ort = pytest.importorskip('onnxruntime')
-    pytest.importorskip('onnx')
+def test_folded_network_exports_to_onnx(nets, tmp_path):
     _, folded = nets
-    x = torch.rand(1, 3, H, W)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(_FullResolution(folded), (x,), buffer, dynamo=False, opset_version=17,
-                          input_names=['images'], output_names=['inv_depth'])
-        expected = folded(x).inv_depths[0].numpy()
-    session = ort.InferenceSession(buffer.getvalue(), providers=['CPUExecutionProvider'])
-    got = session.run(None, {'images': x.numpy()})[0]
+    got, expected = onnx_and_torch_inv_depth(folded, torch.rand(1, 3, H, W), tmp_path)
     assert got.shape == expected.shape
     assert abs(got - expected).max() <= 1e-4
 
