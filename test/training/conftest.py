@@ -12,3 +12,20 @@ from toy_corridor import write_toy_sequence
 def toy_odometry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A KITTI-odometry-layout root with sequence 00 (8 frames, 320x96, with depth_2)."""
     return write_toy_sequence(tmp_path_factory.mktemp('toy_odometry'))
+
+
+@pytest.fixture
+def logged_scalar_tags(monkeypatch: pytest.MonkeyPatch) -> set:
+    """The names of every scalar the trainer logs from now on (TensorBoard files still
+    written, not read back)."""
+    from training import trainer
+
+    tags: set = set()
+
+    class RecordingMonitor(trainer.Monitor):
+        def scalars(self, values, step):
+            tags.update(values)
+            super().scalars(values, step)
+
+    monkeypatch.setattr(trainer, 'Monitor', RecordingMonitor)
+    return tags

@@ -4,12 +4,11 @@ from safetensors.torch import save_file
 import torch
 from torch import nn
 import torch.nn.functional as F
-from toy_corridor import write_toy_sequence
+from toy_corridor import FixedPoseNet, write_toy_sequence
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.projection import inv_depth_to_depth
-from depth_ros.models.outputs import DepthOutput, PoseParameters
-from training import trainer as trainer_module
+from depth_ros.models.outputs import DepthOutput
 from training.config import ModelConfig, TrainLossConfig, load_config
 from training.data.sample import Sample
 from training.losses.distillation import (
@@ -39,16 +38,6 @@ class ConvDepthNet(nn.Module):
             maps.append(F.avg_pool2d(maps[-1], 2))
         return DepthOutput(maps)
 
-
-class FixedPoseNet(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.translation = nn.Parameter(torch.tensor([0.02, 0.0, 0.3]))
-
-    def predict_parameters(self, first, second):
-        batch = first.shape[0]
-        return PoseParameters(torch.zeros(batch, 1, 3),
-                              self.translation.view(1, 1, 3).expand(batch, 1, 3))
 
 
 def _sample(batch=2, height=32, width=64) -> Sample:
@@ -143,7 +132,7 @@ def test_position_mask_selects_the_pixels_where_the_teacher_reprojects_better():
     torch.testing.assert_close(mask, expected, rtol=0, atol=0)
 
 
-def test_a_few_steps_distilled_from_a_previous_run(tmp_path, monkeypatch):
+def test_a_few_steps_distilled_from_a_previous_run(tmp_path, logged_scalar_tags):
     data = write_toy_sequence(tmp_path / 'data', frames=4, width=256, height=96)
 
     def config(out, *extra):
@@ -156,14 +145,7 @@ def test_a_few_steps_distilled_from_a_previous_run(tmp_path, monkeypatch):
 
     teacher = train(config(tmp_path / 'teacher', 'optim.epochs=1')).checkpoint
     before = teacher.read_bytes()
-    tags = set()
-
-    class RecordingMonitor(trainer_module.Monitor):
-        def scalars(self, values, step):
-            tags.update(values)
-            super().scalars(values, step)
-
-    monkeypatch.setattr(trainer_module, 'Monitor', RecordingMonitor)
+    tags = logged_scalar_tags
     summary = train(config(tmp_path / 'student', 'optim.epochs=2', 'model.depth_arch=resnet18',
                            f'distill.teacher={teacher}', 'distill.weight=0.5'))
     assert summary.steps == 2 and all(torch.isfinite(torch.tensor(summary.losses)))

@@ -11,7 +11,6 @@ from toy_corridor import write_toy_sequence
 from depth_ros.errors import ConfigError
 from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
 from depth_ros.models.dual import dual_net
-from training import trainer as trainer_module
 from training.config import ModelConfig, TrainLossConfig, config_to_yaml, load_config
 from training.data.sample import Sample
 from training.step import FEATURE_RECONSTRUCTION, forward_and_loss
@@ -71,15 +70,8 @@ def test_stage2_keeps_the_lr_net_and_trains_the_rest(stage1, stage2):
     assert any(not torch.equal(first[k], last[k]) for k in first if k.startswith('pose.'))
 
 
-def test_stage2_logs_the_feature_reconstruction_loss(data, stage1, tmp_path, monkeypatch):
-    tags = set()
-
-    class RecordingMonitor(trainer_module.Monitor):
-        def scalars(self, values, step):
-            tags.update(values)
-            super().scalars(values, step)
-
-    monkeypatch.setattr(trainer_module, 'Monitor', RecordingMonitor)
+def test_stage2_logs_the_feature_reconstruction_loss(data, stage1, tmp_path, logged_scalar_tags):
+    tags = logged_scalar_tags
     train(_config(data, tmp_path, *DUAL, 'data.height=64', 'data.width=128', 'optim.epochs=1',
                   f'model.init_lr={stage1}', 'model.freeze_lr=true',
                   'loss.feature_reconstruction_weight=0.5'))

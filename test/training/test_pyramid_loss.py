@@ -3,11 +3,10 @@ import pytest
 import torch
 from torch import nn
 import torch.nn.functional as F
-from toy_corridor import write_toy_sequence
+from toy_corridor import FixedPoseNet, write_toy_sequence
 
 from depth_ros.errors import ConfigError
-from depth_ros.models.outputs import DepthOutput, PoseParameters
-from training import trainer as trainer_module
+from depth_ros.models.outputs import DepthOutput
 from training.config import ModelConfig, TrainLossConfig, load_config
 from training.data.sample import Sample
 from training.losses.pyramid import (
@@ -63,18 +62,6 @@ class ColourBlindDepthNet(nn.Module):
             maps.append(F.avg_pool2d(maps[-1], 2))
         return DepthOutput(maps)
 
-
-class FixedPoseNet(nn.Module):
-    """A learnable translation, no rotation, whatever the images."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.translation = nn.Parameter(torch.tensor([0.02, 0.0, 0.3]))
-
-    def predict_parameters(self, first, second):
-        batch = first.shape[0]
-        return PoseParameters(torch.zeros(batch, 1, 3),
-                              self.translation.view(1, 1, 3).expand(batch, 1, 3))
 
 
 def _sample(batch=2, height=64, width=128, seed=0) -> Sample:
@@ -203,20 +190,9 @@ def test_bad_values_are_config_errors(override, match):
                            'data.sequences=["00"]', override])
 
 
-class RecordingMonitor(trainer_module.Monitor):
-    """Keeps every logged scalar name (the TensorBoard files are not read back)."""
 
-    tags: set = set()
-
-    def scalars(self, values, step):
-        RecordingMonitor.tags.update(values)
-        super().scalars(values, step)
-
-
-def test_a_few_training_steps_with_every_pyramid_term(tmp_path, monkeypatch):
+def test_a_few_training_steps_with_every_pyramid_term(tmp_path, logged_scalar_tags):
     data = write_toy_sequence(tmp_path / 'data', frames=4, width=256, height=96)
-    monkeypatch.setattr(trainer_module, 'Monitor', RecordingMonitor)
-    RecordingMonitor.tags = set()
     config = load_config(None, [
         'data.kind=kitti_odometry', f'data.path={data}', 'data.sequences=["00"]',
         'data.height=64', 'data.width=128', 'model.depth_arch=smalldepth',
@@ -227,4 +203,4 @@ def test_a_few_training_steps_with_every_pyramid_term(tmp_path, monkeypatch):
     summary = train(config)
     assert summary.steps == 2 and all(torch.isfinite(torch.tensor(summary.losses)))
     assert {'loss/total', 'loss/pyramid_resolution', 'loss/pyramid_flip',
-            'loss/pyramid_colour'} <= RecordingMonitor.tags
+            'loss/pyramid_colour'} <= logged_scalar_tags
