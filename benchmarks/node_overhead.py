@@ -37,10 +37,10 @@ def _median_ms(fn, reps: int) -> float:
 def _postprocess(predictor, sigmoid, height: int, width: int):
     """What Predictor.predict does after the forward: map, rescale, resize, reciprocal."""
     from depth_ros.geometry.projection import inv_depth_to_depth
-    from depth_ros.inference.preprocess import resize_map
+    from depth_ros.inference.preprocess import resize_map_numpy
 
     inv, _ = inv_depth_to_depth(sigmoid, predictor.meta.min_depth, predictor.meta.max_depth)
-    inv_m = resize_map(inv / predictor.depth_scale, height, width)[0, 0].numpy()
+    inv_m = resize_map_numpy(inv / predictor.depth_scale, height, width)
     return np.reciprocal(inv_m)
 
 
@@ -49,6 +49,8 @@ def main() -> int:
     parser.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     parser.add_argument('--reps', type=int, default=50)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--cold-heap', action='store_true',
+                        help="glibc's default heap (the node keeps freed memory at hand)")
     args = parser.parse_args()
 
     import torch
@@ -59,6 +61,10 @@ def main() -> int:
     from depth_ros.inference import Predictor
 
     torch.set_num_threads(args.threads)
+    if not args.cold_heap:
+        from depth_ros.memory import keep_heap_warm
+
+        keep_heap_warm()  # as the node does when it configures
     predictor = Predictor.from_checkpoint(args.weights)
     types = MsgTypes.from_typestore()
     rgb = np.random.default_rng(0).integers(0, 256, (375, 1242, 3), np.uint8)

@@ -14,7 +14,7 @@ from depth_ros.errors import WeightsError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference.backends import Backend, make_backend, resolve_device
-from depth_ros.inference.preprocess import as_rgb_uint8, resize_map, to_network_input
+from depth_ros.inference.preprocess import as_rgb_uint8, resize_map_numpy, to_network_input
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta, load_checkpoint
 from depth_ros.models.registry import build_depth_net, build_pose_net
 
@@ -117,7 +117,7 @@ class Predictor:
         inv_metric = inv_units.float() / self.depth_scale
         results = []
         for i, p in enumerate(prepared):
-            inv_m = resize_map(inv_metric[i:i + 1], p.height, p.width)[0, 0].cpu().numpy()
+            inv_m = resize_map_numpy(inv_metric[i:i + 1], p.height, p.width)
             results.append(DepthResult(depth_m=np.reciprocal(inv_m), inv_depth=inv_m))
         return results
 

@@ -1,6 +1,8 @@
 """Image preparation for the networks and resizing of their outputs back to the camera's size."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -65,3 +67,28 @@ def resize_map(values: torch.Tensor, height: int, width: int) -> torch.Tensor:
     if values.shape[-2:] == (height, width):
         return values
     return F.interpolate(values, size=(height, width), mode='bilinear', align_corners=False)
+
+
+def resize_map_numpy(values: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """One [1,1,h,w] map bilinearly resized to a float32 [height, width] numpy array.
+
+    Same sampling as `resize_map` (pixel centres, align_corners=False, no antialiasing). On the
+    CPU, OpenCV's resize is used when cv2 is importable (it is wherever cv_bridge is): about 7x
+    faster than torch's single-threaded kernel for a KITTI-sized map, equal to it within 3e-5
+    relative (OpenCV's interpolation coefficients are rounded to 11 bits).
+    """
+    cv2 = _cv2() if values.device.type == 'cpu' else None
+    if cv2 is None or values.shape[-2:] == (height, width):
+        return resize_map(values, height, width)[0, 0].cpu().numpy()
+    small = np.ascontiguousarray(values[0, 0].numpy(), dtype=np.float32)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+@functools.lru_cache(maxsize=1)
+def _cv2():
+    """The cv2 module, or None when OpenCV is not installed (looked up once)."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return cv2

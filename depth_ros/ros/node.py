@@ -190,7 +190,9 @@ class DepthNode(LifecycleNode):
 
     def _load_predictor(self, config: params.NodeConfig) -> Any:
         from depth_ros.inference import Predictor  # torch: imported when configuring only
+        from depth_ros.memory import keep_heap_warm
 
+        keep_heap_warm()  # per-frame MB-sized arrays without page faults (depth_ros.memory)
         return Predictor.from_checkpoint(config.weights or None, device=config.device,
                                          backend=config.backend)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.synth.arrays import keep_heap_warm
+from depth_ros.memory import keep_heap_warm
 from depth_ros.synth.render import Tracer
 from depth_ros.synth.road import CurvatureProfile, Road, RoadLayout
 from depth_ros.synth.scene import Scene, build_scene

@@ -121,3 +121,19 @@ def test_cuda_only_options_are_refused_on_the_cpu(checkpoint):
         Predictor.from_checkpoint(checkpoint, cuda_graphs=True)
     with pytest.raises(ConfigError, match='needs a CUDA device'):
         Predictor.from_checkpoint(checkpoint, precision='fp16')
+
+
+@pytest.mark.parametrize('size', [(375, 1242), (40, 100), (16, 48)])
+def test_opencv_and_torch_upsampling_agree(size, monkeypatch):
+    from depth_ros.inference import preprocess
+
+    pytest.importorskip('cv2')
+    torch.manual_seed(0)
+    small = torch.rand(1, 1, 16, 48) + 0.1
+    fast = preprocess.resize_map_numpy(small, *size)
+    monkeypatch.setattr(preprocess, '_cv2', lambda: None)
+    reference = preprocess.resize_map_numpy(small, *size)
+    expected = preprocess.resize_map(small, *size)[0, 0].numpy()
+    assert fast.shape == reference.shape == size and fast.dtype == np.float32
+    np.testing.assert_array_equal(reference, expected)
+    np.testing.assert_allclose(fast, expected, rtol=1e-4, atol=0)
