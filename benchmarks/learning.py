@@ -48,7 +48,7 @@ def main() -> int:
     else:
         checkpoint, run_dir = Path(args.checkpoint), Path(args.checkpoint).parents[1]
     results = evaluate_all(checkpoint, args.frames)
-    results['training'] = _curve(run_dir, args.out)
+    results['training'] = _curve(args.runs or [run_dir], args.out, _arch_title(checkpoint))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / 'learning_results.json').write_text(json.dumps(results, indent=1))
     print(format_table(results))
@@ -63,9 +63,15 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--minutes', type=float, default=35.0, help='training wall-clock budget')
     p.add_argument('--checkpoint', help='evaluate this checkpoint (without --train)')
     p.add_argument('--frames', type=int, default=60, help='frames per evaluation sequence')
+    p.add_argument('--runs', type=Path, nargs='+',
+                   help='run folders of successive training phases for the learning curve '
+                        "(default: the checkpoint's run); a phase started from model.init_* "
+                        "counts its steps after the previous phase's")
     p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning')
     p.add_argument('--install-default', action='store_true',
-                   help='write depth_ros/weights/default.safetensors and its model card')
+                   help='write depth_ros/weights/default.safetensors (float16, depth_scale '
+                        'calibrated); '
+                        'update its MODEL_CARD.md with the figures printed')
     args = p.parse_args()
     if not args.train and not args.checkpoint:
         p.error('give --train or --checkpoint')
@@ -89,6 +95,14 @@ def _train(minutes: float) -> tuple[Path, Path]:
                          [f'optim.max_minutes={minutes}'])
     summary = train(config)
     return summary.checkpoint, Path(config.output_dir)
+
+
+def _arch_title(checkpoint: Path) -> str:
+    from depth_ros.models.checkpoint import read_meta
+
+    meta = read_meta(checkpoint)
+    pose = f' + {meta.pose_arch.name}' if meta.pose_arch else ''
+    return f'{meta.depth_arch.name}{pose}'
 
 
 def _sequence(seed: int, frames: int):
@@ -180,23 +194,36 @@ def _constant_depth(frames) -> dict:
     return evaluate_depths(gts, preds, garg_crop=False, max_depth=MAX_EVAL_DEPTH_M).mean.to_dict()
 
 
-def _curve(run_dir: Path, out: Path) -> dict:
-    """Training loss and validation abs_rel from the run's TensorBoard logs, plotted."""
+def _curve(run_dirs: list[Path], out: Path, title: str = '') -> dict:
+    """Training loss and validation abs_rel from the runs' TensorBoard logs, plotted.
+
+    Successive phases (e.g. a lower learning rate started from the previous phase's weights)
+    are joined: a phase's steps are counted after the previous phase's last step.
+    """
     try:
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     except ImportError:
         return {'note': 'tensorboard not installed: no learning curve'}
-    acc = EventAccumulator(str(run_dir / 'tensorboard'))
-    acc.Reload()
-    tags = acc.Tags().get('scalars', [])
-    series = {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
-              for tag in ('loss/total', 'val/abs_rel') if tag in tags}
+    series: dict[str, list] = {}
+    offset, boundaries = 0, []
+    for run_dir in run_dirs:
+        acc = EventAccumulator(str(Path(run_dir) / 'tensorboard'))
+        acc.Reload()
+        tags = acc.Tags().get('scalars', [])
+        last = 0
+        for tag in ('loss/total', 'val/abs_rel'):
+            if tag in tags:
+                points = [(offset + e.step, e.value) for e in acc.Scalars(tag)]
+                series.setdefault(tag, []).extend(points)
+                last = max([last] + [step for step, _ in points])
+        boundaries.append(last)
+        offset = last
     out.mkdir(parents=True, exist_ok=True)
-    _plot_curve(series, out / 'learning_curve.png')
+    _plot_curve(series, out / 'learning_curve.png', title, boundaries[:-1])
     return {tag: values for tag, values in series.items()}
 
 
-def _plot_curve(series: dict, path: Path) -> None:
+def _plot_curve(series: dict, path: Path, title: str, boundaries: list[int]) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -205,6 +232,8 @@ def _plot_curve(series: dict, path: Path) -> None:
     if 'loss/total' in series:
         steps, values = zip(*series['loss/total'])
         ax.plot(steps, values, color='tab:blue', label='training loss')
+    for step in boundaries:
+        ax.axvline(step, color='grey', linestyle=':', label='next training phase')
     ax.set_xlabel('optimiser step')
     ax.set_ylabel('self-supervised loss', color='tab:blue')
     if 'val/abs_rel' in series:
@@ -212,7 +241,7 @@ def _plot_curve(series: dict, path: Path) -> None:
         steps, values = zip(*series['val/abs_rel'])
         twin.plot(steps, values, 'o-', color='tab:red', label='validation abs_rel')
         twin.set_ylabel('validation abs_rel (median scaled)', color='tab:red')
-    ax.set_title('SmallDepth + pose_lite on the synthetic world (2-core CPU)')
+    ax.set_title(f'{title} on the synthetic world (2-core CPU)')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -260,8 +289,8 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, height=ckpt.meta.height,
                     width=ckpt.meta.width, min_depth=ckpt.meta.min_depth,
                     max_depth=ckpt.meta.max_depth, depth_scale=ratio * ckpt.meta.depth_scale,
-                    training_config=ckpt.meta.training_config,
-                    notes='depth_ros default weights: SmallDepth + pose_lite trained '
+                    training_config=ckpt.meta.training_config, half=True,
+                    notes=f'depth_ros default weights: {_arch_title(checkpoint)} trained '
                           'self-supervised on the synthetic world; see MODEL_CARD.md')
     print(f'installed {target} ({target.stat().st_size / 1e6:.1f} MB), depth_scale {ratio:.4f}')
 
