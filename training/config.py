@@ -13,7 +13,7 @@ describes them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 import inspect
 import json
 import os
@@ -64,10 +64,6 @@ class ModelConfig:
     init_lr: str = ''
     freeze_lr: bool = False
 
-
-# Mapping-valued fields, which training.dataclass_mapping does not convert: taken out of the
-# mapping before the conversion and checked by `_kwargs_mapping`.
-_KWARGS_FIELDS = ('depth_kwargs', 'pose_kwargs')
 
 
 @dataclass(frozen=True)
@@ -164,34 +160,9 @@ def load_config(path: str | os.PathLike | None = None,
         except yaml.YAMLError:
             raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
         set_dotted(data, key.strip(), value)
-    config = _from_mapping(data)
+    config = from_mapping(TrainConfig, data)
     validate_config(config)
     return config
-
-
-def _from_mapping(data: dict) -> TrainConfig:
-    """`from_mapping(TrainConfig, data)`, with the model's keyword-argument mappings."""
-    model = data.get('model')
-    if not isinstance(model, dict) or not any(name in model for name in _KWARGS_FIELDS):
-        return from_mapping(TrainConfig, data)
-    model = dict(model)
-    kwargs = {name: _kwargs_mapping(model.pop(name), f'model.{name}')
-              for name in _KWARGS_FIELDS if name in model}
-    config = from_mapping(TrainConfig, {**data, 'model': model})
-    return replace(config, model=replace(config.model, **kwargs))
-
-
-def _kwargs_mapping(value: Any, key: str) -> dict[str, Any]:
-    """A mapping of argument names to YAML values, as plain JSON-like data."""
-    value = {} if value is None else value
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ConfigError(f'{key}: expected a mapping of argument names to values, e.g. '
-                          f'{{lr_arch: smalldepth, lr_factor: 2}}, got {value!r}')
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError):
-        raise ConfigError(f'{key}: values must be numbers, strings, booleans, lists or '
-                          f'mappings, got {value!r}') from None
 
 
 def _read_yaml(path: Path) -> dict:

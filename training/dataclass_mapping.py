@@ -2,11 +2,13 @@
 
 Defaults live only in the dataclasses; a mapping overrides some of them. Every key must be a
 field, every value must have the field's type (ints are accepted for floats, lists for tuples),
-and nested dataclasses are nested mappings. Errors name the dotted key.
+and nested dataclasses are nested mappings. `dict[str, ...]` fields (e.g. an architecture's
+keyword arguments) take any mapping of names to JSON-like values. Errors name the dotted key.
 """
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
+import json
 import types
 import typing
 from typing import Any, TypeVar
@@ -55,9 +57,24 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f'{key}: expected a list of {item_type.__name__}, got {value!r}')
         return tuple(_convert(item_type, v, f'{key}[{i}]') for i, v in enumerate(value))
+    if origin is dict:
+        return _json_mapping(value, key)
     if origin in (typing.Union, types.UnionType):
         raise ConfigError(f'{key}: optional fields are not supported in configs')
     return _scalar(hint, value, key)
+
+
+def _json_mapping(value: Any, key: str) -> dict[str, Any]:
+    """A mapping of names to YAML values, as plain JSON-like data (None: empty)."""
+    value = {} if value is None else value
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f'{key}: expected a mapping of names to values, e.g. '
+                          f'{{lr_arch: smalldepth, lr_factor: 2}}, got {value!r}')
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        raise ConfigError(f'{key}: values must be numbers, strings, booleans, lists or '
+                          f'mappings, got {value!r}') from None
 
 
 def _scalar(hint: type, value: Any, key: str) -> Any:
