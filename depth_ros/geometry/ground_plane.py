@@ -29,7 +29,11 @@ class PlaneFitConfig:
         region_top: fraction of the image height where the searched (lower) region starts.
         max_points: points sampled from the region (strided) for speed.
         iterations: RANSAC hypotheses.
-        inlier_tolerance: |n.X + d| < inlier_tolerance * d counts as on the plane.
+        inlier_tolerance: |n.X + d| < inlier_tolerance * d counts as on the plane. A network's
+            road is not planar to a few per cent: at 0.04 the fit kept a tilted slice of it and
+            the factor was 20 % off on the synthetic training seeds 100 and 900; 0.12 was the
+            best of 0.04-0.16 there (+0.1 % and +5.8 % per frame, +4.3 % and +1.5 % filtered;
+            docs/learning/), chosen before looking at the evaluation seeds.
         max_tilt_deg: hypotheses whose normal is further than this from the prior are rejected
             (this is what keeps walls and car sides from being taken for the road).
         min_inlier_ratio: below this fraction of the region's points, no plane is reported.
@@ -39,7 +43,7 @@ class PlaneFitConfig:
     region_top: float = 0.6
     max_points: int = 4000
     iterations: int = 200
-    inlier_tolerance: float = 0.04
+    inlier_tolerance: float = 0.12
     max_tilt_deg: float = 15.0
     min_inlier_ratio: float = 0.2
     min_inliers: int = 200
