@@ -31,9 +31,10 @@ class PlaneFitConfig:
         iterations: RANSAC hypotheses.
         inlier_tolerance: |n.X + d| < inlier_tolerance * d counts as on the plane. A network's
             road is not planar to a few per cent: at 0.04 the fit kept a tilted slice of it and
-            the factor was 20 % off on the synthetic training seeds 100 and 900; 0.12 was the
-            best of 0.04-0.16 there (+0.1 % and +5.8 % per frame, +4.3 % and +1.5 % filtered;
-            docs/learning/), chosen before looking at the evaluation seeds.
+            the factor was 20 % off on the synthetic training seeds 100 and 900 (weights of
+            epoch 11 of the default recipe); 0.12 was the best of 0.04-0.16 there (+0.1 % and
+            +5.8 % per frame, +4.3 % and +1.5 % filtered), chosen before looking at the
+            evaluation seeds (docs/learning/learning_results.md).
         max_tilt_deg: hypotheses whose normal is further than this from the prior are rejected
             (this is what keeps walls and car sides from being taken for the road).
         min_inlier_ratio: below this fraction of the region's points, no plane is reported.
