@@ -88,7 +88,8 @@ SPECS: dict[str, ParamSpec] = {
                                  'scale_source camera_height; KITTI: 1.65.',
                                  limits=(0.05, 20.0)),
     'camera_pitch_deg': ParamSpec('Downward pitch of the camera (degrees), the prior of the '
-                                  'ground-plane fit.', limits=(-45.0, 45.0)),
+                                  'ground-plane fit; the height is measured along it, so set '
+                                  'it to within about a degree.', limits=(-45.0, 45.0)),
     'scale_window': ParamSpec('Frames in the sliding median of the ground-plane scale.',
                               limits=(1, 1000)),
     'base_frame': ParamSpec('Frame on the ground under the robot (REP 105 base_footprint), '

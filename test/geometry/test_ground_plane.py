@@ -59,3 +59,25 @@ def test_scale_invariance():
     a = fit_ground_plane(base, INTR)
     b = fit_ground_plane(0.01 * base, INTR)
     assert b.distance == pytest.approx(0.01 * a.distance, rel=1e-6)
+
+
+def test_height_along_the_prior_or_the_fitted_plane():
+    from depth_ros.errors import ConfigError
+    from depth_ros.geometry.ground_plane import PlaneFitConfig
+
+    # The road tilts 4 degrees away from the mounting prior (a slope, or a mis-set pitch): the
+    # fitted plane's distance is the true perpendicular height; measured along the prior, the
+    # points' heights change with their distance along the slope, so the median is off.
+    depth = plane_depth(INTR, 1.5, pitch_down_deg=4.0)
+    fit = fit_ground_plane(depth, INTR, config=PlaneFitConfig(height_along='fit'))
+    prior = fit_ground_plane(depth, INTR, config=PlaneFitConfig(height_along='prior'))
+    assert fit.distance == pytest.approx(1.5, rel=1e-6)
+    assert fit.tilt_deg == prior.tilt_deg == pytest.approx(4.0, abs=1e-3)
+    assert abs(prior.distance / 1.5 - 1) > 0.05
+    # On a plane that agrees with the prior, both give the height.
+    level = plane_depth(INTR, 1.5)
+    for mode in ('fit', 'prior'):
+        plane = fit_ground_plane(level, INTR, config=PlaneFitConfig(height_along=mode))
+        assert plane.distance == pytest.approx(1.5, rel=1e-6)
+    with pytest.raises(ConfigError, match='height_along'):
+        PlaneFitConfig(height_along='normal')
