@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import inspect
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -27,7 +26,7 @@ from depth_ros.models import depth_net_names, pose_net_names
 from depth_ros.models.checkpoint import CheckpointMeta
 from depth_ros.models.registry import INIT_ONLY_KWARGS, ArchSpec
 from training.data.factory import DataConfig
-from training.dataclass_mapping import from_mapping, set_dotted, to_mapping
+from training.dataclass_mapping import load_dataclass, to_mapping
 from training.losses.distillation import DistillConfig, read_weights_meta
 from training.losses.pyramid import PyramidConfig
 from training.losses.self_supervised import LossConfig
@@ -149,32 +148,9 @@ def load_config(path: str | os.PathLike | None = None,
     Raises:
         ConfigError: unreadable file, unknown key, wrong type or invalid value.
     """
-    data = _read_yaml(Path(path)) if path else {}
-    for item in overrides:
-        key, sep, text = item.partition('=')
-        if not sep:
-            raise ConfigError(f'override {item!r} must look like key=value, '
-                              'e.g. optim.learning_rate=2e-4')
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
-        set_dotted(data, key.strip(), value)
-    config = from_mapping(TrainConfig, data)
+    config = load_dataclass(TrainConfig, path, overrides)
     validate_config(config)
     return config
-
-
-def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise ConfigError(f'config file not found: {path}')
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f'{path} is not valid YAML: {exc}'.replace('\n', ' ')) from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(f'{path}: expected a mapping of config sections at the top level')
-    return data or {}
 
 
 def validate_config(config: TrainConfig) -> None:
@@ -297,6 +273,6 @@ def _validate_device(device: str) -> None:
                           'use device: cpu')
 
 
-def config_to_yaml(config: TrainConfig) -> str:
+def config_to_yaml(config: Any) -> str:
     """The resolved configuration as YAML (every field, defaults included)."""
     return yaml.safe_dump(to_mapping(config), sort_keys=False)

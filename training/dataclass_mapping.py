@@ -7,16 +7,54 @@ keyword arguments) take any mapping of names to JSON-like values. Errors name th
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 import json
+import os
+from pathlib import Path
 import types
 import typing
 from typing import Any, TypeVar
+
+import yaml
 
 from depth_ros.errors import ConfigError
 
 
 T = TypeVar('T')
+
+
+def load_dataclass(cls: type[T], path: str | os.PathLike | None = None,
+                   overrides: Sequence[str] = ()) -> T:
+    """Defaults of `cls`, then the YAML file, then `key=value` overrides (values parsed as YAML).
+
+    Raises:
+        ConfigError: unreadable file, bad override, unknown key or wrong type.
+    """
+    data = _read_yaml(Path(path)) if path else {}
+    for item in overrides:
+        key, sep, text = item.partition('=')
+        if not sep:
+            raise ConfigError(f'override {item!r} must look like key=value, '
+                              'e.g. optim.learning_rate=2e-4')
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
+        set_dotted(data, key.strip(), value)
+    return from_mapping(cls, data)
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f'config file not found: {path}')
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f'{path} is not valid YAML: {exc}'.replace('\n', ' ')) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f'{path}: expected a mapping of config sections at the top level')
+    return data or {}
 
 
 def from_mapping(cls: type[T], data: Any, where: str = '') -> T:

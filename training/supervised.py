@@ -30,15 +30,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
-import yaml
 
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.models import build_depth_net, depth_net_names, save_checkpoint
 from training.cli import run_training
-from training.config import OptimConfig
+from training.config import OptimConfig, config_to_yaml
 from training.data.rgbd import RgbdDataConfig, RgbdSample, build_rgbd_dataset, collate_rgbd
-from training.dataclass_mapping import from_mapping, set_dotted, to_mapping
+from training.dataclass_mapping import load_dataclass
 from training.losses.supervised import (
     SupervisedLossConfig,
     SupervisedLossResult,
@@ -85,25 +84,7 @@ def load_supervised_config(path: str | os.PathLike | None = None,
     Raises:
         ConfigError: unreadable file, unknown key, wrong type or invalid value.
     """
-    data: dict = {}
-    if path:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f'config file not found: {path}')
-        try:
-            data = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f'{path} is not valid YAML: {exc}'.replace('\n', ' ')) from None
-    for item in overrides:
-        key, sep, text = item.partition('=')
-        if not sep:
-            raise ConfigError(f'override {item!r} must look like key=value, e.g. data.height=64')
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise ConfigError(f'override {item!r}: the value is not valid YAML') from None
-        set_dotted(data, key.strip(), value)
-    config = from_mapping(SupervisedConfig, data)
+    config = load_dataclass(SupervisedConfig, path, overrides)
     validate_supervised_config(config)
     return config
 
@@ -177,7 +158,7 @@ def train_supervised(config: SupervisedConfig) -> SupervisedSummary:
                                                 config.optim.lr_gamma)
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / 'config.yaml').write_text(_to_yaml(config), encoding='utf-8')
+    (run_dir / 'config.yaml').write_text(config_to_yaml(config), encoding='utf-8')
     monitor = Monitor(run_dir / 'tensorboard')
     summary = SupervisedSummary(run_dir / 'checkpoints' / 'epoch_000.safetensors')
     started = time.monotonic()
@@ -273,10 +254,6 @@ def evaluate_metric_depth(depth_net: nn.Module, dataset: Dataset,
     return {name: float(v) for name, v in zip(DEPTH_METRIC_NAMES, means)}
 
 
-def _to_yaml(config: SupervisedConfig) -> str:
-    return yaml.safe_dump(to_mapping(config), sort_keys=False)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m training.supervised',
                                      description='Supervised depth training on RGB-D data.')
@@ -289,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     return run_training(lambda: load_supervised_config(args.config, args.override),
-                        train_supervised, _to_yaml, args.print_config)
+                        train_supervised, config_to_yaml, args.print_config)
 
 
 if __name__ == '__main__':
