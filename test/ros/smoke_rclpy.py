@@ -1,7 +1,9 @@
 """Proof of life of the isolated rclpy env: one Image published and received in-process.
 
-Run by `bash test/ros/rclpy_env.sh --smoke`; exits non-zero if nothing arrives within 10 s.
+Run by `bash test/ros/rclpy_env.sh --smoke`; exits non-zero if nothing arrives within 10 s or if
+the launch libraries, tf2 or OpenCV the env also holds do not import.
 """
+import importlib
 import sys
 import time
 
@@ -11,7 +13,14 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 
+EXTRA_MODULES = ('launch', 'launch_ros', 'launch_testing', 'launch_testing_ros', 'launch_xml',
+                 'launch_yaml', 'tf2_ros', 'tf2_msgs.msg', 'composition_interfaces.srv', 'cv2')
+
+
 def main() -> int:
+    for name in EXTRA_MODULES:
+        importlib.import_module(name)
+    sys.stdout.write(f'imports: ok ({", ".join(EXTRA_MODULES)})\n')
     rclpy.init()
     talker, listener = Node('smoke_talker'), Node('smoke_listener')
     received = []
