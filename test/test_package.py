@@ -33,7 +33,7 @@ def test_package_xml_format_3_with_dependencies():
     assert root.tag == 'package' and root.get('format') == '3'
     assert root.findtext('name') == 'depth_ros'
     execs = {e.text for e in root.findall('exec_depend')}
-    assert {'rclpy', 'sensor_msgs', 'nav_msgs', 'geometry_msgs', 'tf2_ros'} <= execs
+    assert {'rclpy', 'sensor_msgs', 'nav_msgs', 'geometry_msgs', 'tf2_ros_py'} <= execs
     assert root.find('export/build_type').text == 'ament_python'
 
 
