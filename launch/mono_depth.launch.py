@@ -1,33 +1,22 @@
-"""Run the mono_depth node on one camera, optionally with RViz.
+"""Run the mono_depth node on one camera (RViz only when asked: rviz:=true).
 
-    ros2 launch depth_ros mono_depth.launch.py image:=/camera/image_raw \
+    ros2 launch depth_ros mono_depth.launch.py image:=/camera/image_rect \
         camera_info:=/camera/camera_info weights:=/path/model.safetensors
 
 The node's relative `image` and `camera_info` inputs are remapped to the given topics; its
-outputs (depth/image, depth/camera_info, points, odom, depth/colored) stay in the launch
-namespace. Launch arguments override the parameters file.
+outputs stay in the launch namespace. Launch arguments override the parameters file; the argument
+table is shared with bag_replay.launch.py (depth_ros.ros.launch_common). When the node exits the
+launch shuts down; a node that fails (bad weights, bad parameters) logs its reason and the launch
+exits non-zero.
 """
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-
-ARGUMENTS = (
-    ('params_file', PathJoinSubstitution([FindPackageShare('depth_ros'), 'config',
-                                          'mono_depth.yaml']),
-     'YAML file of node parameters'),
-    ('weights', '', 'checkpoint (.safetensors); empty: the weights shipped with the package'),
-    ('backend', 'torch', 'inference backend: torch, onnxruntime or tensorrt'),
-    ('device', 'cpu', 'inference device: cpu, cuda or cuda:N'),
-    ('image', '/camera/image_raw', 'input image topic'),
-    ('camera_info', '/camera/camera_info', 'input camera_info topic'),
-    ('use_sim_time', 'false', 'use /clock (true when playing a bag)'),
-    ('rviz', 'true', 'start RViz with rviz/depth_ros.rviz'),
-)
+from depth_ros.ros.launch_common import NODE_ARGUMENTS, declare, shutdown_on_exit
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -58,6 +47,4 @@ def generate_launch_description() -> LaunchDescription:
         parameters=[{'use_sim_time': ParameterValue(arg('use_sim_time'), value_type=bool)}],
         condition=IfCondition(arg('rviz')),
     )
-    declared = [DeclareLaunchArgument(name, default_value=default, description=description)
-                for name, default, description in ARGUMENTS]
-    return LaunchDescription([*declared, node, rviz])
+    return LaunchDescription([*declare(NODE_ARGUMENTS), node, shutdown_on_exit(node), rviz])

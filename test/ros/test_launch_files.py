@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from depth_ros.ros import params
+from depth_ros.ros import launch_common, params
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,10 @@ def _assigned(tree: ast.Module, name: str):
 
 
 def _argument_names(tree: ast.Module) -> list[str]:
-    return [elt.elts[0].value for elt in _assigned(tree, 'ARGUMENTS').elts]
+    """Names the launch file declares: the shared table's tuple passed to declare()."""
+    call = _calls(tree, 'declare')
+    assert len(call) == 1, 'one declare(...) of the shared argument table'
+    return list(getattr(launch_common, call[0].args[0].id))
 
 
 def _calls(tree: ast.AST, func: str) -> list[ast.Call]:
@@ -47,15 +50,17 @@ def test_launch_file_structure(name):
     tree = _tree(name)
     functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert 'generate_launch_description' in functions
-    assert _calls(tree, 'DeclareLaunchArgument') and _calls(tree, 'LaunchDescription')
+    assert _calls(tree, 'LaunchDescription') and not _calls(tree, 'DeclareLaunchArgument')
     names = _argument_names(tree)
-    assert len(names) == len(set(names))
+    assert len(names) == len(set(names)) and set(names) <= set(launch_common.ARGUMENTS)
 
 
 def test_mono_depth_launch_arguments_and_node():
     tree = _tree('mono_depth.launch.py')
     assert set(_argument_names(tree)) == {'params_file', 'weights', 'backend', 'device',
                                           'image', 'camera_info', 'use_sim_time', 'rviz'}
+    assert launch_common.ARGUMENTS['rviz'].default == 'false'  # headless-safe
+    assert _calls(tree, 'shutdown_on_exit')  # node exit ends the launch
     node = next(c for c in _calls(tree, 'Node')
                 if _keyword(c, 'executable').value == 'mono_depth_node')
     remapped = {t.elts[0].value for t in _keyword(node, 'remappings').elts}
@@ -83,13 +88,14 @@ def test_bag_replay_uses_argument_lists():
         assert all(k.arg != 'shell' for k in call.keywords)
         commands.append([e.value for e in cmd.elts[:3] if isinstance(e, ast.Constant)])
     assert sorted(commands) == [['ros2', 'bag', 'play'], ['ros2', 'bag', 'record']]
-    node_args = {e.value for e in _assigned(tree, 'NODE_ARGUMENTS').elts}
-    assert node_args <= set(_argument_names(_tree('mono_depth.launch.py')))
+    assert set(launch_common.BAG_ARGUMENTS) >= set(launch_common.NODE_ARGUMENTS) - {
+        'use_sim_time'}
     assert _calls(tree, 'OnProcessExit') and _calls(tree, 'Shutdown')
 
 
 def test_files_named_in_launch_files_exist():
     named = _strings(_tree('mono_depth.launch.py')) | _strings(_tree('bag_replay.launch.py'))
+    named |= _strings(ast.parse(Path(launch_common.__file__).read_text()))
     for folder, name in [('config', 'mono_depth.yaml'), ('rviz', 'depth_ros.rviz'),
                          ('launch', 'mono_depth.launch.py')]:
         assert name in named and (ROOT / folder / name).is_file()
