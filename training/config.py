@@ -73,9 +73,14 @@ class TrainLossConfig(LossConfig):
         feature_reconstruction_weight: 'dual' only: weight of the feature reconstruction loss
             on the HR-Net's features (training.losses.feature_reconstruction), stage 2.
         pyramid: FA-Depth's pyramid loss terms (training.losses.pyramid).
+        static_pair_weight: weight of the static-pair pose loss (training.losses.static_pair):
+            a frame against a near-copy of itself must give the identity motion (0: off).
+        static_pair_noise: std of the pixel noise of that near-copy (intensities in [0, 1]).
     """
 
     feature_reconstruction_weight: float = 0.0
+    static_pair_weight: float = 0.0
+    static_pair_noise: float = 0.01
     pyramid: PyramidConfig = field(default_factory=PyramidConfig)
 
 
@@ -234,6 +239,9 @@ def _validate_loss(loss: TrainLossConfig) -> None:
         raise ConfigError(f'loss.ssim_weight must be in [0, 1], got {loss.ssim_weight}')
     if loss.smoothness_weight < 0 or loss.tie_noise < 0:
         raise ConfigError('loss.smoothness_weight and loss.tie_noise must be >= 0')
+    if not (loss.static_pair_weight >= 0 and 0 <= loss.static_pair_noise < 1):
+        raise ConfigError(f'loss.static_pair_weight must be >= 0 and loss.static_pair_noise in '
+                          f'[0, 1), got {loss.static_pair_weight}, {loss.static_pair_noise}')
     if not loss.feature_reconstruction_weight >= 0:
         raise ConfigError(f'loss.feature_reconstruction_weight must be >= 0, got '
                           f'{loss.feature_reconstruction_weight}')

@@ -7,8 +7,9 @@ target-camera points into the source camera, which is what view synthesis needs.
 
 The total is Monodepth2's loss plus the weighted optional terms that the config switches on
 (all off by default, when the total is Monodepth2's loss itself): FA-Depth's pyramid terms
-(training.losses.pyramid), APX distillation from a teacher (training.losses.distillation) and,
-for the dual network, the feature reconstruction loss on the HR-Net's features.
+(training.losses.pyramid), APX distillation from a teacher (training.losses.distillation),
+the static-pair pose loss (training.losses.static_pair) and, for the dual network, the feature
+reconstruction loss on the HR-Net's features.
 """
 from __future__ import annotations
 
@@ -30,9 +31,11 @@ from training.losses.distillation import (
 from training.losses.feature_reconstruction import feature_reconstruction_loss
 from training.losses.pyramid import pyramid_terms
 from training.losses.self_supervised import LossResult, self_supervised_loss
+from training.losses.static_pair import static_pair_loss
 
 
 DISTILL, FEATURE_RECONSTRUCTION = 'distill', 'feature_reconstruction'
+STATIC_PAIR = 'static_pair'
 
 
 @dataclass
@@ -112,6 +115,10 @@ def forward_and_loss(depth_net: nn.Module, pose_net: nn.Module, batch: Sample,
         weights[FEATURE_RECONSTRUCTION] = loss.feature_reconstruction_weight
         out.terms[FEATURE_RECONSTRUCTION] = _feature_reconstruction(depth_net, batch, out,
                                                                     model, loss)
+    if loss.static_pair_weight > 0:
+        weights[STATIC_PAIR] = loss.static_pair_weight
+        out.terms[STATIC_PAIR] = static_pair_loss(pose_net, image, batch.image(0),
+                                                  loss.static_pair_noise, colour_generator)
     for name, value in out.terms.items():
         out.total = out.total + weights[name] * value
     return out
