@@ -1,9 +1,21 @@
-"""Pair each image with the camera_info of the same stamp (pure Python, bounded memory)."""
+"""Pair each image with the camera_info of the same stamp (pure Python, bounded memory).
+
+Like message_filters' TimeSynchronizer (exact time policy): images and camera_infos wait in
+bounded queues until their partner arrives. A camera driver publishes both with one stamp, in
+either order, and under real DDS one of them can arrive well after the other (reliable QoS
+repairs), so a single waiting slot is not enough. With `reuse_info` the latest camera_info is
+used for any image (cameras with static intrinsics, the common case) and images never wait.
+"""
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+
+# Drop causes (keys of `StampPairer.drops`).
+NO_CAMERA_INFO = 'no_camera_info'  # left the queue, or a newer stamp was paired, without its info
+DUPLICATE_STAMP = 'duplicate_stamp'  # a second image with the stamp of a waiting one
 
 
 @dataclass
@@ -12,62 +24,98 @@ class PairResult:
 
     Attributes:
         pair: (image, camera_info) ready to process, or None.
-        unpaired_ns: stamps of images given up on because no camera_info with their stamp came
-            before a newer image (the caller reports them as dropped).
+        dropped: (stamp_ns, cause) of every image given up on by this arrival.
     """
 
     pair: tuple[Any, Any] | None = None
-    unpaired_ns: list[int] = field(default_factory=list)
+    dropped: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def unpaired_ns(self) -> list[int]:
+        """Stamps of images dropped because their camera_info never came."""
+        return [stamp for stamp, cause in self.dropped if cause == NO_CAMERA_INFO]
 
 
 class StampPairer:
     """Matches images and camera_infos whose stamps differ by at most `tolerance_ns`.
 
-    Camera drivers publish both with one stamp, in either order. The most recent `max_infos`
-    camera_infos are kept; at most one image waits for its camera_info, and a newer image
-    replaces it (newest wins, as in the rest of the node).
+    Args:
+        queue_size: images and camera_infos kept waiting for a partner (each queue).
+        tolerance_ns: largest stamp difference accepted (0: exact stamps, TimeSynchronizer).
+        reuse_info: pair every image with the latest camera_info when none has its stamp.
     """
 
-    def __init__(self, tolerance_ns: int = 0, max_infos: int = 30):
+    def __init__(self, queue_size: int = 10, tolerance_ns: int = 0, reuse_info: bool = False):
+        self.queue_size = int(queue_size)
         self.tolerance_ns = int(tolerance_ns)
+        self.reuse_info = bool(reuse_info)
+        self.drops: Counter[str] = Counter()
+        self.paired = 0
+        self._images: OrderedDict[int, Any] = OrderedDict()
         self._infos: OrderedDict[int, Any] = OrderedDict()
-        self._max_infos = int(max_infos)
-        self._pending: tuple[int, Any] | None = None
+        self._latest_info: Any = None
 
     def add_info(self, stamp_ns: int, info: Any) -> PairResult:
-        """Store a camera_info; returns the waiting image's pair if this info matches it."""
+        """Store a camera_info; returns the waiting image's pair if this info matches one."""
+        self._latest_info = info
         self._infos[stamp_ns] = info
         self._infos.move_to_end(stamp_ns)
-        while len(self._infos) > self._max_infos:
+        while len(self._infos) > self.queue_size:
             self._infos.popitem(last=False)
-        if self._pending is not None and abs(self._pending[0] - stamp_ns) <= self.tolerance_ns:
-            image = self._pending[1]
-            self._pending = None
-            return PairResult(pair=(image, info))
-        return PairResult()
-
-    def add_image(self, stamp_ns: int, image: Any) -> PairResult:
-        """Pair an image with a stored camera_info, or keep it waiting for one."""
-        result = PairResult()
-        if self._pending is not None:
-            result.unpaired_ns.append(self._pending[0])
-            self._pending = None
-        info = self._closest_info(stamp_ns)
-        if info is None:
-            self._pending = (stamp_ns, image)
-        else:
-            result.pair = (image, info)
+        image_stamp = self._closest(self._images, stamp_ns)
+        if image_stamp is None:
+            return PairResult()
+        result = PairResult(pair=(self._images.pop(image_stamp), info))
+        self._drop_images_older_than(image_stamp, result)
+        self.paired += 1
         return result
 
-    def reset(self) -> None:
-        """Forget everything (time jumped back, or the node was deactivated)."""
-        self._infos.clear()
-        self._pending = None
+    def add_image(self, stamp_ns: int, image: Any) -> PairResult:
+        """Pair an image with a stored camera_info, or queue it to wait for one."""
+        result = PairResult()
+        info_stamp = self._closest(self._infos, stamp_ns)
+        if info_stamp is not None:
+            result.pair = (image, self._infos[info_stamp])
+        elif self.reuse_info and self._latest_info is not None:
+            result.pair = (image, self._latest_info)
+        if result.pair is not None:
+            self._drop_images_older_than(stamp_ns, result)
+            self.paired += 1
+            return result
+        if stamp_ns in self._images:
+            self._drop(stamp_ns, DUPLICATE_STAMP, result)
+            del self._images[stamp_ns]
+        self._images[stamp_ns] = image
+        while len(self._images) > self.queue_size:
+            oldest = next(iter(self._images))
+            del self._images[oldest]
+            self._drop(oldest, NO_CAMERA_INFO, result)
+        return result
 
-    def _closest_info(self, stamp_ns: int) -> Any | None:
-        if stamp_ns in self._infos:
-            return self._infos[stamp_ns]
-        if self.tolerance_ns <= 0 or not self._infos:
+    def waiting_images(self) -> int:
+        """Images queued for their camera_info."""
+        return len(self._images)
+
+    def reset(self) -> None:
+        """Forget everything waiting (time jumped back, or the node was deactivated)."""
+        self._images.clear()
+        self._infos.clear()
+        self._latest_info = None
+
+    def _drop_images_older_than(self, stamp_ns: int, result: PairResult) -> None:
+        # Topics arrive in order: once a newer stamp is paired, older infos will not come.
+        for stamp in [s for s in self._images if s < stamp_ns]:
+            del self._images[stamp]
+            self._drop(stamp, NO_CAMERA_INFO, result)
+
+    def _drop(self, stamp_ns: int, cause: str, result: PairResult) -> None:
+        self.drops[cause] += 1
+        result.dropped.append((stamp_ns, cause))
+
+    def _closest(self, queue: OrderedDict[int, Any], stamp_ns: int) -> int | None:
+        if stamp_ns in queue:
+            return stamp_ns
+        if self.tolerance_ns <= 0 or not queue:
             return None
-        best = min(self._infos, key=lambda s: abs(s - stamp_ns))
-        return self._infos[best] if abs(best - stamp_ns) <= self.tolerance_ns else None
+        best = min(queue, key=lambda s: abs(s - stamp_ns))
+        return best if abs(best - stamp_ns) <= self.tolerance_ns else None

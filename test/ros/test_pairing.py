@@ -1,5 +1,5 @@
-"""StampPairer: image/camera_info pairing by stamp in either order, bounded memory."""
-from depth_ros.ros.pairing import StampPairer
+"""StampPairer: exact-stamp pairing with bounded queues (TimeSynchronizer-like), drops by cause."""
+from depth_ros.ros.pairing import DUPLICATE_STAMP, NO_CAMERA_INFO, StampPairer
 
 
 def test_info_first_then_image_pairs():
@@ -15,12 +15,49 @@ def test_image_first_waits_for_its_info():
     assert pairer.add_info(200, 'info200').pair == ('img200', 'info200')
 
 
-def test_missing_info_is_reported_when_a_newer_image_arrives():
-    pairer = StampPairer()
+def test_several_images_wait_for_late_infos():
+    # Reliable QoS repairs delay camera_info by several frames: every image still pairs.
+    pairer = StampPairer(queue_size=5)
+    for stamp in range(4):
+        assert pairer.add_image(stamp, f'img{stamp}').pair is None
+    pairs = [pairer.add_info(stamp, f'info{stamp}').pair for stamp in range(4)]
+    assert pairs == [(f'img{s}', f'info{s}') for s in range(4)]
+    assert sum(pairer.drops.values()) == 0 and pairer.paired == 4
+
+
+def test_image_queue_is_bounded_and_overflow_is_counted():
+    pairer = StampPairer(queue_size=3)
+    dropped = []
+    for stamp in range(5):
+        dropped += pairer.add_image(stamp, stamp).dropped
+    assert dropped == [(0, NO_CAMERA_INFO), (1, NO_CAMERA_INFO)]
+    assert pairer.waiting_images() == 3 and pairer.drops[NO_CAMERA_INFO] == 2
+
+
+def test_pairing_a_newer_stamp_gives_up_older_waiting_images():
+    pairer = StampPairer(queue_size=10)
     pairer.add_image(1, 'a')
-    result = pairer.add_image(2, 'b')
-    assert result.pair is None and result.unpaired_ns == [1]
-    assert pairer.add_info(2, 'i2').pair == ('b', 'i2')
+    pairer.add_image(2, 'b')
+    result = pairer.add_info(2, 'i2')
+    assert result.pair == ('b', 'i2') and result.unpaired_ns == [1]
+    assert pairer.waiting_images() == 0
+
+
+def test_duplicate_image_stamp_replaces_the_waiting_one():
+    pairer = StampPairer()
+    pairer.add_image(5, 'first')
+    result = pairer.add_image(5, 'second')
+    assert result.dropped == [(5, DUPLICATE_STAMP)]
+    assert pairer.add_info(5, 'i5').pair == ('second', 'i5')
+
+
+def test_reuse_info_pairs_with_the_latest_info_without_waiting():
+    pairer = StampPairer(reuse_info=True)
+    assert pairer.add_image(1, 'early').pair is None  # no info seen yet: it waits
+    assert pairer.add_info(1, 'i1').pair == ('early', 'i1')
+    assert pairer.add_image(7, 'img7').pair == ('img7', 'i1')
+    pairer.add_info(8, 'i8')
+    assert pairer.add_image(9, 'img9').pair == ('img9', 'i8')
 
 
 def test_tolerance_picks_the_closest_info():
@@ -31,16 +68,16 @@ def test_tolerance_picks_the_closest_info():
     assert pairer.add_image(150, 'late').pair is None
 
 
-def test_info_cache_is_bounded():
-    pairer = StampPairer(max_infos=3)
+def test_info_queue_is_bounded():
+    pairer = StampPairer(queue_size=3)
     for stamp in range(10):
         pairer.add_info(stamp, stamp)
     assert pairer.add_image(0, 'old').pair is None
     assert pairer.add_image(9, 'new').pair == ('new', 9)
 
 
-def test_reset_forgets():
-    pairer = StampPairer()
-    pairer.add_info(5, 'i')
+def test_reset_forgets_waiting_images_and_infos():
+    pairer = StampPairer(reuse_info=True)
+    pairer.add_info(1, 'i1')
     pairer.reset()
-    assert pairer.add_image(5, 'img').pair is None
+    assert pairer.add_image(2, 'img').pair is None
