@@ -1,0 +1,132 @@
+"""The real-world recipe in one command: data, training, metric calibration, real-world benchmark.
+
+    python benchmarks/train_real.py --minutes 100               # this 2-core CPU
+    python benchmarks/train_real.py --minutes 6 --device cuda   # a GPU (see gpu_check.py)
+    python benchmarks/train_real.py --install-default \\
+        --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
+
+Steps (each skipped when its output exists, so a stopped run resumes where it was):
+1. lay the real training videos (config/real_mix.yaml) and the dev drive (config/real_dev.yaml,
+   validation curve only) out as one KITTI tree in runs/real_mix, and render four synthetic
+   sequences (seeds 101..104, 416x128) into it;
+2. train config/train_real.yaml within --minutes (resuming the newest checkpoint of the run);
+3. calibrate metres per network unit on LiDAR of a TRAINING drive (kitti_sfnd, never dev);
+4. run benchmarks/real_world.py on the result (dev drive, KITTI odometry 06 and 01, baselines).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+import subprocess
+import sys
+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MIX = ROOT / 'runs' / 'real_mix'
+RUN = ROOT / 'runs' / 'train_real'
+CONFIG = ROOT / 'config' / 'train_real.yaml'
+SYNTH_SEEDS = {'81': 101, '82': 102, '83': 103, '84': 104}
+CALIBRATION_SEQUENCE = 'kitti_sfnd'
+DEFAULT_WEIGHTS = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
+
+
+def prepare_data() -> None:
+    """Step 1: the real sequences and the synthetic ones, once."""
+    for sources, probe in (('real_mix.yaml', 'kitti_cgebbe'), ('real_dev.yaml', 'dev_0005')):
+        if not (MIX / 'sequences' / probe).is_dir():
+            _run([sys.executable, '-m', 'training.data.prepare_mix',
+                  str(ROOT / 'config' / sources), '--out', str(MIX), '--root', str(ROOT)])
+    for sequence, seed in SYNTH_SEEDS.items():
+        if not (MIX / 'sequences' / sequence / 'image_2').is_dir():
+            _run([sys.executable, '-m', 'depth_ros.cli', 'synth', '--out', str(MIX),
+                  '--seed', str(seed), '--frames', '150', '--sequence', sequence,
+                  '--width', '416', '--height', '128', '--no-progress'])
+
+
+def latest_checkpoint(run: Path = RUN) -> Path | None:
+    """The newest epoch checkpoint of a run, or None."""
+    found = sorted((run / 'checkpoints').glob('epoch_*.safetensors'))
+    return found[-1] if found else None
+
+
+def train(minutes: float, device: str) -> Path:
+    """Step 2: train (or resume) within `minutes` of wall-clock time."""
+    overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={RUN}']
+    resume = latest_checkpoint()
+    if resume is not None:
+        overrides.append(f'resume={resume}')
+    if device != 'cpu':
+        overrides += ['num_workers=4', 'torch_threads=0']
+    argv = [sys.executable, '-m', 'training.train', '--config', str(CONFIG)]
+    for override in overrides:
+        argv += ['--override', override]
+    _run(argv)
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        raise SystemExit('training wrote no checkpoint')
+    return checkpoint
+
+
+def calibrate_and_install(checkpoint: Path, target: Path) -> float:
+    """Step 3: metres per unit = median LiDAR / prediction over a training drive; save."""
+    import numpy as np
+
+    from depth_ros.evaluation.depth_metrics import evaluate_depths
+    from depth_ros.inference import Predictor
+    from depth_ros.models import load_checkpoint, save_checkpoint
+    from training.data.images import load_depth_png, load_rgb
+
+    sequence = MIX / 'sequences' / CALIBRATION_SEQUENCE
+    depth_files = sorted((sequence / 'depth_2').glob('*.png'))
+    predictor = Predictor.from_checkpoint(checkpoint)
+    gts, preds = [], []
+    for depth_file in depth_files:
+        rgb = np.asarray(load_rgb(next((sequence / 'image_2').glob(depth_file.stem + '.*'))))
+        gts.append(load_depth_png(depth_file))
+        preds.append(predictor.predict(rgb).inv_depth)
+    ratio = float(np.median(evaluate_depths(gts, preds, garg_crop=True, max_depth=80.0).scales))
+    ckpt = load_checkpoint(checkpoint)
+    meta = ckpt.meta
+    save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
+                    pose_arch=meta.pose_arch, height=meta.height, width=meta.width,
+                    min_depth=meta.min_depth, max_depth=meta.max_depth,
+                    depth_scale=ratio * meta.depth_scale, training_config=meta.training_config,
+                    half=True, notes='depth_ros default weights: trained self-supervised on '
+                    'real video (KITTI, nuScenes: non-commercial licences) and the synthetic '
+                    'world; metres calibrated on KITTI LiDAR of a training drive; see '
+                    'MODEL_CARD.md')
+    print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), depth_scale x{ratio:.4f}')
+    return ratio
+
+
+def _run(argv: list[str]) -> None:
+    print('+', ' '.join(argv), flush=True)
+    subprocess.run(argv, check=True, cwd=ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--minutes', type=float, default=100.0, help='training budget')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--checkpoint', type=Path, help='skip training: use this checkpoint')
+    parser.add_argument('--install-default', action='store_true',
+                        help=f'write the calibrated weights to {DEFAULT_WEIGHTS.relative_to(ROOT)}'
+                             ' (else runs/train_real/calibrated.safetensors)')
+    parser.add_argument('--out', type=Path, default=ROOT / 'runs' / 'train_real' / 'real_world',
+                        help='real-world benchmark output folder')
+    args = parser.parse_args(argv)
+    prepare_data()
+    checkpoint = args.checkpoint or train(args.minutes, args.device)
+    target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
+    target.parent.mkdir(parents=True, exist_ok=True)
+    calibrate_and_install(checkpoint, target)
+    benchmark = ROOT / 'benchmarks' / 'real_world.py'
+    if benchmark.is_file():
+        _run([sys.executable, str(benchmark), '--weights', str(target), '--out', str(args.out)])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
