@@ -14,6 +14,7 @@ from depth_ros.errors import WeightsError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference.backends import Backend, make_backend, resolve_device
+from depth_ros.inference.host_staging import PinnedUploader
 from depth_ros.inference.preprocess import as_rgb_uint8, resize_map_numpy, to_network_input
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta, load_checkpoint
 from depth_ros.models.registry import build_depth_net, build_pose_net
@@ -60,6 +61,8 @@ class Predictor:
 
     def __init__(self, backend: Backend, meta: CheckpointMeta, depth_scale: float | None = None):
         self.backend = backend
+        # Camera images go to a GPU through reused page-locked buffers (asynchronous copies).
+        self._upload = PinnedUploader(backend.device) if backend.device.type == 'cuda' else None
         self.meta = meta
         self.depth_scale = float(meta.depth_scale if depth_scale is None else depth_scale)
 
@@ -101,7 +104,8 @@ class Predictor:
     def prepare(self, image: np.ndarray) -> PreparedImage:
         """Convert (grey/RGBA -> RGB) and resize an HxW[xC] uint8 image for the networks."""
         rgb = as_rgb_uint8(image)
-        tensor = to_network_input([rgb], *self.input_size, self.backend.device)
+        tensor = to_network_input([rgb], *self.input_size, self.backend.device,
+                                  self._upload)
         return PreparedImage(tensor, rgb.shape[0], rgb.shape[1])
 
     def predict(self, image: np.ndarray | PreparedImage) -> DepthResult:
@@ -111,7 +115,9 @@ class Predictor:
     def predict_batch(self, images: list[np.ndarray | PreparedImage]) -> list[DepthResult]:
         """Depth of several images (sizes may differ) in one forward pass."""
         prepared = [im if isinstance(im, PreparedImage) else self.prepare(im) for im in images]
-        sigmoid = self.backend.depth(torch.cat([p.tensor for p in prepared], dim=0))
+        images = prepared[0].tensor if len(prepared) == 1 else torch.cat(
+            [p.tensor for p in prepared], dim=0)
+        sigmoid = self.backend.depth(images)
         inv_units, _ = inv_depth_to_depth(sigmoid, self.meta.min_depth, self.meta.max_depth)
         # Scaling commutes with the (linear) resize: do it on the small map.
         inv_metric = inv_units.float() / self.depth_scale

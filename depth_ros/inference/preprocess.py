@@ -1,6 +1,7 @@
 """Image preparation for the networks and resizing of their outputs back to the camera's size."""
 from __future__ import annotations
 
+from collections.abc import Callable
 import functools
 
 import numpy as np
@@ -36,19 +37,23 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def to_network_input(images: list[np.ndarray], height: int, width: int,
-                     device: torch.device) -> torch.Tensor:
+                     device: torch.device,
+                     upload: Callable[[np.ndarray], torch.Tensor] | None = None
+                     ) -> torch.Tensor:
     """Resize RGB uint8 images to the network size: [B, 3, height, width] float in [0, 1].
 
     Resizing is bilinear with antialiasing (a box prefilter when shrinking), done after the
     transfer so it runs on the inference device. On the CPU it runs on the uint8 image
     (torch's vectorised channels-last path, ~8x faster than on floats; the result differs by at
-    most one grey level, like any 8-bit resampler).
+    most one grey level, like any 8-bit resampler). `upload` copies an image to `device` (e.g.
+    `host_staging.PinnedUploader` on CUDA); by default `Tensor.to`.
     """
     out = []
     for img in images:
         if not img.flags.writeable or not img.flags.c_contiguous:
             img = np.array(img)  # torch.from_numpy needs a writable, contiguous array
-        t = torch.from_numpy(img).to(device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+        t = upload(img) if upload is not None else torch.from_numpy(img).to(device)
+        t = t.permute(2, 0, 1).unsqueeze(0)
         resize = t.shape[-2:] != (height, width)
         if resize and device.type == 'cpu':
             t = F.interpolate(t, size=(height, width), mode='bilinear', align_corners=False,
