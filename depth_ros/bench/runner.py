@@ -24,7 +24,7 @@ from tqdm import tqdm
 from depth_ros.bench.config import BenchConfig
 from depth_ros.bench.flops import depth_net_gflops, parameter_count
 from depth_ros.bench.timing import Timing, measure
-from depth_ros.bench.variants import Variant, select_variants
+from depth_ros.bench.variants import Variant, is_available, select_variants
 from depth_ros.errors import ConfigError
 from depth_ros.inference.backends import make_backend, resolve_device
 from depth_ros.inference.predictor import Predictor
@@ -68,8 +68,12 @@ class BenchReport:
                 'rows': [asdict(r) for r in self.rows]}
 
 
-def run_benchmark(config: BenchConfig, progress: bool = True) -> BenchReport:
-    """Measure every (architecture, size, backend, batch) of `config`; see the module doc."""
+def run_benchmark(config: BenchConfig, progress: bool = True,
+                  variants: list[Variant] | None = None) -> BenchReport:
+    """Measure every (architecture, size, backend, batch) of `config`; see the module doc.
+
+    `variants` replaces the ones `config.backends` names (those not available are left out).
+    """
     device = _device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -77,7 +81,10 @@ def run_benchmark(config: BenchConfig, progress: bool = True) -> BenchReport:
     unknown = sorted(set(archs) - set(depth_net_names()))
     if unknown:
         raise ConfigError(f'unknown architecture(s) {unknown}; known: {depth_net_names()}')
-    variants = select_variants(device, config.backends)
+    if variants is None:
+        variants = select_variants(device, config.backends)
+    else:
+        variants = [v for v in variants if is_available(v, device)]
     config = replace(config, batches=config.batches or DEFAULT_BATCHES[device.type])
     report = BenchReport(machine_info(device), _config_dict(config, device, variants))
     _warn_if_busy(report.machine)

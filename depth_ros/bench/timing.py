@@ -24,17 +24,19 @@ def measure(fn: Callable[[], object], device: torch.device, *, warmup: int = 2, 
             min_reps: int = 3, budget_s: float = 2.0) -> Timing:
     """Time `fn()`, as many repetitions as fit in `budget_s` within [min_reps, reps].
 
-    Up to `warmup` untimed calls come first (at least one; fewer when they already took half
-    the budget); they also estimate the per-call time that sets the repetition count.
+    Up to `warmup` untimed calls come first (at least one; fewer when the ones after the first
+    already took half the budget: the first may include one-off work such as cuDNN autotuning,
+    CUDA graph capture or compilation); the last of them estimates the per-call time that sets
+    the repetition count.
     """
-    start = time.perf_counter()
-    done = 0
-    while done < max(1, warmup):
+    durations: list[float] = []
+    while len(durations) < max(1, warmup):
+        start = time.perf_counter()
         _call(fn, device)
-        done += 1
-        if time.perf_counter() - start > budget_s / 2:
+        durations.append(time.perf_counter() - start)
+        if sum(durations[1:]) > budget_s / 2:
             break
-    per_call = (time.perf_counter() - start) / done
+    per_call = durations[-1]
     count = int(min(reps, max(min_reps, budget_s // max(per_call, 1e-6))))
     return _summary([_timed_call(fn, device) for _ in range(max(1, count))])
 
