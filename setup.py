@@ -16,7 +16,8 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(include=[PACKAGE, PACKAGE + '.*']),
-    package_data={PACKAGE: ['weights/*.safetensors', 'weights/*.json', 'weights/*.md']},
+    package_data={PACKAGE: ['weights/*.safetensors', 'weights/*.json', 'weights/*.md',
+                            'evaluation/data/*.json']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),

@@ -1,8 +1,11 @@
 """Learning benchmark: does self-supervised training learn depth and motion on the synthetic world?
 
 Trains (optionally) with config/train_synthetic.yaml, then evaluates a checkpoint on synthetic
-sequences of seeds never used in training, against three baselines measured in the same run:
-the untrained network, a constant depth, and zero motion. Also reports the camera-height metric
+sequences of seeds never used in training, against baselines measured in the same run on the
+same frames and pixels: the untrained network, and depth_ros.evaluation.baselines (row prior
+from the training seed's rendered depth, flat-ground prior at 1.65 m, constant depth,
+constant-forward and static odometry), with a plain line when the network does not beat one.
+Also reports the camera-height metric
 scale (issue: metric scale without ground truth). Writes results JSON, a markdown table and the
 learning curve, and can install the checkpoint as the package's default weights.
 
@@ -27,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
 from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
 from depth_ros.geometry.se3 import invert  # noqa: E402
@@ -166,7 +170,13 @@ def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
     import torch
 
     from depth_ros.inference import Predictor
-    from depth_ros.models import build_depth_net, build_pose_net, load_checkpoint, save_checkpoint
+    from depth_ros.models import (
+        ArchSpec,
+        build_depth_net,
+        build_pose_net,
+        load_checkpoint,
+        save_checkpoint,
+    )
 
     trained = Predictor.from_checkpoint(checkpoint)
     meta = load_checkpoint(checkpoint).meta
@@ -174,18 +184,57 @@ def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         untrained_path = Path(tmp) / 'untrained.safetensors'
         save_checkpoint(untrained_path, build_depth_net(meta.depth_arch.name),
-                        build_pose_net(meta.pose_arch.name), height=meta.height, width=meta.width)
+                        build_pose_net(meta.pose_arch.name),
+                        depth_arch=ArchSpec.of(meta.depth_arch.name),
+                        pose_arch=ArchSpec.of(meta.pose_arch.name), height=meta.height,
+                        width=meta.width)
         untrained = Predictor.from_checkpoint(untrained_path)
     results = {'checkpoint': str(checkpoint), 'seeds': {}}
+    prior = _training_row_prior()
+    results['row_prior'] = prior.source
     for seed in EVAL_SEEDS:
         frames = _sequence(seed, n_frames)
         start = time.perf_counter()
         entry = {'trained': evaluate_predictor(trained, frames),
                  'untrained': evaluate_predictor(untrained, frames),
                  'constant_depth': _constant_depth(frames)}
+        entry['baselines'] = evaluate_baselines(frames, prior)
+        entry['verdicts'] = _verdicts(entry)
         entry['seconds'] = time.perf_counter() - start
         results['seeds'][str(seed)] = entry
     return results
+
+
+def _training_row_prior(frames: int = 40) -> bl.RowPrior:
+    """Row prior from the rendered depth of a training seed (never an evaluation seed)."""
+    gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in _sequence(TRAIN_SEEDS[0], frames)]
+    return bl.row_prior_from_depths(
+        gts, f'per-row median of the rendered depth of training seed {TRAIN_SEEDS[0]}, '
+             f'{frames} frames at {SIZE[1]}x{SIZE[0]}', max_depth=MAX_EVAL_DEPTH_M)
+
+
+def evaluate_baselines(frames, prior: bl.RowPrior) -> dict:
+    """Depth and odometry baselines on the evaluated frames and pixels (same protocol)."""
+    from depth_ros.synth import synth_intrinsics
+
+    intr = synth_intrinsics(SIZE[1], SIZE[0])
+    depth = bl.DepthBaselines(prior, garg_crop=False, max_depth=MAX_EVAL_DEPTH_M)
+    for frame in frames:
+        depth.add(np.where(frame.depth_m > 0, frame.depth_m, 0.0), intr)
+    poses = np.stack([f.world_from_cam for f in frames])
+    return {'depth': depth.to_dict(), 'odometry': bl.odometry_baselines(poses)}
+
+
+def _verdicts(entry: dict) -> list[str]:
+    """Plain lines where the trained network does or does not beat a baseline."""
+    trained = entry['trained']
+    height = trained.get('camera_height', {})
+    network = {'median_scaled': trained['depth_median_scaled'],
+               'camera_height': {'abs_rel': height['abs_rel']} if 'abs_rel' in height else None}
+    # 'unscaled' is left out: a training checkpoint's depth_scale is 1, not metres.
+    return bl.comparison_lines(network, entry['baselines']['depth'], trained,
+                               entry['baselines']['odometry'],
+                               protocols=('median_scaled', 'camera_height'))
 
 
 def _constant_depth(frames) -> dict:
@@ -266,7 +315,25 @@ def format_table(results: dict) -> str:
             lines.append(f'| {seed} | trained, camera-height scale | | {h["abs_rel"]:.3f} | | '
                          f'(scale error median {100 * h["median_abs_scale_error"]:.1f} %, '
                          f'{h["frames_with_factor"]}/{h["frames"]} frames) |')
+        lines += _baseline_rows(seed, entry.get('baselines'))
+    for seed, entry in results['seeds'].items():
+        lines += [f'- seed {seed}: {line}' for line in entry.get('verdicts', [])]
     return '\n'.join(lines)
+
+
+def _baseline_rows(seed: str, baselines: dict | None) -> list[str]:
+    """Table rows of the baselines: depth (median-scaled, unscaled in metres) and ATE."""
+    if not baselines:
+        return []
+    rows = []
+    for name, scores in baselines['depth'].items():
+        med, raw = scores['median_scaled'], scores['unscaled']
+        rows.append(f'| {seed} | {bl.BASELINE_TITLES[name]} | {med["abs_rel"]:.3f} | '
+                    f'{raw["abs_rel"]:.3f} | {med["a1"]:.3f} | |')
+    for name, figures in baselines['odometry'].items():
+        rows.append(f'| {seed} | {bl.BASELINE_TITLES[name]} odometry | | | | '
+                    f'{figures["ate_5frame"]["mean"]:.4f} |')
+    return rows
 
 
 def install_default(checkpoint: Path, data: Path, results: dict) -> None:
@@ -286,7 +353,8 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
                                             max_depth=MAX_EVAL_DEPTH_M).scales))
     ckpt = load_checkpoint(checkpoint)
     target = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
-    save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, height=ckpt.meta.height,
+    save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=ckpt.meta.depth_arch,
+                    pose_arch=ckpt.meta.pose_arch, height=ckpt.meta.height,
                     width=ckpt.meta.width, min_depth=ckpt.meta.min_depth,
                     max_depth=ckpt.meta.max_depth, depth_scale=ratio * ckpt.meta.depth_scale,
                     training_config=ckpt.meta.training_config, half=True,

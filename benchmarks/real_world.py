@@ -1,0 +1,410 @@
+"""Real-world benchmark: depth, odometry and a still camera on every real set with ground truth.
+
+    python benchmarks/real_world.py --weights W --out DIR      # W default: the shipped weights
+    python benchmarks/real_world.py --make-row-prior           # rebuild the row prior (once)
+
+Sets (from ../shared, or --shared): the dev drive KITTI raw 2011_09_26_0005 (154 colour
+frames, LiDAR depth, GPS/INS poses) and KITTI odometry 06 and 01 (51 grey frames each,
+official poses, no depth). Per set, in one pass over the frames through the package's
+Predictor (torch, one thread):
+
+- depth against LiDAR, KITTI Eigen-style: Garg crop, 1e-3..80 m, per-image median scaling;
+  also unscaled (the weights' metres), camera-height-scaled (the package's estimator,
+  1.65 m, level prior, filtered over frames as the node does) and median-scaled without the
+  crop; beside the row prior, flat-ground prior and constant depth on the same pixels
+  (depth_ros.evaluation.baselines);
+- odometry: the pose network's pairs chained into a trajectory, 5-frame ATE, APE and KITTI
+  devkit figures, beside constant-forward and static;
+- static pairs: each frame with itself (a few per set) and consecutive real frames of a camera
+  standing still (pairs whose mean grey difference is at the noise floor, below 2 grey levels,
+  in the train sets' sfnd and EuRoC runs): translation per frame in metres at the weights'
+  scale and rotation in degrees (targets < 2 cm, < 0.1 deg);
+- previews: camera image, predicted inverse depth and LiDAR (magma, near = bright).
+
+Writes DIR/real_world.json and DIR/real_world.md and prints the table.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from depth_ros.evaluation import baselines as bl  # noqa: E402
+from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
+
+
+SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
+EVAL_SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
+             'odometry_06': 'data/kitti_odometry/sequences/06',
+             'odometry_01': 'data/kitti_odometry/sequences/01'}
+STILL_SETS = {'sfnd_still': 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd',
+              'euroc_still': 'data/real/train/euroc_v101_kimera/sequences/euroc_v101'}
+ROW_PRIOR_DEPTHS = 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd'
+STILL_MAX_GREY_DIFF = 2.0  # a still camera's frame difference (JPEG + sensor noise): ~1.7
+STATIC_TARGETS = {'translation_m': 0.02, 'rotation_deg': 0.1}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    import torch
+    torch.set_num_threads(1)
+    if args.make_row_prior:
+        return make_row_prior(args.shared)
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.predictor import default_weights_path
+    args.out.mkdir(parents=True, exist_ok=True)
+    predictor = Predictor.from_checkpoint(args.weights)
+    start = time.perf_counter()
+    weights = args.weights or default_weights_path()
+    results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
+               'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
+               'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
+               'depth_scale': predictor.depth_scale,
+               'architecture': f'{predictor.meta.depth_arch.name} + '
+                               f'{getattr(predictor.meta.pose_arch, "name", None)}',
+               'protocol': PROTOCOL, 'row_prior': bl.load_row_prior().source, 'sets': {}}
+    identical = {}
+    for name in args.sets:
+        entry, identical[name] = evaluate_set(predictor, args.shared / EVAL_SETS[name], name,
+                                              args)
+        results['sets'][name] = entry
+    results['static_pairs'] = static_pair_test(predictor, identical, args)
+    results['seconds'] = time.perf_counter() - start
+    table = format_markdown(results)
+    _write(args.out / 'real_world.json', json.dumps(_json_safe(results), indent=1) + '\n')
+    _write(args.out / 'real_world.md', table + '\n')
+    print(table)
+    return 0
+
+
+PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction clamped to '
+            '[1e-3, 80] m, metrics averaged per image; median-scaled = per-image median ratio, '
+            "unscaled = the weights' metres (depth_scale), camera-height = the package's "
+            'estimator (1.65 m, level prior, 30-frame filter); odometry: pose-network pairs '
+            '(i, i+1) chained; 5-frame ATE (Monodepth2), APE (evo), KITTI devkit')
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--weights', type=Path, help='checkpoint (default: the shipped weights)')
+    p.add_argument('--out', type=Path, default=ROOT / 'real_world_out')
+    p.add_argument('--shared', type=Path, default=SHARED, help='the shared data folder')
+    p.add_argument('--sets', nargs='+', choices=sorted(EVAL_SETS), default=list(EVAL_SETS))
+    p.add_argument('--frames', type=int, help='first N frames of each set only (quick runs)')
+    p.add_argument('--previews', type=int, default=3, help='preview PNGs on sets with LiDAR')
+    p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')
+    p.add_argument('--make-row-prior', action='store_true',
+                   help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
+                        f'{ROW_PRIOR_DEPTHS}/depth_2 and exit')
+    return p.parse_args(argv)
+
+
+def make_row_prior(shared: Path) -> int:
+    """The package's row prior: per-row median of the sfnd training drive's LiDAR."""
+    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
+
+    seq = load_kitti_sequence(shared / ROW_PRIOR_DEPTHS, camera=2)
+    source = (f'per-row median of LiDAR depth (1e-3..80 m, every column) over all '
+              f'{len(seq)} depth_2 maps of the training drive ../shared/{ROW_PRIOR_DEPTHS} '
+              f'(KITTI raw 2011_09_26, 1242x375, colour camera 2; KITTI CC BY-NC-SA 3.0), made '
+              'by `python benchmarks/real_world.py --make-row-prior`; rows without LiDAR are '
+              'null (filled from the nearest row when used); constant_depth_m = the median of '
+              'all those depths')
+    prior = bl.row_prior_from_depths((seq.depth_reader(i) for i in range(len(seq))), source)
+    bl.ROW_PRIOR_PATH.parent.mkdir(parents=True, exist_ok=True)
+    print(f'wrote {bl.save_row_prior(prior, bl.ROW_PRIOR_PATH)}: constant depth '
+          f'{prior.constant_depth_m:.2f} m, {np.isfinite(prior.depth_m).sum()} rows with data')
+    return 0
+
+
+def _read(path: Path) -> np.ndarray:
+    from depth_ros.inference.image_io import read_image
+    return read_image(path)
+
+
+def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
+    """Network and baselines on one set; also returns a few (prepared) frames for static pairs."""
+    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
+    from depth_ros.evaluation.plots import write_depth_preview
+    from depth_ros.geometry.intrinsics import kitti_intrinsics
+    from depth_ros.inference.scale import CameraHeightScale
+
+    seq = load_kitti_sequence(folder)
+    n = min(len(seq), args.frames or len(seq))
+    first = _read(seq.image_paths[0])
+    intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
+    network, base = bl.DepthScores(no_crop=True), bl.DepthBaselines(no_crop=True)
+    height = CameraHeightScale(bl.DEFAULT_CAMERA_HEIGHT_M)
+    poses, factors, previews, still = [np.eye(4)], [], {}, []
+    preview_at = _spread(n, args.previews if seq.depth_reader else 0)
+    still_at = _spread(n, args.static_pairs)
+    prev = None
+    for i in tqdm(range(n), desc=name, unit='frame'):
+        image = first if i == 0 else _read(seq.image_paths[i])
+        prepared = predictor.prepare(image)
+        result = predictor.predict(prepared)
+        if prev is not None:
+            poses.append(_orthonormal(poses[-1] @ predictor.relative_pose(prev, prepared)))
+        prev = prepared
+        factor = height.update(result.depth_m, intr).factor
+        factors.append(np.nan if factor is None else factor)
+        if seq.depth_reader is not None:
+            gt = seq.depth_reader(i)
+            if network.add(gt, result.inv_depth, factor):
+                base.add(gt, intr)
+            if i in preview_at:
+                previews[i] = (image, result.inv_depth, gt)
+        if i in still_at:
+            still.append(prepared)
+    entry = {'folder': _relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
+             'image_size': [int(first.shape[1]), int(first.shape[0])],
+             'gt_source': seq.gt_source, 'depth_ground_truth': seq.depth_reader is not None}
+    entry.update(_depth_entry(network, base, factors))
+    if network.frames:
+        entry['depth']['baselines'].update(_oracle_priors(seq, n))
+    entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses), n))
+    entry['verdicts'] = bl.comparison_lines(
+        entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
+        entry.get('trajectory', {}).get('network'),
+        entry.get('trajectory', {}).get('baselines', {}))
+    entry['previews'] = [_relative(write_depth_preview(args.out / f'preview_{name}_{i:04d}.png',
+                                                 np.repeat(img[..., None], 3, 2)
+                                                 if img.ndim == 2 else img, inv, gt,
+                                                 max_width=512), args.out)
+                         for i, (img, inv, gt) in sorted(previews.items())] if previews else []
+    return entry, still
+
+
+def _oracle_priors(seq, n: int) -> dict:
+    """Row prior and constant depth made from the evaluated frames' own LiDAR (an oracle: it
+    has seen the ground truth; the issue's first figures used it)."""
+    prior = bl.row_prior_from_depths(seq.depth_reader(i) for i in range(n))
+    oracle = bl.DepthBaselines(prior=prior, no_crop=True)
+    for i in range(n):
+        oracle.add(seq.depth_reader(i))
+    scores = oracle.to_dict()
+    return {'row_prior_oracle': scores['row_prior'],
+            'constant_depth_oracle': scores['constant_depth']}
+
+
+def _relative(path: Path, base: Path) -> str:
+    """`path` relative to `base` when inside it (so outputs do not name this machine)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _spread(n: int, count: int) -> set[int]:
+    if count <= 0 or n <= 0:
+        return set()
+    return set(np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int)).tolist())
+
+
+def _orthonormal(pose: np.ndarray) -> np.ndarray:
+    """Re-orthonormalise a chained rotation (float32 network rotations drift)."""
+    u, _, vt = np.linalg.svd(pose[:3, :3])
+    pose[:3, :3] = u @ vt
+    return pose
+
+
+def _depth_entry(network, base, factors: list[float]) -> dict:
+    known = np.isfinite(factors)
+    out = {'camera_height': {'frames_with_factor': int(known.sum()), 'frames': len(factors),
+                             'median_factor': (float(np.median(np.asarray(factors)[known]))
+                                               if known.any() else None)}}
+    if network.frames:
+        net = network.to_dict()
+        out['depth'] = {'network': net, 'baselines': base.to_dict()}
+        ratio = (net.get('camera_height') or {}).get('scale_median')
+        # Median over frames of factor / (GT median / prediction median): 1 = LiDAR's scale.
+        out['camera_height']['factor_over_lidar_scale'] = ratio
+    return out
+
+
+def _trajectory_entry(gt: np.ndarray | None, poses: np.ndarray, n: int) -> dict:
+    if gt is None or n < 2:
+        return {}
+    gt = gt[:n]
+    return {'trajectory': {'network': bl.trajectory_figures(gt, poses),
+                           'baselines': bl.odometry_baselines(gt),
+                           'gt_path_m': float(np.sum(np.linalg.norm(
+                               np.diff(gt[:, :3, 3], axis=0), axis=1)))}}
+
+
+def _motion(predictor, a, b) -> tuple[float, float]:
+    """(translation m at the weights' scale, rotation deg) the network predicts from a to b."""
+    pose = predictor.relative_pose(a, b)
+    return float(np.linalg.norm(pose[:3, 3])), float(np.degrees(rotation_angle(pose)))
+
+
+def _still_pairs(folder: Path, count: int) -> tuple[list[tuple[Path, Path]], list[float]]:
+    """Consecutive frames at the still-camera noise floor, `count` of them spread evenly."""
+    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
+
+    paths = load_kitti_sequence(folder).image_paths
+    grey = [_read(p).astype(np.float32) for p in paths]
+    grey = [g.mean(axis=2) if g.ndim == 3 else g for g in grey]
+    diffs = np.array([np.abs(grey[i + 1] - grey[i]).mean() for i in range(len(grey) - 1)])
+    still = np.flatnonzero(diffs < STILL_MAX_GREY_DIFF)
+    chosen = still[sorted(_spread(len(still), count))] if len(still) else still
+    return [(paths[i], paths[i + 1]) for i in chosen], [float(diffs[i]) for i in chosen]
+
+
+def _motion_summary(motions: list[tuple[float, float]], extra: dict) -> dict:
+    t = np.array([m[0] for m in motions])
+    r = np.array([m[1] for m in motions])
+    if not len(t):
+        return {'pairs': 0, **extra}
+    return {'pairs': int(len(t)), 'translation_m_median': float(np.median(t)),
+            'translation_m_max': float(t.max()), 'rotation_deg_median': float(np.median(r)),
+            'rotation_deg_max': float(r.max()),
+            'meets_targets': bool(t.max() < STATIC_TARGETS['translation_m']
+                                  and r.max() < STATIC_TARGETS['rotation_deg']), **extra}
+
+
+def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
+    """Identical pairs of each evaluated set and still consecutive pairs of real video."""
+    out = {'targets': STATIC_TARGETS}
+    for name, frames in identical.items():
+        out[f'identical_{name}'] = _motion_summary([_motion(predictor, f, f) for f in frames],
+                                                   {'what': 'each frame paired with itself'})
+    for name, rel in STILL_SETS.items():
+        folder = args.shared / rel
+        if not folder.is_dir():
+            continue
+        pairs, diffs = _still_pairs(folder, args.static_pairs)
+        motions = [_motion(predictor, _read(a), _read(b)) for a, b in pairs]
+        out[name] = _motion_summary(motions, {
+            'what': f'consecutive frames with mean grey difference < {STILL_MAX_GREY_DIFF} '
+                    '(camera standing still; TRAINING frames of the real train split)',
+            'folder': _relative(folder, args.shared), 'frames': [p[0].stem for p in pairs],
+            'grey_diff': diffs})
+    return out
+
+
+def _f(value, digits: int = 3) -> str:
+    return 'n/a' if value is None or not math.isfinite(value) else f'{value:.{digits}f}'
+
+
+def _depth_rows(name: str, depth: dict) -> list[str]:
+    rows = [('network', depth['network'])] + [(bl.BASELINE_TITLES[k], v)
+                                              for k, v in depth['baselines'].items()]
+    lines = []
+    for title, scores in rows:
+        med = scores.get('median_scaled') or {}
+        cells = [med.get('abs_rel'), med.get('a1'), med.get('rmse'),
+                 (scores.get('unscaled') or {}).get('abs_rel'),
+                 (scores.get('camera_height') or {}).get('abs_rel'),
+                 (scores.get('median_scaled_no_crop') or {}).get('abs_rel')]
+        bold = '**' if title == 'network' else ''
+        lines.append(f'| {name} | {bold}{title}{bold} | '
+                     + ' | '.join(_f(c) for c in cells) + ' |')
+    return lines
+
+
+def _trajectory_rows(name: str, traj: dict) -> list[str]:
+    rows = [('network', traj['network'])] + [(bl.BASELINE_TITLES[k], v)
+                                            for k, v in traj['baselines'].items()]
+    forward = bl._get(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
+    lines = []
+    for title, fig in rows:
+        ate = bl._get(fig, 'ate_5frame', 'mean')
+        ratio = f'{ate / forward:.2f}x' if ate is not None and forward else 'n/a'
+        cells = [_f(ate, 4), ratio, _f(bl._get(fig, 'ape', 'sim3', 'rmse')),
+                 _f(bl._get(fig, 'ape', 'se3', 'rmse')),
+                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_m'))} / "
+                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_deg'))}"]
+        bold = '**' if title == 'network' else ''
+        lines.append(f'| {name} | {bold}{title}{bold} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def _static_rows(static: dict) -> list[str]:
+    lines = []
+    for name, s in static.items():
+        if name == 'targets' or not s.get('pairs'):
+            continue
+        lines.append(f"| {name} | {s['pairs']} | {_f(s['translation_m_median'], 4)} / "
+                     f"{_f(s['translation_m_max'], 4)} | {_f(s['rotation_deg_median'])} / "
+                     f"{_f(s['rotation_deg_max'])} | {'yes' if s['meets_targets'] else 'NO'} |")
+    return lines
+
+
+def format_markdown(results: dict) -> str:
+    """The benchmark's tables and verdicts as markdown."""
+    sets = results['sets']
+    out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
+           f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
+           f"{results['architecture']}, depth_scale {results['depth_scale']:.4g}). "
+           f"Protocol: {results['protocol']}.", '',
+           f"Row prior: {results['row_prior']}.", '',
+           '## Depth against LiDAR', '',
+           '| set | predictor | abs_rel median-scaled | a1 | rmse (m) | abs_rel unscaled | '
+           'abs_rel camera-height | abs_rel median-scaled, no crop |',
+           '|---|---|---|---|---|---|---|---|']
+    for name, entry in sets.items():
+        if 'depth' in entry:
+            out += _depth_rows(name, entry['depth'])
+    for name, entry in sets.items():
+        ch = entry.get('camera_height', {})
+        if ch.get('factor_over_lidar_scale') is not None:
+            out.append(f"\n{name}: camera-height factor / LiDAR median scale "
+                       f"{ch['factor_over_lidar_scale']:.3f} (median over frames; factor on "
+                       f"{ch['frames_with_factor']}/{ch['frames']} frames)")
+    out += ['', '## Odometry (pose network, chained)', '',
+            '| set | predictor | 5-frame ATE (m) | ATE / constant-forward | APE Sim(3) rmse (m) '
+            '| APE SE(3) rmse (m) | devkit 7dof RPE (m / deg) |', '|---|---|---|---|---|---|---|']
+    for name, entry in sets.items():
+        if 'trajectory' in entry:
+            out += _trajectory_rows(name, entry['trajectory'])
+    t = results['static_pairs']['targets']
+    out += ['', '## Static pairs (a camera standing still)', '',
+            f"| pairs | n | translation median / max (m, weights' scale) | rotation median / "
+            f"max (deg) | max < {t['translation_m']} m and < {t['rotation_deg']} deg |",
+            '|---|---|---|---|---|'] + _static_rows(results['static_pairs'])
+    out += ['', 'identical_SET: frames of the set each paired with itself; *_still: '
+            f'consecutive frames of real video whose mean grey difference is under '
+            f'{STILL_MAX_GREY_DIFF} (a camera standing still: sfnd queue, EuRoC at rest); '
+            'these come from the train split.']
+    out += ['', '## Verdicts', '']
+    for name, entry in sets.items():
+        out += [f'- {name}: {line}' for line in entry.get('verdicts', [])]
+    out += ['', f"{results['seconds']:.0f} s in all."]
+    return '\n'.join(out)
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _write(path: Path, text: str) -> None:
+    """Write whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    tmp.replace(path)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""Trivial baselines that every learned depth and odometry figure is reported beside (numpy).
+
+A figure means little without the score of a predictor that knows nothing about the image. The
+baselines are scored by the same functions, on the same frames and ground-truth pixels:
+
+Depth (an [H, W] depth map per frame, through `evaluate_depth_image`):
+- row prior: depth as a function of the image row only, the per-row median of LiDAR depth of
+  training drives (KITTI raw 2011_09_26 sfnd, 78 scans; `RowPrior`, package data
+  `data/kitti_row_prior.json`), resampled to the image height;
+- flat ground: the depth of a level road plane seen from the camera height h,
+  depth = h * fy / (v - cy) for rows below the horizon (v > cy), the maximum depth above it;
+- constant depth: one value everywhere (the row prior's overall LiDAR median, in metres).
+
+Each is scored median-scaled, unscaled (they are in metres by construction) and scaled by the
+camera-height estimator run on the baseline's own depth map, as the network's depth is.
+
+Odometry (world_from_cam trajectories, through the 5-frame ATE, the KITTI devkit and APE):
+- constant forward: identity rotation and one unit along the optical axis per frame. The 5-frame
+  ATE aligns scale per snippet, so this is a strong baseline for it on driving data;
+- static: identity poses (no motion). Metrics that need a scale (Sim(3) APE, devkit 7dof) are
+  undefined for it and reported as None.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from depth_ros.errors import InputError, OutputError
+from depth_ros.evaluation.depth_metrics import (
+    MAX_DEPTH_M,
+    MIN_DEPTH_M,
+    DepthEvalResult,
+    DepthMetrics,
+    evaluate_depth_image,
+)
+from depth_ros.evaluation.kitti_devkit import kitti_devkit_metrics
+from depth_ros.evaluation.trajectory import ape, as_poses, ate_5frame
+from depth_ros.geometry.ground_plane import LEVEL_CAMERA_UP, fit_ground_plane
+from depth_ros.geometry.intrinsics import Intrinsics
+
+
+ROW_PRIOR_PATH = Path(__file__).resolve().parent / 'data' / 'kitti_row_prior.json'
+DEFAULT_CAMERA_HEIGHT_M = 1.65  # KITTI's colour cameras (Geiger et al., IJRR 2013, Fig. 3)
+DEPTH_BASELINES = ('row_prior', 'flat_ground', 'constant_depth')
+ODOMETRY_BASELINES = ('constant_forward', 'static')
+PROTOCOLS = ('median_scaled', 'unscaled', 'camera_height')
+BASELINE_TITLES = {'row_prior': 'row prior', 'flat_ground': 'flat-ground prior',
+                   'constant_depth': 'constant depth', 'constant_forward': 'constant-forward',
+                   'static': 'static',
+                   'row_prior_oracle': "row prior of the set's own LiDAR (oracle)",
+                   'constant_depth_oracle': "constant depth of the set's own LiDAR (oracle)"}
+
+
+@dataclass(frozen=True, eq=False)
+class RowPrior:
+    """Depth as a function of the image row.
+
+    Attributes:
+        depth_m: [R] per-row median depth (m) of an R-row image; NaN where no row had data.
+        constant_depth_m: median of every depth the prior was made from (m).
+        source: how it was made.
+    """
+
+    depth_m: np.ndarray = field(repr=False)
+    constant_depth_m: float
+    source: str = ''
+
+    def depth_map(self, height: int, width: int) -> np.ndarray:
+        """[height, width] float32 depth (m): the rows resampled, rows without data filled.
+
+        Row centres map as src = (row + 0.5) * R / height - 0.5 and are linearly interpolated
+        between rows with data; rows outside take the nearest row with data.
+        """
+        known = np.flatnonzero(np.isfinite(self.depth_m))
+        if known.size == 0:
+            raise InputError('the row prior has no row with depth')
+        rows = (np.arange(height) + 0.5) * (len(self.depth_m) / height) - 0.5
+        column = np.interp(rows, known, self.depth_m[known])
+        return np.repeat(column[:, None], width, axis=1).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {'source': self.source, 'image_height': int(len(self.depth_m)),
+                'constant_depth_m': self.constant_depth_m,
+                'depth_m': [None if not math.isfinite(v) else round(float(v), 4)
+                            for v in self.depth_m]}
+
+
+def row_prior_from_depths(depths: Iterable[np.ndarray], source: str = '',
+                          min_depth: float = MIN_DEPTH_M,
+                          max_depth: float = MAX_DEPTH_M) -> RowPrior:
+    """Per-row median of valid depths over ground-truth maps of one size.
+
+    Args:
+        depths: [H, W] depth maps (m, 0 = no measurement), all the same size.
+        source: provenance text stored with the prior.
+        min_depth, max_depth: depths outside (min, max) are ignored.
+
+    Raises:
+        InputError: no maps, maps of different sizes, or no valid depth at all.
+    """
+    per_row: list[list[np.ndarray]] | None = None
+    for depth in depths:
+        depth = np.asarray(depth, dtype=np.float64)
+        if per_row is None:
+            per_row, shape = [[] for _ in range(depth.shape[0])], depth.shape
+        if depth.shape != shape:
+            raise InputError(f'row prior: a depth map is {depth.shape}, the first {shape}')
+        valid = (depth > min_depth) & (depth < max_depth)
+        for row in np.flatnonzero(valid.any(axis=1)):
+            per_row[row].append(depth[row, valid[row]])
+    if per_row is None or not any(per_row):
+        raise InputError('row prior: no valid depth in the given maps')
+    medians = np.array([np.median(np.concatenate(v)) if v else np.nan for v in per_row])
+    everything = np.concatenate([np.concatenate(v) for v in per_row if v])
+    return RowPrior(medians, float(np.median(everything)), source)
+
+
+def load_row_prior(path: str | os.PathLike | None = None) -> RowPrior:
+    """The row prior stored as JSON (default: the package's KITTI prior)."""
+    path = Path(ROW_PRIOR_PATH if path is None else path)
+    try:
+        data = json.loads(path.read_text(encoding='utf-8'))
+        depth = np.array([np.nan if v is None else float(v) for v in data['depth_m']])
+        return RowPrior(depth, float(data['constant_depth_m']), str(data.get('source', '')))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f'cannot read the row prior {path}: {exc}') from None
+
+
+def save_row_prior(prior: RowPrior, path: str | os.PathLike) -> Path:
+    """Write the prior as JSON (whole or not at all)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + '.tmp')
+    try:
+        tmp.write_text(json.dumps(prior.to_dict(), indent=1) + '\n', encoding='utf-8')
+        tmp.replace(path)
+    except OSError as exc:
+        raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
+    return path
+
+
+def flat_ground_depth(intrinsics: Intrinsics, camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
+                      max_depth: float = MAX_DEPTH_M) -> np.ndarray:
+    """Depth (m) of a level ground plane `camera_height_m` below a level pinhole camera.
+
+    A pixel row v below the horizon (v > cy) sees the road at z = h * fy / (v - cy); rows at
+    or above the horizon, and depths beyond `max_depth`, get `max_depth`.
+
+    Returns:
+        [height, width] float32 depth along the optical axis.
+    """
+    if not camera_height_m > 0:
+        raise InputError(f'camera height must be positive, got {camera_height_m}')
+    rows = np.arange(intrinsics.height, dtype=np.float64) - intrinsics.cy
+    with np.errstate(divide='ignore'):
+        column = np.where(rows > 0, camera_height_m * intrinsics.fy / rows, max_depth)
+    column = np.minimum(column, max_depth)
+    return np.repeat(column[:, None], intrinsics.width, axis=1).astype(np.float32)
+
+
+def baseline_depth_maps(height: int, width: int, prior: RowPrior | None,
+                        intrinsics: Intrinsics | None,
+                        camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
+                        max_depth: float = MAX_DEPTH_M) -> dict[str, np.ndarray]:
+    """The depth baselines for an image of this size: name -> [H, W] depth (m).
+
+    The row prior and constant depth need `prior`; the flat ground needs `intrinsics`; a
+    baseline whose input is missing is left out.
+    """
+    maps: dict[str, np.ndarray] = {}
+    if prior is not None:
+        maps['row_prior'] = prior.depth_map(height, width)
+        maps['constant_depth'] = np.full((height, width), prior.constant_depth_m, np.float32)
+    if intrinsics is not None:
+        if (intrinsics.width, intrinsics.height) != (width, height):
+            intrinsics = intrinsics.scaled(width, height)
+        maps['flat_ground'] = flat_ground_depth(intrinsics, camera_height_m, max_depth)
+    return {name: maps[name] for name in DEPTH_BASELINES if name in maps}
+
+
+def camera_height_factor(depth_m: np.ndarray, intrinsics: Intrinsics | None,
+                         camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
+                         prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP) -> float | None:
+    """One frame's camera-height scale factor (the estimator's fit, default settings).
+
+    For a depth map that is the same every frame (a baseline) the estimator's filtered factor
+    is this value. None when no ground plane agrees with the prior (e.g. constant depth).
+    """
+    if intrinsics is None:
+        return None
+    plane = fit_ground_plane(depth_m, intrinsics, prior_up, rng=np.random.default_rng(0))
+    return None if plane is None else camera_height_m / plane.distance
+
+
+class DepthScores:
+    """Per-image Eigen-protocol metrics of one predictor under every scaling, frame by frame.
+
+    Protocols: 'median_scaled' (per-image median ratio), 'unscaled' (as predicted),
+    'camera_height' (the given camera-height factor, frames without one are left out), and
+    with `no_crop` also 'median_scaled_no_crop' (every valid pixel, no Garg crop).
+    """
+
+    def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
+                 max_depth: float = MAX_DEPTH_M, no_crop: bool = False) -> None:
+        self.garg_crop, self.min_depth, self.max_depth = garg_crop, min_depth, max_depth
+        self.no_crop = no_crop
+        self.rows: dict[str, list[np.ndarray]] = {}
+        self.scales: dict[str, list[float]] = {}
+        self.frames = 0
+
+    def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray,
+            height_factor: float | None = None) -> bool:
+        """Score one frame; False (and nothing recorded) when it has no valid GT pixel."""
+        gt = np.nan_to_num(np.asarray(gt_depth_m, dtype=np.float32), nan=0.0)
+        runs = [('median_scaled', None, self.garg_crop), ('unscaled', 1.0, self.garg_crop)]
+        if height_factor is not None:
+            runs.append(('camera_height', height_factor, self.garg_crop))
+        if self.no_crop:
+            runs.append(('median_scaled_no_crop', None, False))
+        try:
+            scored = [(name, *evaluate_depth_image(gt, inv_depth, scale, self.min_depth,
+                                                   self.max_depth, crop))
+                      for name, scale, crop in runs]
+        except InputError:
+            return False
+        median_ratio = scored[0][2]
+        for name, metrics, ratio in scored:
+            self.rows.setdefault(name, []).append(metrics.as_array())
+            # camera_height: factor / median ratio, 1 when the factor equals ground truth's.
+            self.scales.setdefault(name, []).append(
+                ratio / median_ratio if name == 'camera_height' else ratio)
+        self.frames += 1
+        return True
+
+    def result(self, protocol: str) -> DepthEvalResult | None:
+        """Mean metrics under one protocol, None when no frame was scored with it."""
+        if not self.rows.get(protocol):
+            return None
+        per_image = np.stack(self.rows[protocol])
+        return DepthEvalResult(DepthMetrics.from_array(per_image.mean(axis=0)), per_image,
+                               np.asarray(self.scales[protocol]),
+                               protocol.startswith('median_scaled'))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {'frames': self.frames}
+        for protocol in (*PROTOCOLS, 'median_scaled_no_crop'):
+            result = self.result(protocol)
+            if result is not None:
+                out[protocol] = result.to_dict()
+            elif protocol in PROTOCOLS:
+                out[protocol] = None
+        return out
+
+
+class DepthBaselines:
+    """Every depth baseline scored on the frames given to `add`, as the network is.
+
+    Args:
+        prior: the row prior (None: `load_row_prior()`, the package's KITTI prior).
+        camera_height_m: for the flat-ground prior and the camera-height scale.
+        prior_up: the camera's up direction, prior of the ground-plane fit.
+        garg_crop, min_depth, max_depth, no_crop: as `DepthScores`.
+    """
+
+    def __init__(self, prior: RowPrior | None = None,
+                 camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
+                 prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP, garg_crop: bool = True,
+                 min_depth: float = MIN_DEPTH_M, max_depth: float = MAX_DEPTH_M,
+                 no_crop: bool = False) -> None:
+        self.prior = load_row_prior() if prior is None else prior
+        self.camera_height_m, self.prior_up = camera_height_m, prior_up
+        self.max_depth = max_depth
+        self._make = lambda: DepthScores(garg_crop, min_depth, max_depth, no_crop)
+        self.scores: dict[str, DepthScores] = {}
+        self._cache: dict[tuple, dict[str, tuple[np.ndarray, float | None]]] = {}
+
+    def _maps(self, height: int, width: int,
+              intrinsics: Intrinsics | None) -> dict[str, tuple[np.ndarray, float | None]]:
+        """name -> (inverse depth, camera-height factor), computed once per size and camera."""
+        key = (height, width, intrinsics)
+        if key not in self._cache:
+            intr = (intrinsics.scaled(width, height) if intrinsics is not None
+                    and (intrinsics.width, intrinsics.height) != (width, height) else intrinsics)
+            maps = baseline_depth_maps(height, width, self.prior, intr, self.camera_height_m,
+                                       self.max_depth)
+            self._cache[key] = {
+                name: (1.0 / depth, camera_height_factor(depth, intr, self.camera_height_m,
+                                                         self.prior_up))
+                for name, depth in maps.items()}
+        return self._cache[key]
+
+    def add(self, gt_depth_m: np.ndarray, intrinsics: Intrinsics | None = None) -> None:
+        """Score every baseline on one ground-truth frame (intrinsics: of the GT's image)."""
+        gt = np.asarray(gt_depth_m)
+        for name, (inv_depth, factor) in self._maps(*gt.shape, intrinsics).items():
+            self.scores.setdefault(name, self._make()).add(gt, inv_depth, factor)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: self.scores[name].to_dict() for name in DEPTH_BASELINES
+                if name in self.scores}
+
+
+def constant_forward_poses(frames: int, step: float = 1.0) -> np.ndarray:
+    """[frames, 4, 4] world_from_cam: identity rotation, `step` further along +z each frame."""
+    poses = np.tile(np.eye(4), (frames, 1, 1))
+    poses[:, 2, 3] = step * np.arange(frames)
+    return poses
+
+
+def static_poses(frames: int) -> np.ndarray:
+    """[frames, 4, 4] identity poses: a camera that never moves."""
+    return np.tile(np.eye(4), (frames, 1, 1))
+
+
+ODOMETRY_BASELINE_POSES: dict[str, Callable[[int], np.ndarray]] = {
+    'constant_forward': constant_forward_poses, 'static': static_poses}
+
+
+def _or_none(compute: Callable[[], Any]) -> Any:
+    """The figures' dict, or None when the metric is undefined for this prediction."""
+    try:
+        return compute().to_dict()
+    except InputError:
+        return None
+
+
+def trajectory_figures(gt_world_from_cam: np.ndarray,
+                       pred_world_from_cam: np.ndarray) -> dict[str, Any]:
+    """5-frame ATE, devkit (scale, 7dof, 6dof) and APE (se3, sim3) of one prediction.
+
+    Unlike `report.evaluate_trajectory`, a metric that is undefined for this prediction (an
+    alignment that needs a scale, for a prediction that does not move) is None instead of an
+    error, so predictors that know nothing can be scored beside the network.
+    """
+    gt = as_poses(gt_world_from_cam, 'ground-truth pose', min_count=2)
+    pred = as_poses(pred_world_from_cam, 'predicted pose', min_count=2)
+    return {'n_poses': len(gt), 'ate_5frame': _or_none(lambda: ate_5frame(gt, pred)),
+            'kitti_devkit': {a: _or_none(lambda a=a: kitti_devkit_metrics(gt, pred, a))
+                             for a in ('scale', '7dof', '6dof')},
+            'ape': {a: _or_none(lambda a=a: ape(gt, pred, a)) for a in ('se3', 'sim3')}}
+
+
+def odometry_baselines(gt_world_from_cam: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Trajectory figures of every odometry baseline on the ground truth's frames."""
+    gt = as_poses(gt_world_from_cam, 'ground-truth pose', min_count=2)
+    return {name: trajectory_figures(gt, make(len(gt)))
+            for name, make in ODOMETRY_BASELINE_POSES.items()}
+
+
+def verdict(what: str, network: float | None, baseline: float | None,
+            baseline_name: str) -> str | None:
+    """One plain line comparing a lower-is-better figure of the network with a baseline."""
+    if network is None or baseline is None or not (math.isfinite(network)
+                                                   and math.isfinite(baseline)):
+        return None
+    title = BASELINE_TITLES.get(baseline_name, baseline_name)
+    ratio = f'{network / baseline:.2f}x' if baseline > 0 else 'n/a'
+    beats = 'beats' if network < baseline else 'does NOT beat'
+    return (f'{what}: network {network:.4g} vs {title} {baseline:.4g} ({ratio}): '
+            f'network {beats} the {title}')
+
+
+def _get(tree: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(tree, dict) or tree.get(key) is None:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def comparison_lines(network_depth: dict[str, Any] | None, depth_baselines: dict[str, Any],
+                     network_trajectory: dict[str, Any] | None,
+                     trajectory_baselines: dict[str, Any],
+                     protocols: tuple[str, ...] = PROTOCOLS) -> list[str]:
+    """Verdict lines: depth abs_rel per protocol, 5-frame ATE and Sim(3) APE per baseline.
+
+    Args:
+        network_depth: {protocol: DepthEvalResult.to_dict()} of the network (or None).
+        depth_baselines: `DepthBaselines.to_dict()`.
+        network_trajectory: `trajectory_figures` of the network (or a TrajectoryReport dict).
+        trajectory_baselines: `odometry_baselines(...)`.
+        protocols: the depth protocols to compare (e.g. leave out 'unscaled' for weights whose
+            depth_scale was never calibrated).
+    """
+    lines = []
+    for protocol in protocols:
+        for name, scores in depth_baselines.items():
+            lines.append(verdict(f'depth abs_rel, {protocol.replace("_", "-")}',
+                                 _get(network_depth, protocol, 'abs_rel'),
+                                 _get(scores, protocol, 'abs_rel'), name))
+    for name, figures in trajectory_baselines.items():
+        lines.append(verdict('5-frame ATE (m)', _get(network_trajectory, 'ate_5frame', 'mean'),
+                             _get(figures, 'ate_5frame', 'mean'), name))
+        lines.append(verdict('APE Sim(3) rmse (m)',
+                             _get(network_trajectory, 'ape', 'sim3', 'rmse'),
+                             _get(figures, 'ape', 'sim3', 'rmse'), name))
+    return [line for line in lines if line is not None]

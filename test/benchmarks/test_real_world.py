@@ -1,0 +1,69 @@
+"""benchmarks/real_world.py on a few real frames of the dev drive (skips without ../shared)."""
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
+
+
+DEV = SHARED / 'data' / 'real' / 'dev' / 'kitti_raw_0926_0005' / 'sequences' / '0926_0005'
+
+
+@pytest.fixture(scope='module')
+def real_world():
+    if not DEV.is_dir():
+        pytest.skip(f'real dev drive not found at {DEV}')
+    spec = importlib.util.spec_from_file_location('real_world',
+                                                  ROOT / 'benchmarks' / 'real_world.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_kitti_loader_reads_the_jpeg_dev_drive_with_depth_and_poses():
+    if not DEV.is_dir():
+        pytest.skip(f'real dev drive not found at {DEV}')
+    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
+    from depth_ros.inference.image_io import read_image
+
+    seq = load_kitti_sequence(DEV)
+    assert len(seq) == 154 and seq.camera == 2
+    assert all(p.suffix == '.jpg' for p in seq.image_paths)
+    assert read_image(seq.image_paths[0]).shape == (375, 1242, 3)
+    assert seq.world_from_cam.shape == (154, 4, 4) and seq.depth_reader is not None
+    # SOURCE.txt: ~4.2 % of the pixels carry LiDAR depth.
+    assert 0.03 < np.mean(seq.depth_reader(0) > 0) < 0.06
+
+
+def test_benchmark_on_three_dev_frames(real_world, tmp_path):
+    assert real_world.main(['--out', str(tmp_path), '--shared', str(SHARED), '--frames', '3',
+                            '--sets', 'dev_0926_0005', '--static-pairs', '1',
+                            '--previews', '1']) == 0
+    results = json.loads((tmp_path / 'real_world.json').read_text())
+    dev = results['sets']['dev_0926_0005']
+    assert dev['frames'] == 3
+    network, base = dev['depth']['network'], dev['depth']['baselines']
+    assert network['frames'] == 3 and 0 < network['median_scaled']['abs_rel'] < 1
+    assert {'row_prior', 'flat_ground', 'constant_depth', 'row_prior_oracle'} <= set(base)
+    assert all(b['frames'] == 3 for b in base.values())  # the same frames as the network
+    # The flat-ground prior is a level road 1.65 m down: its camera-height factor is 1.
+    assert base['flat_ground']['camera_height']['abs_rel'] == pytest.approx(
+        base['flat_ground']['unscaled']['abs_rel'], rel=1e-4)
+    odometry = dev['trajectory']['baselines']
+    assert odometry['static']['ate_5frame']['mean'] > odometry['constant_forward'][
+        'ate_5frame']['mean']
+    assert dev['trajectory']['network']['n_poses'] == 3
+    static = results['static_pairs']['identical_dev_0926_0005']
+    assert static['pairs'] == 1 and static['translation_m_max'] >= 0
+    preview = tmp_path / dev['previews'][0]
+    from PIL import Image
+    with Image.open(preview) as im:  # camera, prediction and LiDAR panels, 512 wide
+        assert im.size == (512, 3 * round(375 * 512 / 1242))
+    table = (tmp_path / 'real_world.md').read_text()
+    assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
