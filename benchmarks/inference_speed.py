@@ -29,7 +29,7 @@ from depth_ros.export.onnx_export import export_depth_onnx
 from depth_ros.inference.onnx_backend import available_cpus, session_options
 from depth_ros.models.checkpoint import CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
-from depth_ros.models.registry import build_depth_net
+from depth_ros.models.registry import ArchSpec, build_depth_net
 
 
 TARGET_RATIO = 1.5
@@ -65,7 +65,7 @@ def main() -> int:
     torch.manual_seed(0)
     net = fold_for_inference(build_depth_net(args.arch))
     images = torch.rand(1, 3, args.height, args.width)
-    meta = CheckpointMeta(depth_arch=net.arch, pose_arch=None, height=args.height,
+    meta = CheckpointMeta(depth_arch=ArchSpec.of(args.arch), pose_arch=None, height=args.height,
                           width=args.width)
     with tempfile.TemporaryDirectory() as folder:
         path = str(export_depth_onnx(net, meta, os.path.join(folder, 'net.depth.onnx')))

@@ -27,7 +27,7 @@ from depth_ros.inference.backends import make_backend
 from depth_ros.inference.predictor import Predictor
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
-from depth_ros.models.registry import build_depth_net
+from depth_ros.models.registry import ArchSpec, build_depth_net
 
 
 TARGET_RATIO = 1.15
@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
 def build_predictor(arch: str, backend: str, cache_dir: str) -> Predictor:
     torch.manual_seed(0)
     net = fold_for_inference(build_depth_net(arch))
-    meta = CheckpointMeta(depth_arch=net.arch, pose_arch=None, height=192, width=640)
+    meta = CheckpointMeta(depth_arch=ArchSpec.of(arch), pose_arch=None, height=192, width=640)
     options = {'cache_dir': cache_dir} if backend == 'onnxruntime' else {}
     return Predictor(make_backend(backend, Checkpoint(net, None, meta), torch.device('cpu'),
                                   **options), meta)

@@ -27,3 +27,8 @@ class OutputError(DepthRosError):
 
 class BackendError(DepthRosError):
     """An inference backend (onnxruntime, TensorRT, CUDA) is unavailable or failed."""
+
+
+class DeviceUnavailableError(ConfigError, BackendError):
+    """The configured device (e.g. CUDA) is well formed but absent on this machine: a
+    configuration error for a config file, a backend error for an inference call."""

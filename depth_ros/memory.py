@@ -21,8 +21,10 @@ _TOP_PAD_BYTES = 64 << 20
 def keep_heap_warm() -> None:
     """Ask glibc to keep 64 MiB of freed heap at hand (process-wide, once; no-op elsewhere).
 
-    Costs at most 64 MiB of resident memory. Called by the node when it configures and by the
-    synthetic-world renderer.
+    An explicit opt-in for a process's entry point, never called by library functions: the
+    node when it configures, the `depth-ros synth` / `demo` commands, the trainer's
+    `python -m training.train`, and the rendering processes the synthetic-sequence writer
+    spawns. Costs at most 64 MiB of resident memory.
     """
     global _HEAP_TUNED
     if _HEAP_TUNED:

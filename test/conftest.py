@@ -1,6 +1,7 @@
-"""Shared fixtures: locations of the reference vectors and real data in ../shared.
+"""Shared fixtures: locations of the reference vectors and real data in ../shared, and one tiny
+random checkpoint.
 
-Tests that need them skip with the reason when they are absent; the product never reads them.
+Tests that need ../shared skip with the reason when it is absent; the product never reads it.
 """
 from __future__ import annotations
 
@@ -43,6 +44,27 @@ def shared_data() -> Path:
     path = SHARED / 'data'
     if not path.is_dir():
         pytest.skip(f'shared data not found at {path}')
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A native checkpoint of randomly initialised ResNet-18 depth and pose networks (seed 0),
+    input 64x192, depth range 0.1..100, 1 metre per unit: for tests of the plumbing around the
+    networks (backends, export, CLI, replay), where trained weights would only cost time.
+
+    Read-only: a test that changes a checkpoint writes its own.
+    """
+    torch = pytest.importorskip('torch')
+    from depth_ros.models import ArchSpec, build_depth_net, build_pose_net, save_checkpoint
+
+    path = tmp_path_factory.mktemp('tiny_checkpoint') / 'tiny.safetensors'
+    with torch.random.fork_rng(devices=[]):  # the same weights whatever ran before
+        torch.manual_seed(0)
+        depth_net, pose_net = build_depth_net('resnet18'), build_pose_net('resnet18')
+    save_checkpoint(path, depth_net, pose_net, depth_arch=ArchSpec.of('resnet18'),
+                    pose_arch=ArchSpec.of('resnet18'), height=64, width=192, min_depth=0.1,
+                    max_depth=100.0)
     return path
 
 

@@ -19,6 +19,7 @@ from torch import nn
 from depth_ros.errors import InputError, OutputError
 from depth_ros.models import save_checkpoint
 from depth_ros.models.checkpoint import load_weights_into
+from depth_ros.models.registry import ArchSpec
 from training.config import ModelConfig, TrainConfig, config_to_yaml
 
 
@@ -34,6 +35,8 @@ class TrainingObjects:
 
     depth_net: nn.Module
     pose_net: nn.Module
+    depth_arch: ArchSpec
+    pose_arch: ArchSpec
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
@@ -53,7 +56,8 @@ def save_training_checkpoint(path: Path, objects: TrainingObjects, config: Train
         epoch: epochs completed; a resumed run starts at this epoch index.
         step: optimiser steps taken so far.
     """
-    save_checkpoint(path, objects.depth_net, objects.pose_net, height=config.data.height,
+    save_checkpoint(path, objects.depth_net, objects.pose_net, depth_arch=objects.depth_arch,
+                    pose_arch=objects.pose_arch, height=config.data.height,
                     width=config.data.width, min_depth=config.model.min_depth,
                     max_depth=config.model.max_depth, training_config=asdict(config),
                     notes=f'epoch {epoch}, step {step}')
@@ -91,8 +95,8 @@ def load_train_state(checkpoint: Path) -> dict[str, Any]:
 def resume_training(checkpoint: Path, objects: TrainingObjects) -> tuple[int, int]:
     """Restore weights and optimiser state; returns (epochs completed, steps taken)."""
     state = load_train_state(checkpoint)
-    load_weights_into(objects.depth_net, checkpoint, 'depth')
-    load_weights_into(objects.pose_net, checkpoint, 'pose')
+    load_weights_into(objects.depth_net, checkpoint, 'depth', objects.depth_arch)
+    load_weights_into(objects.pose_net, checkpoint, 'pose', objects.pose_arch)
     objects.optimizer.load_state_dict(state['optimizer'])
     objects.scheduler.load_state_dict(state['scheduler'])
     if state['scaler'] and objects.scaler.is_enabled():
@@ -109,10 +113,10 @@ def initialise_networks(depth_net: nn.Module, pose_net: nn.Module, model: ModelC
     mismatch found here still raises WeightsError.
     """
     if model.init_depth:
-        load_weights_into(depth_net, model.init_depth, 'depth')
+        load_weights_into(depth_net, model.init_depth, 'depth', model.depth_spec)
         logger.info('depth network initialised from %s', model.init_depth)
     if model.init_pose:
-        load_weights_into(pose_net, model.init_pose, 'pose')
+        load_weights_into(pose_net, model.init_pose, 'pose', model.pose_spec)
         logger.info('pose network initialised from %s', model.init_pose)
     if model.init_lr:
         load_weights_into(depth_net.lr_net, model.init_lr, 'depth')

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from depth_ros.errors import ConfigError
+from depth_ros.inference.devices import validate_device
 from depth_ros.models import depth_net_names, pose_net_names
 from depth_ros.models.checkpoint import CheckpointMeta
 from depth_ros.models.registry import INIT_ONLY_KWARGS, ArchSpec
@@ -62,6 +63,16 @@ class ModelConfig:
     init_pose: str = ''
     init_lr: str = ''
     freeze_lr: bool = False
+
+    @property
+    def depth_spec(self) -> ArchSpec:
+        """What the depth network is built as, as checkpoints store it."""
+        return ArchSpec.of(self.depth_arch, **self.depth_kwargs)
+
+    @property
+    def pose_spec(self) -> ArchSpec:
+        """What the pose network is built as, as checkpoints store it."""
+        return ArchSpec.of(self.pose_arch, **self.pose_kwargs)
 
 
 
@@ -218,9 +229,9 @@ def _check_arch(saved: ArchSpec, name: str, kwargs: dict[str, Any], key: str,
 
 
 def _check_init_lr(meta: CheckpointMeta, model: ModelConfig) -> None:
-    from depth_ros.models.dual import dual_net
+    from depth_ros.models.architectures import dual_depth
 
-    defaults = inspect.signature(dual_net).parameters
+    defaults = inspect.signature(dual_depth).parameters
     lr_arch = model.depth_kwargs.get('lr_arch', defaults['lr_arch'].default)
     lr_kwargs = model.depth_kwargs.get('lr_kwargs') or {}
     if not isinstance(lr_kwargs, dict):
@@ -272,13 +283,7 @@ def _validate_optim(optim: OptimConfig) -> None:
 
 
 def _validate_device(device: str) -> None:
-    import torch
-
-    if device != 'cpu' and not (device == 'cuda' or device.startswith('cuda:')):
-        raise ConfigError(f'device must be cpu, cuda or cuda:N, got {device!r}')
-    if device.startswith('cuda') and not torch.cuda.is_available():
-        raise ConfigError(f'device {device!r} requested but CUDA is not available; '
-                          'use device: cpu')
+    validate_device(device)  # ConfigError (DeviceUnavailableError: no CUDA here)
 
 
 def config_to_yaml(config: Any) -> str:

@@ -33,7 +33,8 @@ from tqdm import tqdm
 
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.projection import inv_depth_to_depth
-from depth_ros.models import build_depth_net, depth_net_names, save_checkpoint
+from depth_ros.inference.devices import validate_device
+from depth_ros.models import ArchSpec, build_depth_net, depth_net_names, save_checkpoint
 from training.cli import run_training
 from training.config import OptimConfig, config_to_yaml
 from training.data.rgbd import RgbdDataConfig, RgbdSample, build_rgbd_dataset, collate_rgbd
@@ -110,10 +111,7 @@ def validate_supervised_config(config: SupervisedConfig) -> None:
            config.checkpoint_every_epochs) < 0:
         raise ConfigError('num_workers, torch_threads, log_every_steps and '
                           'checkpoint_every_epochs must be >= 0')
-    if config.device != 'cpu' and not config.device.startswith('cuda'):
-        raise ConfigError(f'device must be cpu, cuda or cuda:N, got {config.device!r}')
-    if config.device.startswith('cuda') and not torch.cuda.is_available():
-        raise ConfigError(f'device {config.device!r} requested but CUDA is not available')
+    validate_device(config.device)
 
 
 def supervised_step(depth_net: nn.Module, batch: RgbdSample, model: SupervisedModelConfig,
@@ -216,7 +214,8 @@ def _train_epoch(config: SupervisedConfig, depth_net: nn.Module,
 def _save(run_dir: Path, depth_net: nn.Module, config: SupervisedConfig,
           summary: SupervisedSummary) -> Path:
     path = run_dir / 'checkpoints' / f'epoch_{summary.epochs:03d}.safetensors'
-    save_checkpoint(path, depth_net, None, height=config.data.height, width=config.data.width,
+    save_checkpoint(path, depth_net, None, depth_arch=ArchSpec.of(config.model.depth_arch),
+                    height=config.data.height, width=config.data.width,
                     min_depth=config.model.min_depth, max_depth=config.model.max_depth,
                     training_config=asdict(config),
                     notes=f'supervised, epoch {summary.epochs}, step {summary.steps}')

@@ -70,7 +70,8 @@ def build_training_objects(config: TrainConfig, device: torch.device) -> Trainin
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.optim.lr_step_epochs,
                                                 config.optim.lr_gamma)
     scaler = torch.amp.GradScaler(device.type, enabled=_use_amp(config, device))
-    return TrainingObjects(depth_net, pose_net, optimizer, scheduler, scaler)
+    return TrainingObjects(depth_net, pose_net, model.depth_spec, model.pose_spec, optimizer,
+                           scheduler, scaler)
 
 
 def _use_amp(config: TrainConfig, device: torch.device) -> bool:

@@ -30,7 +30,7 @@ from depth_ros.inference.backends import make_backend, resolve_device
 from depth_ros.inference.predictor import Predictor
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
-from depth_ros.models.registry import build_for_weights, depth_net_names
+from depth_ros.models.registry import ArchSpec, build_for_weights, depth_net_names
 
 
 LOG = logging.getLogger(__name__)
@@ -114,8 +114,9 @@ def _warn_if_busy(machine: dict, key: str = 'load_average_1m') -> None:
 def _measure_variant(config: BenchConfig, device: torch.device, variant: Variant,
                      net: torch.nn.Module, base: dict, cache: str) -> list[BenchRow]:
     rows = []
-    meta = CheckpointMeta(depth_arch=net.arch, pose_arch=None, height=base['height'],
-                          width=base['width'], notes='random weights (benchmark)')
+    meta = CheckpointMeta(depth_arch=ArchSpec.of(base['arch']), pose_arch=None,
+                          height=base['height'], width=base['width'],
+                          notes='random weights (benchmark)')
     options = dict(variant.options)
     if variant.uses_cache:
         options['cache_dir'] = cache

@@ -39,7 +39,9 @@ def _missing_pieces() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from depth_ros.inference import Predictor
     from depth_ros.inference.image_io import ensure_writable_dir, write_depth_outputs
+    from depth_ros.memory import keep_heap_warm
 
+    keep_heap_warm()  # this process renders and post-processes MB-sized frames
     out = ensure_writable_dir(args.out)
     missing = _missing_pieces()
     if not missing:

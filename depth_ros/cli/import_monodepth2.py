@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from depth_ros.models import import_monodepth2, save_checkpoint
 
-    depth_net, pose_net = import_monodepth2(args.folder)
-    height, width = depth_net.md2_input_size
-    meta = save_checkpoint(args.out, depth_net, pose_net, height=height, width=width,
+    md2 = import_monodepth2(args.folder)
+    height, width = md2.input_size
+    meta = save_checkpoint(args.out, md2.depth_net, md2.pose_net, depth_arch=md2.depth_arch,
+                           pose_arch=md2.pose_arch, height=height, width=width,
                            min_depth=args.min_depth, max_depth=args.max_depth,
                            depth_scale=args.depth_scale,
                            notes=f'imported from Monodepth2 folder {args.folder}')

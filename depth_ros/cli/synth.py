@@ -11,6 +11,7 @@ import argparse
 import os
 import time
 
+from depth_ros.memory import keep_heap_warm
 from depth_ros.synth import DEFAULT_CAMERA_HEIGHT_M, generate_sequence
 
 
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    keep_heap_warm()  # rendering allocates MB-sized arrays per frame (depth_ros.memory)
     workers = args.workers
     if workers is None:
         workers = 1 if args.frames < PARALLEL_FROM_FRAMES else min(2, os.cpu_count() or 1)

@@ -73,9 +73,8 @@ def checkpoint_sha256(checkpoint: Checkpoint) -> str:
 
 
 def checkpoint_path(checkpoint: Checkpoint) -> Path | None:
-    """The file a checkpoint was loaded from (set by Predictor.from_checkpoint), or None."""
-    path = getattr(checkpoint, 'path', None)
-    return Path(path) if path is not None else None
+    """The file a checkpoint was loaded from (set by load_checkpoint), or None."""
+    return Path(checkpoint.path) if checkpoint.path is not None else None
 
 
 def default_cache_dir() -> Path:

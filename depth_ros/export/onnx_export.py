@@ -156,9 +156,7 @@ def load_onnx_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if info.graph != 'depth':
         raise WeightsError(f'{path} holds the {info.graph or "unknown"} graph; pass the depth '
                            'graph (*.depth.onnx)')
-    checkpoint = Checkpoint(depth_net=None, pose_net=None, meta=info.meta)
-    checkpoint.path = info.path
-    return checkpoint
+    return Checkpoint(depth_net=None, pose_net=None, meta=info.meta, path=info.path)
 
 
 def pose_graph_beside(depth_path: Path) -> Path | None:

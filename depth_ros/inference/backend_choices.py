@@ -1,8 +1,13 @@
-"""Names of the inference backends (kept free of heavy imports for argument parsing)."""
+"""The inference backends, in one table read by the CLI, the node's parameters and
+`backends.make_backend` (free of heavy imports, so argument parsing needs no torch).
 
-# Backends with their own modules, imported on first use so their dependencies stay optional.
-OPTIONAL_BACKEND_MODULES = {
-    'onnxruntime': 'depth_ros.inference.onnx_backend',
-    'tensorrt': 'depth_ros.inference.tensorrt_backend',
+Each entry is `'module:Class'`; the module is imported when the backend is first made, so its
+dependencies (onnxruntime, TensorRT) stay optional.
+"""
+
+BACKENDS: dict[str, str] = {
+    'torch': 'depth_ros.inference.torch_backend:TorchBackend',
+    'onnxruntime': 'depth_ros.inference.onnx_backend:OnnxRuntimeBackend',
+    'tensorrt': 'depth_ros.inference.tensorrt_backend:TensorRTBackend',
 }
-BACKEND_NAMES = ('torch', *OPTIONAL_BACKEND_MODULES)
+BACKEND_NAMES = tuple(BACKENDS)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -28,8 +27,7 @@ import torch
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export.cache import ensure_onnx
 from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, POSE_OUTPUT
-from depth_ros.export.onnx_export import DEFAULT_OPSET, load_onnx_checkpoint, read_graph_info
-from depth_ros.inference.backends import register_backend
+from depth_ros.export.onnx_export import DEFAULT_OPSET, read_graph_info
 from depth_ros.models.checkpoint import Checkpoint
 
 
@@ -133,7 +131,6 @@ class _Graph:
         return out
 
 
-@register_backend('onnxruntime')
 class OnnxRuntimeBackend:
     """Depth (and pose, when its graph exists) through onnxruntime sessions."""
 
@@ -174,19 +171,3 @@ class OnnxRuntimeBackend:
         if self._pose is None:
             raise BackendError('no pose graph for these weights; odometry is unavailable')
         return self._pose(**dict(zip(POSE_INPUTS, (first, second))))
-
-
-def predictor_from_onnx(path: str | os.PathLike, device: str = 'cpu',
-                        backend: str = 'onnxruntime', depth_scale: float | None = None,
-                        **backend_options):
-    """A Predictor over an exported `*.depth.onnx` file alone (its metadata gives the meta).
-
-    `backend` may be 'onnxruntime' or 'tensorrt' (which builds its engine from the file).
-    """
-    from depth_ros.inference.backends import make_backend, resolve_device
-    from depth_ros.inference.predictor import Predictor
-
-    checkpoint = load_onnx_checkpoint(Path(path))
-    dev = resolve_device(device)
-    return Predictor(make_backend(backend, checkpoint, dev, **backend_options), checkpoint.meta,
-                     depth_scale)

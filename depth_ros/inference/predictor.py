@@ -17,7 +17,7 @@ from depth_ros.inference.backends import Backend, make_backend, resolve_device
 from depth_ros.inference.host_staging import PinnedUploader
 from depth_ros.inference.preprocess import as_rgb_uint8, resize_map_numpy, to_network_input
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta, load_checkpoint
-from depth_ros.models.registry import build_depth_net, build_pose_net
+from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
 
 
 LOG = logging.getLogger(__name__)
@@ -78,16 +78,34 @@ class Predictor:
                 raise WeightsError('this build ships no default weights; pass a checkpoint '
                                    '(e.g. --weights model.safetensors)')
         ckpt = load_checkpoint(path, device='cpu')
-        ckpt.path = Path(path)
         return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta, depth_scale)
+
+    @classmethod
+    def from_onnx(cls, path: str | os.PathLike, device: str = 'cpu',
+                  backend: str = 'onnxruntime', depth_scale: float | None = None,
+                  **backend_options) -> Predictor:
+        """An exported `*.depth.onnx` file alone (its metadata gives the meta; the pose graph
+        beside it is used when present). `backend` may be 'onnxruntime' or 'tensorrt' (which
+        builds its engine from the file)."""
+        from depth_ros.export.onnx_export import load_onnx_checkpoint
+
+        checkpoint = load_onnx_checkpoint(Path(path))
+        dev = resolve_device(device)
+        return cls(make_backend(backend, checkpoint, dev, **backend_options), checkpoint.meta,
+                   depth_scale)
 
     @classmethod
     def from_random(cls, arch: str = 'resnet18', height: int = 192, width: int = 640,
                     seed: int = 0, device: str = 'cpu') -> Predictor:
-        """Randomly initialised networks (for demos and tests without trained weights)."""
-        torch.manual_seed(seed)
-        depth_net, pose_net = build_depth_net(arch).eval(), build_pose_net(arch).eval()
-        meta = CheckpointMeta(depth_arch=depth_net.arch, pose_arch=pose_net.arch,
+        """Randomly initialised networks (for demos and tests without trained weights).
+
+        The initialisation draws from a private generator state seeded with `seed`; the
+        process's global torch RNG is left as it was.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            depth_net, pose_net = build_depth_net(arch).eval(), build_pose_net(arch).eval()
+        meta = CheckpointMeta(depth_arch=ArchSpec.of(arch), pose_arch=ArchSpec.of(arch),
                               height=height, width=width, notes='random initialisation')
         ckpt = Checkpoint(depth_net, pose_net, meta)
         return cls(make_backend('torch', ckpt, resolve_device(device)), meta)

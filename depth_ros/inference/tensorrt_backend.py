@@ -34,7 +34,6 @@ from depth_ros.export.tensorrt_engine import (
     import_tensorrt,
     require_cuda,
 )
-from depth_ros.inference.backends import register_backend
 from depth_ros.models.checkpoint import Checkpoint
 
 
@@ -58,7 +57,6 @@ def ensure_engine(onnx_path: Path, device: torch.device, *, precision: str, max_
     return engine
 
 
-@register_backend('tensorrt')
 class TensorRTBackend:
     """Depth (and pose, when its graph exists) through TensorRT engines."""
 

@@ -17,6 +17,7 @@ from torch import nn
 from depth_ros import __version__
 from depth_ros.errors import OutputError, WeightsError
 from depth_ros.models.registry import ArchSpec, build_for_weights
+from depth_ros.models.state_dict import load_into
 
 
 FORMAT_VERSION = 1
@@ -67,20 +68,36 @@ class CheckpointMeta:
 
 @dataclass
 class Checkpoint:
-    depth_net: nn.Module
+    """Networks and metadata of one checkpoint.
+
+    Attributes:
+        depth_net: the depth network, or None where only the metadata of an exported graph is
+            at hand (`depth_ros.export.onnx_export.load_onnx_checkpoint`).
+        pose_net: the pose network, or None (depth only, or an exported graph).
+        meta: what the networks are and how their output maps to depth.
+        path: the file it was read from, or None when built in memory (export caches key on it).
+    """
+
+    depth_net: nn.Module | None
     pose_net: nn.Module | None
     meta: CheckpointMeta
+    path: Path | None = None
 
 
 def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.Module | None,
-                    *, height: int, width: int, min_depth: float = 0.1, max_depth: float = 100.0,
+                    *, depth_arch: ArchSpec, pose_arch: ArchSpec | None = None, height: int,
+                    width: int, min_depth: float = 0.1, max_depth: float = 100.0,
                     depth_scale: float = 1.0, training_config: dict | None = None,
                     notes: str = '', half: bool = False) -> CheckpointMeta:
-    """Write both networks (built through the registry) to one .safetensors file.
+    """Write both networks to one .safetensors file.
 
-    `half` stores floating-point tensors as float16 (half the file size, e.g. for weights
-    shipped inside the package); loading casts them back to the networks' float32. A tensor
-    outside float16's range stays float32.
+    Args:
+        depth_arch, pose_arch: what each network was built as (`ArchSpec.of(name, **kwargs)`);
+            loading rebuilds them through the registry. `pose_arch` is required with a pose
+            network.
+        half: store floating-point tensors as float16 (half the file size, e.g. for weights
+            shipped inside the package); loading casts them back to the networks' float32. A
+            tensor outside float16's range stays float32.
     """
     from safetensors.torch import save_file
 
@@ -88,8 +105,10 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
         if getattr(net, 'folded', False):
             raise WeightsError('this network was folded for inference (fold_for_inference); '
                                'save the unfolded training network instead')
+    if (pose_net is None) != (pose_arch is None):
+        raise WeightsError('pass pose_arch exactly when saving a pose network')
     meta = CheckpointMeta(
-        depth_arch=_arch_of(depth_net), pose_arch=_arch_of(pose_net) if pose_net else None,
+        depth_arch=depth_arch, pose_arch=pose_arch if pose_net is not None else None,
         height=int(height), width=int(width), min_depth=float(min_depth),
         max_depth=float(max_depth), depth_scale=float(depth_scale),
         training_config=dict(training_config or {}), notes=notes)
@@ -141,60 +160,40 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = 'cpu',
     meta = read_meta(path)
     tensors = load_file(str(path))
     depth_net = build_for_weights('depth', meta.depth_arch.name, **meta.depth_arch.kwargs)
-    load_into(depth_net, _sub(tensors, 'depth.'), f'{path} (depth network)')
+    load_into(depth_net, _sub(tensors, 'depth.'), f'{path} (depth network)',
+              meta.depth_arch.name)
     pose_net = None
     if load_pose and meta.pose_arch is not None:
         pose_net = build_for_weights('pose', meta.pose_arch.name, **meta.pose_arch.kwargs)
-        load_into(pose_net, _sub(tensors, 'pose.'), f'{path} (pose network)')
+        load_into(pose_net, _sub(tensors, 'pose.'), f'{path} (pose network)',
+                  meta.pose_arch.name)
         pose_net = pose_net.to(device).eval()
-    return Checkpoint(depth_net.to(device).eval(), pose_net, meta)
+    return Checkpoint(depth_net.to(device).eval(), pose_net, meta, Path(path))
 
 
-def load_into(net: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
-    """Strictly load `state` into `net`, turning mismatches into a one-line WeightsError."""
-    own = net.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
-        arch = getattr(net, 'arch', None)
-        name = arch.name if arch else type(net).__name__
-        details = '; '.join(s for s in (
-            f'{len(missing)} missing (e.g. {missing[0]})' if missing else '',
-            f'{len(unexpected)} unexpected (e.g. {unexpected[0]})' if unexpected else '',
-            f'{len(wrong)} of another shape (e.g. {wrong[0]})' if wrong else '') if s)
-        raise WeightsError(f'{what} does not fit architecture {name!r}: {details}')
-    net.load_state_dict(state, strict=True)
-
-
-def load_weights_into(net: nn.Module, path: str | os.PathLike, part: str = 'depth') -> None:
+def load_weights_into(net: nn.Module, path: str | os.PathLike, part: str = 'depth',
+                      arch: ArchSpec | None = None) -> None:
     """Load one network's weights from a checkpoint into an existing module.
 
-    Raises WeightsError when the checkpoint holds another architecture than `net.arch`.
+    Args:
+        part: 'depth' or 'pose'.
+        arch: what `net` was built as; when given, a checkpoint holding another architecture
+            (or other arguments) raises WeightsError before any tensor is read.
     """
     from safetensors.torch import load_file
 
     meta = read_meta(path)
-    arch = meta.depth_arch if part == 'depth' else meta.pose_arch
-    own = getattr(net, 'arch', None)
-    if arch is None:
+    saved = meta.depth_arch if part == 'depth' else meta.pose_arch
+    if saved is None:
         raise WeightsError(f'{path} holds no {part} network')
-    if own is not None and (own.name != arch.name or own.kwargs != arch.kwargs):
-        raise WeightsError(f'{path} holds a {arch.name!r} {part} network {arch.kwargs}, '
-                           f'not {own.name!r} {own.kwargs}')
-    load_into(net, _sub(load_file(str(path)), f'{part}.'), str(path))
+    if arch is not None and (arch.name != saved.name or arch.kwargs != saved.kwargs):
+        raise WeightsError(f'{path} holds a {saved.name!r} {part} network {saved.kwargs}, '
+                           f'not {arch.name!r} {arch.kwargs}')
+    load_into(net, _sub(load_file(str(path)), f'{part}.'), str(path), arch.name if arch else None)
 
 
 def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
-def _arch_of(net: nn.Module) -> ArchSpec:
-    arch = getattr(net, 'arch', None)
-    if arch is None:
-        raise WeightsError(f'{type(net).__name__} was not built through the registry '
-                           '(build_depth_net / build_pose_net); its architecture is unknown')
-    return arch
 
 
 def _existing(path: str | os.PathLike) -> Path:

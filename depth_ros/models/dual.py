@@ -31,8 +31,6 @@ Two-stage training:
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -229,20 +227,11 @@ def freeze_lr(net: DualDepthNet) -> DualDepthNet:
     return net.train(net.training)
 
 
-def dual_net(lr_arch: str = 'smalldepth', lr_factor: int = 2, lr_kwargs: dict | None = None,
-             hr_channels: int = 16, key_dim: int = 16, kernel_size: int = 3) -> DualDepthNet:
-    """Build the dual network with a registered LR architecture.
-
-    Args:
-        lr_arch: registered depth architecture of the LR-Net (e.g. 'smalldepth', 'resnet18').
-        lr_factor: integer downsampling of the LR-Net's input (2 or 3 typical).
-        lr_kwargs: keyword arguments of the LR architecture (its scales are always 0..3).
-        hr_channels, key_dim, kernel_size: see `DualDepthNet`.
-    """
-    from depth_ros.models.registry import build_depth_net
-
-    kwargs: dict[str, Any] = dict(lr_kwargs or {})
-    if 'scales' in kwargs:
+def check_dual_arguments(lr_arch: str, lr_factor: int, lr_kwargs: dict | None,
+                         hr_channels: int, key_dim: int, kernel_size: int) -> None:
+    """ConfigError unless the dual architecture's arguments are usable (see `DualDepthNet`;
+    the network itself is built by `depth_ros.models.architectures.dual_depth`)."""
+    if 'scales' in (lr_kwargs or {}):
         raise ConfigError('lr_kwargs must not set scales: the dual LR-Net always predicts 0..3')
     if not isinstance(lr_factor, int) or lr_factor < 1:
         raise ConfigError(f'lr_factor must be a positive integer, got {lr_factor!r}')
@@ -253,9 +242,3 @@ def dual_net(lr_arch: str = 'smalldepth', lr_factor: int = 2, lr_kwargs: dict | 
                           f'{key_dim}')
     if lr_arch == 'dual':
         raise ConfigError("lr_arch cannot be 'dual'; use e.g. 'smalldepth' or 'resnet18'")
-    lr_net = build_depth_net(lr_arch, **kwargs)
-    encoder = getattr(lr_net, 'encoder', None)
-    if not hasattr(encoder, 'num_ch_enc') or not hasattr(lr_net, 'decoder'):
-        raise ConfigError(f'lr_arch {lr_arch!r} is not an encoder + decoder DepthNet; use '
-                          "e.g. 'smalldepth' or 'resnet18'")
-    return DualDepthNet(lr_net, lr_factor, hr_channels, key_dim, kernel_size)

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from depth_ros.errors import ConfigError, WeightsError
 from depth_ros.models.resnet import init_conv_bn_
+from depth_ros.models.state_dict import load_into
 
 
 # Lite models take (pixel - 127) / 128 with pixels in [0, 255]; written for inputs in [0, 1].
@@ -182,8 +183,6 @@ def load_imagenet_weights(encoder: EfficientNetLite0Encoder) -> None:
         ConfigError: the weights package is not installed.
         WeightsError: the weights do not fit the encoder.
     """
-    from depth_ros.models.checkpoint import load_into
-
     state = {k: v for k, v in imagenet_state_dict().items()
              if not k.startswith(HEAD_PREFIXES)}
     load_into(encoder, state, f'{WEIGHTS_PACKAGE} ImageNet weights')

@@ -5,6 +5,7 @@ their parameter names mapped onto depth_ros's modules (same tensors, readable na
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import os
 from pathlib import Path
 import re
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 from depth_ros.errors import WeightsError
-from depth_ros.models.registry import build_depth_net, build_pose_net
+from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
 
 
 # Extra, non-tensor entries Monodepth2 stores in encoder.pth.
@@ -21,8 +22,25 @@ _ENCODER_EXTRAS = ('height', 'width', 'use_stereo')
 _POSE_DECODER_NAMES = {'0': 'squeeze', '1': 'conv1', '2': 'conv2', '3': 'out'}
 
 
+@dataclass
+class Monodepth2Model:
+    """Networks imported from a Monodepth2 folder.
+
+    Attributes:
+        depth_net, depth_arch: the depth network and what it was built as.
+        pose_net, pose_arch: the pose network and its spec, or None (stereo models).
+        input_size: (height, width) in pixels Monodepth2 trained at (from encoder.pth).
+    """
+
+    depth_net: nn.Module
+    depth_arch: ArchSpec
+    pose_net: nn.Module | None
+    pose_arch: ArchSpec | None
+    input_size: tuple[int, int]
+
+
 def import_monodepth2(folder: str | os.PathLike,
-                      device: str | torch.device = 'cpu') -> tuple[nn.Module, nn.Module | None]:
+                      device: str | torch.device = 'cpu') -> Monodepth2Model:
     """Load a Monodepth2 model folder into depth_ros networks, in eval mode.
 
     Args:
@@ -30,8 +48,8 @@ def import_monodepth2(folder: str | os.PathLike,
         device: where the modules are placed.
 
     Returns:
-        (depth_net, pose_net); pose_net is None when the folder has no pose weights (stereo
-        models). The input size Monodepth2 trained at is stored on depth_net.md2_input_size.
+        The networks in eval mode with their specs and training input size; pose_net is None
+        when the folder has no pose weights (stereo models).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -39,20 +57,21 @@ def import_monodepth2(folder: str | os.PathLike,
     encoder = _load(folder / 'encoder.pth')
     size = (int(encoder.get('height', 192)), int(encoder.get('width', 640)))
     encoder = _strip_prefix(encoder, 'encoder.')
-    depth_net = build_depth_net(f'resnet{_resnet_depth(encoder)}')
+    depth_arch = ArchSpec.of(f'resnet{_resnet_depth(encoder)}')
+    depth_net = build_depth_net(depth_arch.name)
     depth_net.encoder.load_state_dict(encoder, strict=True)
     _load_strict(depth_net.decoder, _depth_decoder_names(_load(folder / 'depth.pth')), 'depth.pth')
-    depth_net.md2_input_size = size
-    pose_net = None
+    pose_net, pose_arch = None, None
     if (folder / 'pose_encoder.pth').exists() or (folder / 'pose.pth').exists():
         pose_enc = _strip_prefix(_load(folder / 'pose_encoder.pth'), 'encoder.')
         pose_dec = _pose_decoder_names(_load(folder / 'pose.pth'))
         n_out = int(pose_dec['out.weight'].shape[0]) // 6
-        pose_net = build_pose_net(f'resnet{_resnet_depth(pose_enc)}', num_outputs=n_out)
+        pose_arch = ArchSpec.of(f'resnet{_resnet_depth(pose_enc)}', num_outputs=n_out)
+        pose_net = build_pose_net(pose_arch.name, **pose_arch.kwargs)
         _load_strict(pose_net.encoder, pose_enc, 'pose_encoder.pth')
         _load_strict(pose_net.decoder, pose_dec, 'pose.pth')
         pose_net = pose_net.to(device).eval()
-    return depth_net.to(device).eval(), pose_net
+    return Monodepth2Model(depth_net.to(device).eval(), depth_arch, pose_net, pose_arch, size)
 
 
 def _load(path: Path) -> dict:

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-import re
 from typing import Any
 
+from depth_ros.errors import ConfigError
+from depth_ros.inference.backend_choices import BACKEND_NAMES as BACKENDS
+from depth_ros.inference.devices import validate_device
 
-BACKENDS = ('torch', 'onnxruntime', 'tensorrt')
+
 RELIABILITIES = ('best_effort', 'reliable')
 COLORED_ENCODINGS = ('bgr8', 'rgb8')
 SCALE_SOURCES = ('none', 'fixed', 'camera_height', 'tf')
-_DEVICE = re.compile(r'^(cpu|cuda(:\d+)?)$')
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,11 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
         return f'{name} must be in [{spec.limits[0]}, {spec.limits[1]}], got {value}'
     if spec.choices and value not in spec.choices:
         return f"{name} must be one of {', '.join(spec.choices)}, got {value!r}"
-    if name == 'device' and not _DEVICE.match(value):
-        return f"device must be 'cpu', 'cuda' or 'cuda:N', got {value!r}"
+    if name == 'device':
+        try:  # the form only: whether CUDA is there is the backend's check at configure
+            validate_device(value, require_available=False)
+        except ConfigError as exc:
+            return str(exc)
     if name in ('odom_frame',) and not value:
         return 'odom_frame must not be empty'
     updated = replace(config, **{name: value})

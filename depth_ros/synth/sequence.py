@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from depth_ros.errors import ConfigError, DepthRosError
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.memory import keep_heap_warm
 from depth_ros.synth.shading import FOG_END_M
 from depth_ros.synth.trajectory import FRAME_RATE_HZ
 from depth_ros.synth.world import (
@@ -174,6 +175,7 @@ _WORKER: tuple[Renderer, SequencePaths] | None = None
 def _worker_init(seed: int, frames: int, width: int, height: int, camera_height_m: float,
                  root: str, sequence: str) -> None:
     global _WORKER
+    keep_heap_warm()  # a rendering process this module spawned: its heap is ours to tune
     world = make_world(seed, frames, width, height, camera_height_m)
     _WORKER = (Renderer(world), SequencePaths(Path(root), sequence))
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.memory import keep_heap_warm
 from depth_ros.synth.render import Tracer
 from depth_ros.synth.road import CurvatureProfile, Road, RoadLayout
 from depth_ros.synth.scene import Scene, build_scene
@@ -92,7 +91,6 @@ class Renderer:
     """Renders frames of a world (ray casting + deferred shading)."""
 
     def __init__(self, world: SynthWorld) -> None:
-        keep_heap_warm()
         self.world = world
         # Objects beyond the haze are invisible: their colour would be the haze colour.
         self._tracer = Tracer(world.scene, world.intrinsics, max_distance_m=FOG_END_M)

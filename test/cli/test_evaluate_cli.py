@@ -32,18 +32,6 @@ def one_thread():
 
 
 @pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    torch = pytest.importorskip('torch')
-    from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('ckpt') / 'tiny.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=192)
-    return path
-
-
-@pytest.fixture(scope='module')
 def evaluated06(shared_data, tiny_checkpoint, tmp_path_factory, one_thread) -> tuple:
     """(bag, output folder, JSON result) of the acceptance run."""
     seq = shared_data / 'kitti_odometry' / 'sequences' / '06'

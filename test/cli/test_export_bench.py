@@ -1,6 +1,7 @@
 """`depth-ros export` and `depth-ros bench`: the documented flows, JSON contents, FLOP counts
 against an independent count, and one-line errors."""
 import json
+from pathlib import Path
 import sys
 
 import pytest
@@ -13,16 +14,12 @@ from depth_ros.bench.variants import select_variants
 from depth_ros.cli import main
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export import read_graph_info
-from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
+from depth_ros.models import build_depth_net
 
 
 @pytest.fixture(scope='module')
-def weights(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('cli') / 'm.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=192)
-    return path
+def weights(tiny_checkpoint):
+    return tiny_checkpoint
 
 
 def _one_line_error(capsys, fragment):
@@ -35,7 +32,8 @@ def test_export_writes_verified_graphs(weights, tmp_path, capsys):
     assert main(['export', '--weights', str(weights), '--out', str(tmp_path),
                  '--dynamic-batch', '--opset', '18']) == 0
     out = capsys.readouterr().out
-    depth, pose = tmp_path / 'm.64x192.fp32.depth.onnx', tmp_path / 'm.64x192.fp32.pose.onnx'
+    base = tmp_path / f'{weights.stem}.64x192.fp32'
+    depth, pose = Path(f'{base}.depth.onnx'), Path(f'{base}.pose.onnx')
     assert str(depth) in out and str(pose) in out and out.count('max diff to torch') == 2
     info = read_graph_info(depth)
     assert info.dynamic_batch and info.meta.height == 64

@@ -11,6 +11,7 @@ import torch
 from depth_ros.errors import BackendError
 from depth_ros.export import cache
 from depth_ros.models import (
+    ArchSpec,
     Checkpoint,
     CheckpointMeta,
     build_depth_net,
@@ -42,16 +43,22 @@ def nets():
     return build_depth_net('resnet18'), build_pose_net('resnet18')
 
 
+RESNET18 = ArchSpec.of('resnet18')
+SIZE = dict(height=64, width=192)
+
+
 def _loaded(path, nets):
-    meta = CheckpointMeta(depth_arch=nets[0].arch, pose_arch=nets[1].arch, height=64, width=192)
-    ckpt = Checkpoint(nets[0], nets[1], meta)
-    ckpt.path = path
-    return ckpt
+    meta = CheckpointMeta(depth_arch=RESNET18, pose_arch=RESNET18, **SIZE)
+    return Checkpoint(nets[0], nets[1], meta, path)
+
+
+def _save(path, nets, **meta):
+    save_checkpoint(path, *nets, depth_arch=RESNET18, pose_arch=RESNET18, **SIZE, **meta)
 
 
 def test_graphs_cached_beside_weights_under_a_content_key(tmp_path, nets, calls):
     weights = tmp_path / 'model.safetensors'
-    save_checkpoint(weights, *nets, height=64, width=192)
+    _save(weights, nets)
     graphs = cache.ensure_onnx(_loaded(weights, nets))
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     key = hashlib.sha256(f'{digest}:v{cache.EXPORT_VERSION}'.encode()).hexdigest()[:12]
@@ -68,17 +75,17 @@ def test_graphs_cached_beside_weights_under_a_content_key(tmp_path, nets, calls)
 
 def test_other_weights_precision_or_opset_give_other_files(tmp_path, nets, calls):
     weights = tmp_path / 'model.safetensors'
-    save_checkpoint(weights, *nets, height=64, width=192)
+    _save(weights, nets)
     first = cache.ensure_onnx(_loaded(weights, nets)).depth
     half = cache.ensure_onnx(_loaded(weights, nets), precision='fp16', opset=18).depth
     assert half != first and '.op18.fp16.' in half.name
-    save_checkpoint(weights, *nets, height=64, width=192, notes='retrained')
+    _save(weights, nets, notes='retrained')
     assert cache.ensure_onnx(_loaded(weights, nets)).depth != first
 
 
 def test_read_only_weights_folder_falls_back_to_user_cache(tmp_path, nets, calls, monkeypatch):
     weights = tmp_path / 'ro' / 'model.safetensors'
-    save_checkpoint(weights, *nets, height=64, width=192)
+    _save(weights, nets)
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
     monkeypatch.setattr(cache.os, 'access', lambda path, mode: False)
     graphs = cache.ensure_onnx(_loaded(weights, nets))
@@ -88,8 +95,7 @@ def test_read_only_weights_folder_falls_back_to_user_cache(tmp_path, nets, calls
 
 
 def test_in_memory_networks_are_keyed_by_their_tensors(tmp_path, nets, calls):
-    ckpt = Checkpoint(nets[0], None, CheckpointMeta(depth_arch=nets[0].arch, pose_arch=None,
-                                                    height=64, width=192))
+    ckpt = Checkpoint(nets[0], None, CheckpointMeta(depth_arch=RESNET18, pose_arch=None, **SIZE))
     graphs = cache.ensure_onnx(ckpt, cache_dir=tmp_path)
     assert graphs.pose is None and graphs.depth.name.startswith('resnet18.')
     assert cache.ensure_onnx(ckpt, cache_dir=tmp_path) == graphs and len(calls) == 1
@@ -99,6 +105,6 @@ def test_in_memory_networks_are_keyed_by_their_tensors(tmp_path, nets, calls):
 
 
 def test_checkpoint_without_networks_or_graph_is_refused(tmp_path, nets):
-    meta = CheckpointMeta(depth_arch=nets[0].arch, pose_arch=None, height=64, width=192)
+    meta = CheckpointMeta(depth_arch=RESNET18, pose_arch=None, **SIZE)
     with pytest.raises(BackendError, match='no depth network'):
         cache.ensure_onnx(Checkpoint(None, None, meta), cache_dir=tmp_path)

@@ -16,6 +16,7 @@ from depth_ros.export import (
     read_graph_info,
 )
 from depth_ros.models import (
+    ArchSpec,
     CheckpointMeta,
     build_depth_net,
     build_pose_net,
@@ -25,14 +26,16 @@ from depth_ros.models import (
 
 
 H, W = 64, 192
+RESNET18 = ArchSpec.of('resnet18')
 
 
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp('export') / 'm.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=H,
-                    width=W, min_depth=0.1, max_depth=80.0, depth_scale=2.0)
+    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'),
+                    depth_arch=RESNET18, pose_arch=RESNET18, height=H, width=W, min_depth=0.1,
+                    max_depth=80.0, depth_scale=2.0)
     return path
 
 
@@ -143,7 +146,7 @@ def test_export_leaves_the_network_unchanged(tmp_path):
     torch.manual_seed(1)
     net = build_depth_net('resnet18').train()
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    meta = CheckpointMeta(depth_arch=net.arch, pose_arch=None, height=H, width=W)
+    meta = CheckpointMeta(depth_arch=RESNET18, pose_arch=None, height=H, width=W)
     export_depth_onnx(net, meta, tmp_path / 'x.depth.onnx', precision='fp16')
     assert net.training
     for k, v in net.state_dict().items():

@@ -11,7 +11,7 @@ from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export import tensorrt_engine
 from depth_ros.inference import Predictor
 from depth_ros.inference.backends import make_backend
-from depth_ros.models import build_depth_net, build_pose_net, load_checkpoint, save_checkpoint
+from depth_ros.models import load_checkpoint
 
 
 HAS_TENSORRT_GPU = (importlib.util.find_spec('tensorrt') is not None
@@ -19,12 +19,8 @@ HAS_TENSORRT_GPU = (importlib.util.find_spec('tensorrt') is not None
 
 
 @pytest.fixture(scope='module')
-def weights(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('trt') / 'm.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=192)
-    return path
+def weights(tiny_checkpoint):
+    return tiny_checkpoint
 
 
 def _one_line(exc_info):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from depth_ros.inference import Predictor
-from depth_ros.models import depth_net_names, save_checkpoint
+from depth_ros.models import ArchSpec, depth_net_names, save_checkpoint
 from depth_ros.models.registry import build_for_weights
 
 
@@ -21,7 +21,9 @@ def checkpoint(request, tmp_path_factory):
     # A supervised architecture ships without a pose network; the others with pose_lite.
     pose_net = None if request.param == 'drn' else build_for_weights('pose', 'pose_lite')
     path = tmp_path_factory.mktemp(request.param) / 'model.safetensors'
-    save_checkpoint(path, depth_net, pose_net, height=H, width=W, min_depth=0.1, max_depth=80.0)
+    pose_arch = None if pose_net is None else ArchSpec.of('pose_lite')
+    save_checkpoint(path, depth_net, pose_net, depth_arch=ArchSpec.of(request.param),
+                    pose_arch=pose_arch, height=H, width=W, min_depth=0.1, max_depth=80.0)
     return path
 
 

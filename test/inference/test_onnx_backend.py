@@ -10,8 +10,9 @@ import torch
 
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export import export_checkpoint
+from depth_ros.export.onnx_export import load_onnx_checkpoint
 from depth_ros.inference import Predictor, onnx_backend
-from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
+from depth_ros.models import ArchSpec, build_depth_net, build_pose_net, save_checkpoint
 
 
 DEPTH_RTOL = 1e-4
@@ -22,8 +23,9 @@ POSE_ATOL = 1e-5
 def weights(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp('ort') / 'm.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=192, depth_scale=1.5)
+    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'),
+                    depth_arch=ArchSpec.of('resnet18'), pose_arch=ArchSpec.of('resnet18'),
+                    height=64, width=192, depth_scale=1.5)
     return path
 
 
@@ -69,7 +71,7 @@ def test_graphs_cached_beside_the_weights_and_reused(weights, predictors):
 
 def test_predictor_from_the_onnx_file_alone(predictors):
     ort_pred, torch_pred = predictors
-    alone = onnx_backend.predictor_from_onnx(ort_pred.backend.depth_path)
+    alone = Predictor.from_onnx(ort_pred.backend.depth_path)
     assert alone.meta == torch_pred.meta and alone.depth_scale == 1.5 and alone.has_pose
     np.testing.assert_allclose(alone.predict(_image(4)).depth_m,
                                torch_pred.predict(_image(4)).depth_m, rtol=DEPTH_RTOL)
@@ -77,7 +79,7 @@ def test_predictor_from_the_onnx_file_alone(predictors):
 
 def test_fixed_batch_graph_refuses_other_batches(weights, tmp_path):
     report = export_checkpoint(weights, out_dir=tmp_path, include_pose=False, verify=False)
-    pred = onnx_backend.predictor_from_onnx(report.files[0].path)
+    pred = Predictor.from_onnx(report.files[0].path)
     assert not pred.has_pose
     pred.predict(_image(5))
     with pytest.raises(BackendError, match=r'takes \[1,3,64,192\]'):
@@ -89,7 +91,7 @@ def test_fixed_batch_graph_refuses_other_batches(weights, tmp_path):
 def test_metric_depth_graph_is_refused_by_the_backend(weights, tmp_path):
     report = export_checkpoint(weights, out_dir=tmp_path, include_pose=False, verify=False,
                                depth_output='depth_m')
-    ckpt = onnx_backend.load_onnx_checkpoint(report.files[0].path)
+    ckpt = load_onnx_checkpoint(report.files[0].path)
     with pytest.raises(BackendError, match="needs a graph exported with the 'inv_depth'"):
         onnx_backend.OnnxRuntimeBackend(ckpt, torch.device('cpu'))
 

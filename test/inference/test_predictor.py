@@ -6,16 +6,12 @@ import torch
 from depth_ros.errors import BackendError, InputError, WeightsError
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference import Predictor
-from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
+from depth_ros.models import ArchSpec, build_depth_net, build_pose_net, save_checkpoint
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('pred') / 'm.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=192, min_depth=0.1, max_depth=100.0)
-    return path
+def checkpoint(tiny_checkpoint):
+    return tiny_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -101,7 +97,8 @@ def test_reparameterisable_network_is_folded_with_identical_depth(tmp_path):
     torch.manual_seed(1)
     depth_net, pose_net = build_depth_net('smalldepth'), build_pose_net('pose_lite')
     path = tmp_path / 'small.safetensors'
-    save_checkpoint(path, depth_net, pose_net, height=64, width=192)
+    save_checkpoint(path, depth_net, pose_net, depth_arch=ArchSpec.of('smalldepth'),
+                    pose_arch=ArchSpec.of('pose_lite'), height=64, width=192)
     predictor = Predictor.from_checkpoint(path)
     assert not any(type(m).__name__ == 'ETM' for m in predictor.backend.depth_net.modules())
     img = _image(64, 192, seed=7)
@@ -112,7 +109,7 @@ def test_reparameterisable_network_is_folded_with_identical_depth(tmp_path):
     np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
     with pytest.raises(WeightsError, match='folded'):
         save_checkpoint(tmp_path / 'again.safetensors', predictor.backend.depth_net, None,
-                        height=64, width=192)
+                        depth_arch=ArchSpec.of('smalldepth'), height=64, width=192)
 
 
 def test_cuda_only_options_are_refused_on_the_cpu(checkpoint):

@@ -9,19 +9,22 @@ import torch
 from torch import nn
 
 from depth_ros.models.checkpoint import CheckpointMeta
+from depth_ros.models.registry import ArchSpec
 
 
-def onnx_and_torch_inv_depth(net: nn.Module, images: torch.Tensor,
+def onnx_and_torch_inv_depth(net: nn.Module, arch: str, images: torch.Tensor,
                              tmp_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Export `net` (eval mode, registry-built) with export_depth_onnx, run the file with
-    onnxruntime's CPU provider, and return (onnx, torch) full-resolution inverse depth."""
+    """Export `net` (eval mode, built as registry architecture `arch`) with export_depth_onnx,
+    run the file with onnxruntime's CPU provider, and return (onnx, torch) full-resolution
+    inverse depth."""
     ort = pytest.importorskip('onnxruntime')
     pytest.importorskip('onnx')
     from depth_ros.export import export_depth_onnx
 
     height, width = images.shape[-2:]
-    meta = CheckpointMeta(depth_arch=net.arch, pose_arch=None, height=height, width=width)
-    path = export_depth_onnx(net, meta, tmp_path / f'{net.arch.name}.onnx')
+    meta = CheckpointMeta(depth_arch=ArchSpec.of(arch), pose_arch=None, height=height,
+                          width=width)
+    path = export_depth_onnx(net, meta, tmp_path / f'{arch}.onnx')
     with torch.no_grad():
         expected = net.eval()(images).inv_depths[0].numpy()
     session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])

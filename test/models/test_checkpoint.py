@@ -3,8 +3,15 @@ import pytest
 import torch
 
 from depth_ros.errors import WeightsError
-from depth_ros.models import build_depth_net, build_pose_net, load_checkpoint, save_checkpoint
+from depth_ros.models import (
+    ArchSpec,
+    build_depth_net,
+    build_pose_net,
+    load_checkpoint,
+    save_checkpoint,
+)
 from depth_ros.models.checkpoint import load_weights_into, read_meta
+from depth_ros.models.state_dict import load_into
 
 
 @pytest.fixture(scope='module')
@@ -12,7 +19,8 @@ def saved(tmp_path_factory):
     torch.manual_seed(3)
     depth_net, pose_net = build_depth_net('resnet18', scales=[0, 1]), build_pose_net('resnet18')
     path = tmp_path_factory.mktemp('ckpt') / 'model.safetensors'
-    save_checkpoint(path, depth_net, pose_net, height=96, width=320, min_depth=0.5,
+    save_checkpoint(path, depth_net, pose_net, depth_arch=ArchSpec.of('resnet18', scales=(0, 1)),
+                    pose_arch=ArchSpec.of('resnet18'), height=96, width=320, min_depth=0.5,
                     max_depth=80.0, depth_scale=2.0, training_config={'lr': 1e-4})
     return path, depth_net, pose_net
 
@@ -44,9 +52,10 @@ def test_outputs_identical_after_reload(saved):
 def test_wrong_architecture_is_a_clear_error(saved):
     path, _, _ = saved
     with pytest.raises(WeightsError, match="holds a 'resnet18'"):
-        load_weights_into(build_depth_net('resnet50'), path)
+        load_weights_into(build_depth_net('resnet50'), path, arch=ArchSpec.of('resnet50'))
+    with pytest.raises(WeightsError, match="does not fit architecture 'DepthNet'"):
+        load_weights_into(build_depth_net('resnet50'), path)  # no spec: the tensors decide
     with pytest.raises(WeightsError, match='does not fit'):
-        from depth_ros.models.checkpoint import load_into
         load_into(build_depth_net('resnet34'), build_depth_net('resnet18').state_dict(), 'x')
 
 
@@ -74,9 +83,10 @@ def test_init_only_arguments_are_not_stored_and_not_replayed(tmp_path, monkeypat
 
     try:
         net = build_depth_net('test_pretrained_arch', pretrained=True)
-        assert net.arch.kwargs == {}
+        spec = ArchSpec.of('test_pretrained_arch', pretrained=True)
+        assert spec.kwargs == {}
         path = tmp_path / 'p.safetensors'
-        save_checkpoint(path, net, None, height=64, width=96)
+        save_checkpoint(path, net, None, depth_arch=spec, height=64, width=96)
         load_checkpoint(path)
         assert seen == [True, False]  # loading never asks for the pretrained file
     finally:
@@ -86,7 +96,8 @@ def test_init_only_arguments_are_not_stored_and_not_replayed(tmp_path, monkeypat
 def test_half_storage_halves_the_file_and_loads_as_float32(saved, tmp_path):
     path, depth_net, pose_net = saved
     half = tmp_path / 'half.safetensors'
-    save_checkpoint(half, depth_net, pose_net, height=96, width=320, half=True)
+    save_checkpoint(half, depth_net, pose_net, depth_arch=ArchSpec.of('resnet18', scales=[0, 1]),
+                    pose_arch=ArchSpec.of('resnet18'), height=96, width=320, half=True)
     assert half.stat().st_size < 0.52 * path.stat().st_size
     ckpt = load_checkpoint(half)
     for a, b in ((depth_net, ckpt.depth_net), (pose_net, ckpt.pose_net)):
@@ -110,7 +121,8 @@ def test_half_storage_keeps_values_outside_float16_range(tmp_path):
     with torch.no_grad():
         depth_net.encoder.bn1.running_var.fill_(1e6)
     path = tmp_path / 'big.safetensors'
-    save_checkpoint(path, depth_net, None, height=64, width=96, half=True)
+    save_checkpoint(path, depth_net, None, depth_arch=ArchSpec.of('resnet18', scales=[0]),
+                    height=64, width=96, half=True)
     loaded = load_checkpoint(path).depth_net
     assert torch.equal(loaded.encoder.bn1.running_var,
                        depth_net.encoder.bn1.running_var)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from depth_ros.errors import ConfigError
 from depth_ros.models import (
+    ArchSpec,
     DepthNet,
     build_depth_net,
     depth_net_names,
@@ -66,7 +67,8 @@ def test_registered_and_built_by_name():
     assert 'dna_lite0' in depth_net_names()
     net = build_depth_net('dna_lite0', pretrained=False, scales=[0, 1])
     assert isinstance(net, DepthNet)
-    assert net.arch.kwargs == {'scales': [0, 1]}  # init-only 'pretrained' is not stored
+    spec = ArchSpec.of('dna_lite0', pretrained=False, scales=(0, 1))
+    assert spec.kwargs == {'scales': [0, 1]}  # init-only 'pretrained' is not stored
     with torch.no_grad():
         out = net.eval()(torch.rand(1, 3, H, W))
     assert [d.shape[-1] for d in out.inv_depths] == [W, W // 2]
@@ -177,7 +179,7 @@ def test_encoder_matches_the_reference_implementation():
 
 
 def test_exports_to_onnx(net, tmp_path):
-    got, expected = onnx_and_torch_inv_depth(net, torch.rand(1, 3, H, W), tmp_path)
+    got, expected = onnx_and_torch_inv_depth(net, 'dna_lite0', torch.rand(1, 3, H, W), tmp_path)
     assert got.shape == expected.shape
     assert abs(got - expected).max() <= 1e-4
     assert expected.std() > 1e-3  # a varied map, or the comparison would be vacuous
@@ -185,7 +187,7 @@ def test_exports_to_onnx(net, tmp_path):
 
 def test_checkpoint_round_trip(tmp_path, net):
     path = tmp_path / 'dna.safetensors'
-    save_checkpoint(path, net, None, height=H, width=W)
+    save_checkpoint(path, net, None, depth_arch=ArchSpec.of('dna_lite0'), height=H, width=W)
     ckpt = load_checkpoint(path)  # in eval mode, like `net`
     assert ckpt.meta.depth_arch.name == 'dna_lite0'
     assert ckpt.meta.depth_arch.kwargs == {}  # init-only 'pretrained' is not stored

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from depth_ros.export.graphs import DepthGraph
 from depth_ros.models import (
+    ArchSpec,
     DepthNet,
     build_depth_net,
     depth_net_names,
@@ -42,7 +43,6 @@ def test_registered_and_built_by_name():
     assert 'drn' in depth_net_names()
     net = build_depth_net('drn')
     assert isinstance(net, DepthNet) and isinstance(net.decoder, DRNDecoder)
-    assert net.arch.name == 'drn' and net.arch.kwargs == {}
     params = sum(p.numel() for p in net.parameters())
     assert 12e6 < params < 15e6  # ResNet-18 (11.2 M) + both branches (2.3 M)
 
@@ -119,7 +119,8 @@ def test_onnx_export_matches_torch():
 def test_checkpoint_round_trip(tmp_path):
     net = calibrated()
     path = tmp_path / 'drn.safetensors'
-    save_checkpoint(path, net, None, height=H, width=W, min_depth=0.1, max_depth=10.0)
+    save_checkpoint(path, net, None, depth_arch=ArchSpec.of('drn'), height=H, width=W,
+                    min_depth=0.1, max_depth=10.0)
     ckpt = load_checkpoint(path)
     assert ckpt.pose_net is None and ckpt.meta.depth_arch.name == 'drn'
     assert (ckpt.meta.height, ckpt.meta.width, ckpt.meta.max_depth) == (H, W, 10.0)

@@ -7,6 +7,7 @@ from torch import nn
 
 from depth_ros.errors import ConfigError
 from depth_ros.models import (
+    ArchSpec,
     build_depth_net,
     build_pose_net,
     depth_net_names,
@@ -26,10 +27,9 @@ def test_registered_and_built_by_name():
     net = build_depth_net('dual', lr_arch='smalldepth', lr_factor=2,
                           lr_kwargs={'drop_prob': 0.0})
     assert isinstance(net, DualDepthNet)
-    assert net.arch.name == 'dual'
-    assert net.arch.kwargs == {'lr_arch': 'smalldepth', 'lr_factor': 2,
-                               'lr_kwargs': {'drop_prob': 0.0}}
-    assert net.lr_net.arch.name == 'smalldepth'
+    reference = build_depth_net('smalldepth', drop_prob=0.0)
+    assert type(net.lr_net.encoder) is type(reference.encoder)
+    assert net.lr_net.state_dict().keys() == reference.state_dict().keys()
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -164,7 +164,7 @@ def test_exports_to_onnx_with_parity(tmp_path):
     with torch.no_grad():  # sharper attention than at initialisation: a non-trivial graph
         net.query.weight.mul_(4)
         net.key.weight.mul_(4)
-    got, expected = onnx_and_torch_inv_depth(net, torch.rand(1, 3, 64, 192), tmp_path)
+    got, expected = onnx_and_torch_inv_depth(net, 'dual', torch.rand(1, 3, 64, 192), tmp_path)
     assert got.shape == expected.shape == (1, 1, 64, 192)
     assert abs(got - expected).max() <= 1e-4
 
@@ -173,7 +173,9 @@ def test_checkpoint_rebuilds_the_dual_network(tmp_path):
     torch.manual_seed(7)
     net = build_depth_net('dual', lr_kwargs={'drop_prob': 0.0}).eval()
     path = tmp_path / 'dual.safetensors'
-    save_checkpoint(path, net, build_pose_net('pose_lite'), height=64, width=192)
+    save_checkpoint(path, net, build_pose_net('pose_lite'),
+                    depth_arch=ArchSpec.of('dual', lr_kwargs={'drop_prob': 0.0}),
+                    pose_arch=ArchSpec.of('pose_lite'), height=64, width=192)
     ckpt = load_checkpoint(path)
     assert ckpt.meta.depth_arch.name == 'dual'
     assert isinstance(ckpt.depth_net, DualDepthNet)

@@ -9,8 +9,8 @@ from depth_ros.models import import_monodepth2
 
 @pytest.fixture(scope='module')
 def reference(md2_reference):
-    depth_net, pose_net = import_monodepth2(md2_reference / 'weights_resnet18_random')
-    return depth_net, pose_net, np.load(md2_reference / 'networks_io.npz')
+    md2 = import_monodepth2(md2_reference / 'weights_resnet18_random')
+    return md2.depth_net, md2.pose_net, np.load(md2_reference / 'networks_io.npz')
 
 
 def test_importer_returns_eval_modules(reference):

@@ -29,7 +29,7 @@ def test_defaults_pass_their_own_checks():
     ('depth_scale', 2, 'must be a float'),
     ('qos_reliability', 'bogus', 'must be one of best_effort, reliable'),
     ('backend', 'caffe', 'must be one of torch'),
-    ('device', 'gpu0', "device must be 'cpu'"),
+    ('device', 'gpu0', 'device must be cpu, cuda or cuda:N'),
     ('colored_min_depth_m', 500.0, 'must be smaller than colored_max_depth_m'),
     ('publish_tf', 1, 'must be a bool'),
     ('qos_depth', True, 'must be a int'),

@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from toy_corridor import write_toy_sequence
 
 from depth_ros.errors import ConfigError
-from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
-from depth_ros.models.dual import dual_net
+from depth_ros.models import ArchSpec, build_pose_net, save_checkpoint
+from depth_ros.models.architectures import dual_depth as dual_net
+from depth_ros.models.registry import build
 from training.config import ModelConfig, TrainLossConfig, config_to_yaml, load_config
 from training.data.sample import Sample
 from training.step import FEATURE_RECONSTRUCTION, forward_and_loss
@@ -109,15 +110,18 @@ def test_depth_kwargs_reach_the_builder_and_round_trip(tmp_path):
     config = load_config(None, BASE + DUAL)
     assert config.model.depth_kwargs == {'lr_arch': 'smalldepth', 'lr_factor': 2}
     objects = build_training_objects(config, torch.device('cpu'))
-    assert objects.depth_net.arch.kwargs == {'lr_arch': 'smalldepth', 'lr_factor': 2}
+    assert objects.depth_arch.kwargs == {'lr_arch': 'smalldepth', 'lr_factor': 2}
     assert objects.depth_net.lr_factor == 2
     path = tmp_path / 'resolved.yaml'
     path.write_text(config_to_yaml(config))
     assert load_config(path) == config
 
 
-def _checkpoint(path, depth_net, pose_net=None):
-    save_checkpoint(path, depth_net, pose_net, height=64, width=128)
+def _checkpoint(path, depth_arch, pose_arch=None):
+    """A checkpoint of freshly built networks of the given specs."""
+    pose_net = build('pose', pose_arch) if pose_arch else None
+    save_checkpoint(path, build('depth', depth_arch), pose_net, depth_arch=depth_arch,
+                    pose_arch=pose_arch, height=64, width=128)
     return path
 
 
@@ -137,11 +141,11 @@ def test_bad_model_options_are_config_errors(extra, match):
 
 
 def test_checkpoint_of_another_architecture_is_a_config_error(tmp_path):
-    small = _checkpoint(tmp_path / 'small.safetensors', build_depth_net('smalldepth'))
+    small = _checkpoint(tmp_path / 'small.safetensors', ArchSpec.of('smalldepth'))
     dual = _checkpoint(tmp_path / 'dual.safetensors',
-                       build_depth_net('dual', lr_arch='smalldepth', lr_factor=2))
-    resnet = _checkpoint(tmp_path / 'resnet.safetensors', build_depth_net('resnet18'),
-                         build_pose_net('pose_lite'))
+                       ArchSpec.of('dual', lr_arch='smalldepth', lr_factor=2))
+    resnet = _checkpoint(tmp_path / 'resnet.safetensors', ArchSpec.of('resnet18'),
+                         ArchSpec.of('pose_lite'))
     cases = [
         ([f'model.init_depth={small}'], "holds a 'smalldepth' depth network .* builds "
                                         "'resnet18'"),

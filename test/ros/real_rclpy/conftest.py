@@ -20,7 +20,7 @@ def checkpoint(tmp_path_factory) -> str:
     import torch
 
     from depth_ros.inference import default_weights_path
-    from depth_ros.models import build_depth_net, build_pose_net, save_checkpoint
+    from depth_ros.models import ArchSpec, build_depth_net, build_pose_net, save_checkpoint
 
     torch.set_num_threads(1)
     if default_weights_path() is not None:
@@ -28,8 +28,9 @@ def checkpoint(tmp_path_factory) -> str:
         return ''
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
-    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'), height=64,
-                    width=96, notes='random weights for the node tests')
+    save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'),
+                    depth_arch=ArchSpec.of('resnet18'), pose_arch=ArchSpec.of('resnet18'),
+                    height=64, width=96, notes='random weights for the node tests')
     return str(path)
 
 
