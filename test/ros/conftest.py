@@ -6,4 +6,4 @@ subprocess inside .venv-ros (see rclpy_env.sh).
 import importlib.util
 
 
-collect_ignore = [] if importlib.util.find_spec('rclpy') else ['real_rclpy']
+collect_ignore = [] if importlib.util.find_spec('rclpy') else ['real_rclpy', 'real_tools']
