@@ -1,6 +1,7 @@
 """The launch files under the real `launch` library, on the package installed colcon's way."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 import subprocess
 import sys
@@ -81,3 +82,30 @@ def test_launch_testing_mono_depth(installed):
                     or ' ... ' in line))
     assert proc.returncode == 0, output[-5000:]
     assert output.count(' ... ok') >= 2, output[-5000:]
+
+
+def test_bag_replay_runs_ros2_bag_and_shuts_down_after_playback(installed, tmp_path):
+    bin_dir, log = tmp_path / 'bin', tmp_path / 'ros2_calls.jsonl'
+    bin_dir.mkdir()
+    ros2 = bin_dir / 'ros2'
+    ros2.write_text(f'#!{sys.executable}\n' + (tools.HERE / 'fake_ros2.py').read_text())
+    ros2.chmod(0o755)
+    env = tools.child_env(installed, FAKE_ROS2_LOG=str(log), FAKE_ROS2_PLAY_S='3')
+    env['PATH'] = f'{bin_dir}:{env["PATH"]}'
+    bag, output_bag = tmp_path / 'kitti_bag', tmp_path / 'out_bag'
+    proc = tools.run_launch(_share(installed) / 'launch' / 'bag_replay.launch.py',
+                            [f'bag:={bag}', f'output_bag:={output_bag}', 'rate:=0.5',
+                             'play_delay_s:=1.0'], env, timeout_s=180)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    by_verb = {c['argv'][1]: c for c in calls}
+    assert sorted(by_verb) == ['play', 'record'], calls
+    assert by_verb['play']['argv'] == ['bag', 'play', str(bag), '--rate', '0.5', '--clock']
+    record = by_verb['record']['argv']
+    assert record[:4] == ['bag', 'record', '--output', str(output_bag)]
+    assert {'/depth/image', '/points', '/tf', '/diagnostics'} <= set(record[4:])
+    assert by_verb['record']['signal'] == 'SIGINT'  # stopped cleanly, so the bag is complete
+    assert 'mono_depth_node-1' in output and 'process started' in output
+    assert '[mono_depth_node-1]: process has finished cleanly' in output  # shut down after play
+    assert not _processes_running(str(installed)), 'a process outlived its launch'
