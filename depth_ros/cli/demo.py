@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     missing = _missing_pieces()
     if not missing:
         from depth_ros.evaluation.demo import run_demo
-        return run_demo(out, seed=args.seed, frames=args.frames, device=args.device)
+        print(run_demo(out, seed=args.seed, frames=args.frames, device=args.device))
+        return 0
     print('depth-ros demo: the full demo (synthetic sequence -> rosbag2 -> evaluate) needs '
           + ', '.join(missing) + ', which this build does not have yet.')
     print('Falling back to: depth-ros predict on a generated frame with RANDOMLY INITIALISED '

@@ -2,8 +2,9 @@
 
 `run_demo` generates a synthetic KITTI-layout sequence (`depth_ros.synth.generate_sequence`),
 converts it with `kitti_to_bag`, evaluates a checkpoint (the shipped default weights unless
-`weights` is given) with `evaluate_bag` exactly as `depth-ros evaluate` does, prints the metrics
-with a short explanation, and leaves the bags, metrics.json and plots in `out_dir`.
+`weights` is given) with `evaluate_bag` exactly as `depth-ros evaluate` does, and returns the
+metrics with a short explanation as text (`depth-ros demo` prints it); the bags, metrics.json
+and plots stay in `out_dir`. Progress goes to the log.
 """
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ def explain(result: BagEvalResult, seed: int, weights_notes: str) -> str:
 
 def run_demo(out_dir: str | os.PathLike, seed: int, frames: int, device: str,
              weights: str | os.PathLike | None = None, width: int = 640,
-             height: int = 192) -> int:
-    """Synthetic sequence -> kitti-to-bag -> evaluate -> printed metrics and plots.
+             height: int = 192) -> str:
+    """Synthetic sequence -> kitti-to-bag -> evaluate -> metrics text and plots.
 
     Args:
         out_dir: output folder; its `synthetic/`, `synthetic_bag/` and `evaluation/` are
@@ -71,7 +72,7 @@ def run_demo(out_dir: str | os.PathLike, seed: int, frames: int, device: str,
         width, height: rendered image size.
 
     Returns:
-        0 (errors are raised as DepthRosError).
+        The metrics and what they mean, for the terminal (errors are raised as DepthRosError).
     """
     from depth_ros.inference import Predictor
     from depth_ros.inference.image_io import ensure_writable_dir
@@ -80,15 +81,14 @@ def run_demo(out_dir: str | os.PathLike, seed: int, frames: int, device: str,
     out_dir = ensure_writable_dir(out_dir)
     _fresh(out_dir)
     predictor = Predictor.from_checkpoint(weights, device=device)
-    print(f'1/3 rendering {frames} synthetic frames ({width}x{height}, seed {seed})')
+    LOG.info('1/3 rendering %d synthetic frames (%dx%d, seed %d)', frames, width, height, seed)
     generate_sequence(out_dir / 'synthetic', seed=seed, frames=frames, sequence=SEQUENCE,
                       width=width, height=height)
-    print('2/3 writing the rosbag2')
+    LOG.info('2/3 writing the rosbag2')
     summary = kitti_to_bag(out_dir / 'synthetic' / 'sequences' / SEQUENCE,
                            out_dir / 'synthetic_bag')
-    print(f'    {summary.bag}: ' + ', '.join(f'{t} x{n}' for t, n in summary.topics.items()))
-    print('3/3 replaying the bag through the depth and pose networks')
+    LOG.info('    %s: %s', summary.bag,
+             ', '.join(f'{t} x{n}' for t, n in summary.topics.items()))
+    LOG.info('3/3 replaying the bag through the depth and pose networks')
     result = evaluate_bag(summary.bag, predictor, out_dir / 'evaluation')
-    print(format_result(result))
-    print(explain(result, seed, predictor.meta.notes))
-    return 0
+    return format_result(result) + '\n' + explain(result, seed, predictor.meta.notes)
