@@ -1,4 +1,8 @@
-"""The real-rclpy tier (test/ros/real_rclpy) run in the isolated ROS 2 Jazzy env, or a loud skip.
+"""The real-ROS tiers run in the isolated ROS 2 Jazzy env, or a loud skip.
+
+Two tiers, each in its own pytest process (their rclpy contexts differ): test/ros/real_rclpy
+(the node in-process, discovery off) and test/ros/real_tools (the real launch and launch_testing
+libraries, real tf2, and DDS between processes inside the run's own network namespace).
 
 The tier needs CPython 3.12 with the unofficial ROS 2 Jazzy wheels, which must never enter the
 main environment. This test builds that env with `bash test/ros/rclpy_env.sh` when it is missing
@@ -18,8 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'test' / 'ros' / 'rclpy_env.sh'
-# Tests the tier holds; fewer passing means some were skipped or not collected.
-MIN_PASSED = 15
+# Tests each tier holds; fewer passing means some were skipped or not collected.
+TIERS = {'real_rclpy': 15, 'real_tools': 5}
 TIMEOUT_S = 900
 BUILD_TIMEOUT_S = 1800
 
@@ -32,22 +36,23 @@ def _skip_or_fail(reason: str) -> None:
 
 @pytest.mark.ros
 @pytest.mark.slow
-def test_real_rclpy_tier(capsys):
+@pytest.mark.parametrize('tier', sorted(TIERS))
+def test_real_rclpy_tier(capsys, tier):
     if importlib.util.find_spec('rclpy') is not None:
         pytest.skip('running inside an rclpy environment: real_rclpy/ is collected directly')
     if os.environ.get('DEPTH_ROS_SKIP_ROS_TIER') == '1':
         _skip_or_fail('DEPTH_ROS_SKIP_ROS_TIER=1 is set')
     _ensure_env()
     proc = subprocess.run(
-        ['bash', str(SCRIPT), '--run', 'test/ros/real_rclpy', '-q', '-rP'],
+        ['bash', str(SCRIPT), '--run', f'test/ros/{tier}', '-v', '-rP'],
         cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S)
     output = proc.stdout + proc.stderr
     summary = output.strip().splitlines()[-1] if output.strip() else ''
     with capsys.disabled():  # the CI log shows what the node received and published
-        print('\n' + '\n'.join(f'real-rclpy tier | {line}' for line in _evidence(output)))
+        print('\n' + '\n'.join(f'{tier} tier | {line}' for line in _evidence(output)))
     assert proc.returncode == 0, output[-6000:]
     passed = re.search(r'(\d+) passed', summary)
-    assert passed and int(passed.group(1)) >= MIN_PASSED, output[-6000:]
+    assert passed and int(passed.group(1)) >= TIERS[tier], output[-6000:]
     assert 'skipped' not in summary and 'failed' not in summary, summary
 
 
@@ -68,5 +73,6 @@ def _ensure_env() -> None:
 def _evidence(output: str) -> list[str]:
     """The tier's own report lines: messages received/published, drops, the summary."""
     lines = [ln for ln in output.splitlines() if ln.strip()]
-    keep = [ln for ln in lines if re.search(r'received|published|processed|dropped|passed', ln)]
-    return keep[-40:] or lines[-5:]
+    pattern = r'PASSED|received|published|processed|dropped|paired|rate|latency|passed'
+    keep = [ln for ln in lines if re.search(pattern, ln)]
+    return keep[-60:] or lines[-5:]
