@@ -102,8 +102,8 @@ def _network_loop(predictor, frames: list[np.ndarray]) -> None:
 
 
 def _decoded_frames(bag: Path) -> list[np.ndarray]:
-    from depth_ros.conversions import image_to_rgb
     from depth_ros.evaluation.bag_io import BagReader
+    from depth_ros.ros.codecs import image_to_rgb
 
     with BagReader(bag) as reader:
         return [image_to_rgb(decode()) for _, _, _, decode in reader.messages(

@@ -55,10 +55,10 @@ def main() -> int:
 
     import torch
 
-    from depth_ros import conversions as conv
-    from depth_ros.conversions import MsgTypes
     from depth_ros.geometry.intrinsics import Intrinsics
     from depth_ros.inference import Predictor
+    from depth_ros.ros import codecs as conv
+    from depth_ros.ros.codecs import MsgTypes
 
     torch.set_num_threads(args.threads)
     if not args.cold_heap:

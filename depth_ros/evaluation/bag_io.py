@@ -8,7 +8,7 @@ child frame) transforms, stamped with the message header time.
 Besides the pose helpers, `BagWriter` writes any message of the ROS 2 Humble typestore to a new
 rosbag2 (sqlite3 or mcap storage) and `BagReader` streams the messages of chosen topics, decoded
 with the bag's own message definitions. Message construction and decoding to arrays live in
-`depth_ros.conversions`; this module only moves messages in and out of bags.
+`depth_ros.ros.codecs`; this module only moves messages in and out of bags.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from rosbags.serde import SerdeError
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.store import Typestore
 
-from depth_ros.conversions import stamp_to_ns
 from depth_ros.errors import InputError, OutputError
 from depth_ros.evaluation.trajectory import PoseSequence
 from depth_ros.geometry.se3 import (
@@ -35,6 +34,7 @@ from depth_ros.geometry.se3 import (
     quaternion_to_rotation,
     rotation_to_quaternion,
 )
+from depth_ros.ros.codecs import stamp_to_ns
 
 
 LOG = logging.getLogger(__name__)

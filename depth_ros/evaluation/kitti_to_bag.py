@@ -43,7 +43,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from depth_ros.conversions import (
+from depth_ros.errors import InputError
+from depth_ros.evaluation.bag_io import BagWriter, typestore
+from depth_ros.evaluation.kitti import read_kitti_poses, velodyne_depth_map
+from depth_ros.geometry.intrinsics import Intrinsics, kitti_intrinsics, read_kitti_calib
+from depth_ros.geometry.se3 import from_rotation_translation
+from depth_ros.inference.image_io import IMAGE_SUFFIXES, read_image
+from depth_ros.ros.codecs import (
     MsgTypes,
     depth_to_image,
     intrinsics_to_camera_info,
@@ -51,12 +57,6 @@ from depth_ros.conversions import (
     pose_to_odometry,
     rgb_to_image,
 )
-from depth_ros.errors import InputError
-from depth_ros.evaluation.bag_io import BagWriter, typestore
-from depth_ros.evaluation.kitti import read_kitti_poses, velodyne_depth_map
-from depth_ros.geometry.intrinsics import Intrinsics, kitti_intrinsics, read_kitti_calib
-from depth_ros.geometry.se3 import from_rotation_translation
-from depth_ros.inference.image_io import IMAGE_SUFFIXES, read_image
 
 
 LOG = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_ros.colormaps import colorize_inv_depth
 from depth_ros.errors import InputError, OutputError
 from depth_ros.evaluation.alignment import umeyama
-from depth_ros.inference.image_io import colorize_inv_depth
 
 
 LOG = logging.getLogger(__name__)

@@ -39,15 +39,6 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from depth_ros.conversions import (
-    MsgTypes,
-    camera_info_to_intrinsics,
-    depth_to_image,
-    image_to_depth,
-    image_to_rgb,
-    make_header,
-    pose_to_odometry,
-)
 from depth_ros.errors import InputError, OutputError
 from depth_ros.evaluation.bag_io import (
     POSE_MSGTYPES,
@@ -76,6 +67,15 @@ from depth_ros.evaluation.kitti_to_bag import (
 from depth_ros.evaluation.report import TrajectoryReport, evaluate_trajectory, format_report
 from depth_ros.evaluation.trajectory_io import match_stamps
 from depth_ros.inference.image_io import ensure_writable_dir
+from depth_ros.ros.codecs import (
+    MsgTypes,
+    camera_info_to_intrinsics,
+    depth_to_image,
+    image_to_depth,
+    image_to_rgb,
+    make_header,
+    pose_to_odometry,
+)
 
 
 LOG = logging.getLogger(__name__)

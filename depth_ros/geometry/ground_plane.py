@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from depth_ros.errors import ConfigError
+from depth_ros.geometry.camera import backproject_pixels
 from depth_ros.geometry.intrinsics import Intrinsics
 
 
@@ -85,10 +86,7 @@ def region_points(depth: np.ndarray, intr: Intrinsics, region_top: float,
     vs, us = np.mgrid[top:h:stride, 0:w:stride]
     z = depth[vs, us]
     ok = np.isfinite(z) & (z > 0)
-    z, us, vs = z[ok], us[ok], vs[ok]
-    x = (us - intr.cx) / intr.fx * z
-    y = (vs - intr.cy) / intr.fy * z
-    return np.stack([x, y, z], axis=1).astype(np.float64)
+    return backproject_pixels(us[ok], vs[ok], z[ok].astype(np.float64), intr)
 
 
 def fit_ground_plane(depth: np.ndarray, intr: Intrinsics,

@@ -5,6 +5,8 @@ Functions accept a single [4,4] matrix or a stack [N,4,4].
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from depth_ros.errors import InputError
@@ -87,3 +89,36 @@ def check_rigid(transforms: np.ndarray, tol: float = 1e-3, what: str = 'pose') -
         i = int(np.argmax(bad))
         raise InputError(f'{what} {i} is not a rigid transform (|R R^T - I| = {ortho_err[i]:.3g}, '
                          f'det R = {det[i]:.4f})')
+
+
+def orthonormalize(target_from_source: np.ndarray) -> np.ndarray:
+    """The rigid transform nearest to a drifted one: R replaced by U V^T of its SVD.
+
+    Chaining many float32 network rotations drifts off SO(3); projecting back after every
+    composition keeps the chained pose rigid. [.., 4, 4] -> [.., 4, 4] float64 copy.
+    """
+    m = np.array(target_from_source, dtype=np.float64)
+    u, _, vt = np.linalg.svd(m[..., :3, :3])
+    m[..., :3, :3] = u @ vt
+    return m
+
+
+def relative_pose_to_twist(previous_from_current: np.ndarray,
+                           dt_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean linear (m/s) and angular (rad/s) velocity over `dt_s`, in the current frame.
+
+    The displacement t of `previous_from_current` is rotated into the current frame (R^T t) and
+    the rotation is turned into its axis-angle vector 2 atan2(|q_xyz|, w) q_xyz / |q_xyz|; both
+    are divided by the interval.
+    """
+    m = np.asarray(previous_from_current, dtype=np.float64)
+    check_rigid(m)
+    if not dt_s > 0:
+        raise InputError(f'time step must be positive to compute a velocity, got {dt_s} s')
+    rotation = m[:3, :3]
+    x, y, z, w = rotation_to_quaternion(rotation)
+    half_angle = math.atan2(math.sqrt(x * x + y * y + z * z), w)
+    scale = 2.0 * half_angle / math.sin(half_angle) if half_angle > 1e-9 else 2.0
+    linear = rotation.T @ m[:3, 3] / dt_s
+    angular = scale * np.array([x, y, z]) / dt_s
+    return linear, angular

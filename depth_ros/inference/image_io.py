@@ -1,4 +1,7 @@
-"""Reading images and writing depth outputs (raw .npy and a colourised PNG)."""
+"""Reading images and writing depth outputs (raw .npy and a magma-coloured PNG).
+
+Colour maps live in `depth_ros.colormaps`.
+"""
 from __future__ import annotations
 
 import os
@@ -6,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from depth_ros.colormaps import colorize_inv_depth
 from depth_ros.errors import InputError, OutputError
 
 
@@ -59,38 +63,6 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
     if not path.is_dir() or not os.access(path, os.W_OK):
         raise OutputError(f'output folder {path} is not writable')
     return path
-
-
-def _magma_lut() -> np.ndarray:
-    """256x3 uint8 lookup table of matplotlib's perceptually uniform 'magma' colour map."""
-    try:
-        from matplotlib import colormaps
-        return (colormaps['magma'](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
-    except ImportError:  # matplotlib is optional at run time: fall back to grey
-        return np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
-
-
-_LUT: np.ndarray | None = None
-
-
-def colorize_inv_depth(inv_depth: np.ndarray, vmax: float | None = None) -> np.ndarray:
-    """Colourise inverse depth (near = bright) as HxWx3 uint8; NaN/inf -> black.
-
-    vmax defaults to the 95th percentile, as Monodepth2's visualisations do.
-    """
-    global _LUT
-    if _LUT is None:
-        _LUT = _magma_lut()
-    inv = np.asarray(inv_depth, dtype=np.float32)
-    valid = np.isfinite(inv)
-    if vmax is None:
-        vmax = float(np.percentile(inv[valid], 95)) if valid.any() else 1.0
-    vmin = float(inv[valid].min()) if valid.any() else 0.0
-    scaled = (inv - vmin) / max(vmax - vmin, 1e-12)
-    idx = np.clip(np.nan_to_num(scaled, nan=0.0, posinf=1.0, neginf=0.0) * 255, 0, 255)
-    out = _LUT[idx.astype(np.uint8)]
-    out[~valid] = 0
-    return out
 
 
 def write_depth_outputs(out_dir: Path, stem: str, depth_m: np.ndarray,

@@ -1,4 +1,4 @@
-"""The rclpy message classes behind `depth_ros.conversions.MsgTypes` (needs a ROS 2 env)."""
+"""The rclpy message classes behind `depth_ros.ros.codecs.MsgTypes` (needs a ROS 2 env)."""
 from __future__ import annotations
 
 import array
@@ -6,7 +6,7 @@ import importlib
 
 import numpy as np
 
-from depth_ros.conversions import MESSAGES, MsgTypes, numpy_bytes
+from depth_ros.ros.codecs import MESSAGES, MsgTypes, numpy_bytes
 
 
 def rclpy_msg_types() -> MsgTypes:

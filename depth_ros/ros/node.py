@@ -8,6 +8,10 @@ Publishes:
     odom (nav_msgs/Odometry odom_frame -> child_frame), the same transform on /tf when tf2_ros
     is importable, and depth/colored (Turbo colour map) when publish_colored is set.
 
+Frame path: camera message -> `codecs` -> `depth_ros.pipeline.FramePipeline` (depth, scale,
+motion, chained pose) -> `codecs` -> publish. The pipeline keeps poses in optical axes; odometry
+is published in REP 103 axes (`depth_ros.geometry.frames`).
+
 Lifecycle: configure loads the model (a failure returns to unconfigured with the reason
 logged), activate subscribes, deactivate unsubscribes. Images are paired with camera_info by
 stamp and handed to a worker thread that processes only the newest frame, so the output never
@@ -34,13 +38,20 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 
-from depth_ros import conversions as conv
+from depth_ros.colormaps import colorize_depth
 from depth_ros.errors import InputError
-from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.geometry.frames import odom_from_optical_chain
 from depth_ros.geometry.se3 import quaternion_to_rotation
-from depth_ros.ros import params
+from depth_ros.pipeline import (
+    DroppedFrame,
+    Event,
+    FramePipeline,
+    FrameResult,
+    Mounting,
+    PipelineConfig,
+)
+from depth_ros.ros import codecs, params
 from depth_ros.ros.msg_types import rclpy_msg_types
-from depth_ros.ros.odometry import Event, OdometryIntegrator
 from depth_ros.ros.pairing import PairResult, StampPairer
 from depth_ros.ros.worker import LatestWorker
 
@@ -81,15 +92,13 @@ class Frame:
     info: Any
 
 
-@dataclass
-class Prediction:
-    """Depth of one frame at the published resolution, with the inputs that go with it."""
-
-    depth_m: np.ndarray
-    intrinsics: Intrinsics
-    rgb: np.ndarray
-    network_input: Any
-    scale: float = 1.0
+def pipeline_config(config: params.NodeConfig) -> PipelineConfig:
+    """The frame pipeline's settings from the node's parameters."""
+    return PipelineConfig(
+        scale_source=config.scale_source, depth_scale=config.depth_scale,
+        mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
+        scale_window=config.scale_window, depth_downsample=config.depth_downsample,
+        max_pose_gap_s=config.max_pose_gap_s)
 
 
 class DepthNode(LifecycleNode):
@@ -105,16 +114,14 @@ class DepthNode(LifecycleNode):
         self._config_error = self._first_invalid(values)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.predictor: Any = None
+        self.pipeline: FramePipeline | None = None
         self.stats: Counter[str] = Counter()
         self.worker = LatestWorker(self._process, self._on_worker_error)
         self._pairer = StampPairer()
-        self._odometry = OdometryIntegrator(0)
-        self._previous_input: Any = None
         self._output_pubs: dict[str, Any] = {}
         self._input_subs: list[Any] = []
         self._tf: Any = None
         self._tf_buffer: Any = None
-        self._scale: Any = None  # (settings, CameraHeightScale) for ground-plane scale
         self._apply(self.config)
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -130,6 +137,7 @@ class DepthNode(LifecycleNode):
         except Exception as exc:  # any backend failure is a configure failure
             self.get_logger().error(f'configure failed: cannot load the depth model: {exc}')
             return TransitionCallbackReturn.FAILURE
+        self.pipeline = FramePipeline(self.predictor, pipeline_config(self.config))
         for topic, message in OUTPUTS.items():
             self._output_pubs[topic] = self.create_lifecycle_publisher(
                 getattr(self.types, message), topic, OUTPUT_QOS)
@@ -146,9 +154,8 @@ class DepthNode(LifecycleNode):
         """Subscribe to the camera and start the worker."""
         qos = self._input_qos(self.config)
         self._pairer.reset()
-        self._odometry.reset()
-        self._previous_input = None
-        self._scale = None
+        if self.pipeline is not None:
+            self.pipeline.reset()
         self._input_subs = [
             self.create_subscription(self.types.Image, 'image', self._on_image, qos),
             self.create_subscription(self.types.CameraInfo, 'camera_info', self._on_camera_info,
@@ -186,6 +193,7 @@ class DepthNode(LifecycleNode):
             self.destroy_publisher(publisher)
         self._output_pubs = {}
         self._tf = None
+        self.pipeline = None
         self.predictor = None
 
     def _load_predictor(self, config: params.NodeConfig) -> Any:
@@ -250,7 +258,8 @@ class DepthNode(LifecycleNode):
     def _apply(self, config: params.NodeConfig) -> None:
         self.config = config
         self._pairer.tolerance_ns = int(round(config.sync_tolerance_s * 1e9))
-        self._odometry.max_gap_ns = int(round(config.max_pose_gap_s * 1e9))
+        if self.pipeline is not None:
+            self.pipeline.reconfigure(pipeline_config(config))
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -259,10 +268,10 @@ class DepthNode(LifecycleNode):
         if not self._anyone_listening():
             self.stats['skipped_no_subscribers'] += 1
             return
-        self._dispatch(self._pairer.add_image(conv.stamp_to_ns(msg.header.stamp), msg))
+        self._dispatch(self._pairer.add_image(codecs.stamp_to_ns(msg.header.stamp), msg))
 
     def _on_camera_info(self, msg: Any) -> None:
-        self._dispatch(self._pairer.add_info(conv.stamp_to_ns(msg.header.stamp), msg))
+        self._dispatch(self._pairer.add_info(codecs.stamp_to_ns(msg.header.stamp), msg))
 
     def _dispatch(self, result: PairResult) -> None:
         for stamp_ns in result.unpaired_ns:
@@ -289,134 +298,103 @@ class DepthNode(LifecycleNode):
     # --- worker --------------------------------------------------------------------------------
 
     def _process(self, frame: Frame) -> None:
-        config, predictor = self.config, self.predictor
-        if predictor is None:
+        """Camera message -> codec -> frame pipeline -> codec -> publish."""
+        config, pipeline = self.config, self.pipeline
+        if pipeline is None:
             return
+        header = frame.image.header
         try:
-            prediction = self._predict(frame, config, predictor)
+            rgb = codecs.image_to_rgb(frame.image, mono16_max=config.mono16_max)
+            intr = codecs.camera_info_to_intrinsics(frame.info)
         except InputError as exc:
-            self.stats['dropped_invalid'] += 1
-            self.get_logger().error(f'frame dropped: {exc}', throttle_duration_sec=THROTTLE_S)
+            self._drop('invalid', str(exc))
             return
-        self._publish_depth(frame.image.header, prediction, config)
-        if predictor.has_pose:
-            self._publish_odometry(frame.image.header, prediction, config, predictor)
+        result = pipeline.process(rgb, intr, codecs.stamp_to_ns(header.stamp),
+                                  self._mounting(config, header.frame_id))
+        if isinstance(result, DroppedFrame):
+            self._drop('invalid', result.reason)
+            return
+        self._report(result, config)
+        self._publish_depth(header, result, config)
+        if result.odometry is not None:
+            self._publish_odometry(header, result, config)
         self.stats['processed'] += 1
+
+    def _drop(self, cause: str, reason: str) -> None:
+        self.stats[f'dropped_{cause}'] += 1
+        self.get_logger().error(f'frame dropped: {reason}', throttle_duration_sec=THROTTLE_S)
 
     def _on_worker_error(self, exc: BaseException) -> None:
         self.stats['dropped_error'] += 1
         self.get_logger().error(f'frame dropped: {type(exc).__name__}: {exc}',
                                 throttle_duration_sec=THROTTLE_S)
 
-    def _predict(self, frame: Frame, config: params.NodeConfig, predictor: Any) -> Prediction:
-        rgb = conv.image_to_rgb(frame.image, mono16_max=config.mono16_max)
-        intr = self._intrinsics(frame.info, rgb.shape[0], rgb.shape[1])
-        prepare = getattr(predictor, 'prepare', None)
-        network_input = prepare(rgb) if prepare is not None else rgb
-        depth = predictor.predict(network_input).depth_m
-        scale = self._scale_factor(depth, intr, config, frame.image.header)
-        depth = depth * np.float32(scale)
-        step = config.depth_downsample
-        if step > 1:
-            depth, rgb = depth[::step, ::step], rgb[::step, ::step]
-            intr = conv.strided_intrinsics(intr, step)
-        return Prediction(np.ascontiguousarray(depth, dtype=np.float32), intr, rgb, network_input,
-                          scale)
-
-    def _scale_factor(self, depth: np.ndarray, intr: Intrinsics, config: params.NodeConfig,
-                      header: Any) -> float:
-        """Multiplier to metres for this frame, by `scale_source` (see README)."""
-        if config.scale_source == 'none':
-            return 1.0
-        if config.scale_source == 'fixed':
-            return config.depth_scale
-        from depth_ros.inference.scale import CameraHeightScale
-
-        height_m, up = self._camera_mounting(config, header.frame_id)
-        settings = (height_m, tuple(np.round(up, 6)), config.scale_window)
-        if self._scale is None or self._scale[0] != settings:
-            self._scale = (settings, CameraHeightScale(height_m, up, config.scale_window))
-        estimate = self._scale[1].update(depth, intr)
+    def _report(self, result: FrameResult, config: params.NodeConfig) -> None:
+        """Log the result's warnings; publish the camera-height scale status."""
+        for note in result.notes:
+            self.get_logger().warn(note, throttle_duration_sec=THROTTLE_S)
+        if result.event is Event.BACKWARDS:
+            self.get_logger().warn(f'time went backwards (to {result.stamp_ns} ns; a bag '
+                                   'restarted?): odometry reset', throttle_duration_sec=1.0)
+        scale = result.scale
+        if scale.estimate is None:
+            return
+        estimate = scale.estimate
         publisher = self._output_pubs.get('depth/scale')
         if publisher is not None:
-            publisher.publish(conv.scale_status(self.types, estimate.factor, estimate.confidence,
-                                                estimate.frame_factor, height_m))
-        if estimate.factor is None:
+            publisher.publish(codecs.scale_status(
+                self.types, estimate.factor, estimate.confidence, estimate.frame_factor,
+                scale.mounting.height_m))
+        if not scale.from_ground:
             self.get_logger().warn('no ground plane seen yet: publishing depth with depth_scale '
                                    f'{config.depth_scale} until one is',
                                    throttle_duration_sec=THROTTLE_S)
-            return config.depth_scale
-        return estimate.factor
 
-    def _camera_mounting(self, config: params.NodeConfig,
-                         frame_id: str) -> tuple[float, np.ndarray]:
-        """Camera height and the ground's up direction in the camera frame."""
-        from depth_ros.inference.scale import camera_pitch_up
-
-        if config.scale_source == 'tf' and self._tf_buffer is not None:
-            try:
-                t = self._tf_buffer.lookup_transform(config.base_frame, frame_id, Time())
-                q = t.transform.rotation
-                base_from_cam = quaternion_to_rotation([q.x, q.y, q.z, q.w])
-                return float(t.transform.translation.z), base_from_cam.T @ np.array([0, 0, 1.0])
-            except Exception as exc:  # tf2 raises several lookup exception types
-                self.get_logger().warn(f'no TF {config.base_frame} -> {frame_id} ({exc}); using '
-                                       'camera_height_m', throttle_duration_sec=THROTTLE_S)
-        return config.camera_height_m, camera_pitch_up(config.camera_pitch_deg)
-
-    def _intrinsics(self, info: Any, height: int, width: int) -> Intrinsics:
-        intr = conv.camera_info_to_intrinsics(info)
-        if (intr.width, intr.height) != (width, height):
-            self.get_logger().warn(
-                f'camera_info describes {intr.width}x{intr.height} but the image is '
-                f'{width}x{height}: scaling the intrinsics', throttle_duration_sec=THROTTLE_S)
-            intr = intr.scaled(width, height)
-        return intr
+    def _mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
+        """The camera's mounting from TF for scale_source tf; None: the parameters'."""
+        if config.scale_source != 'tf' or self._tf_buffer is None:
+            return None
+        try:
+            t = self._tf_buffer.lookup_transform(config.base_frame, frame_id, Time())
+        except Exception as exc:  # tf2 raises several lookup exception types
+            self.get_logger().warn(f'no TF {config.base_frame} -> {frame_id} ({exc}); using '
+                                   'camera_height_m', throttle_duration_sec=THROTTLE_S)
+            return None
+        q = t.transform.rotation
+        base_from_cam = quaternion_to_rotation([q.x, q.y, q.z, q.w])
+        up = base_from_cam.T @ np.array([0, 0, 1.0])
+        return Mounting(float(t.transform.translation.z), tuple(float(v) for v in up))
 
     # --- output --------------------------------------------------------------------------------
 
-    def _publish_depth(self, header: Any, prediction: Prediction,
+    def _publish_depth(self, header: Any, result: FrameResult,
                        config: params.NodeConfig) -> None:
         types, pubs = self.types, self._output_pubs
-        depth, intr = prediction.depth_m, prediction.intrinsics
-        pubs['depth/image'].publish(conv.depth_to_image(types, depth, header))
-        pubs['depth/camera_info'].publish(conv.intrinsics_to_camera_info(types, intr, header))
+        depth, intr = result.depth_m, result.intrinsics
+        pubs['depth/image'].publish(codecs.depth_to_image(types, depth, header))
+        pubs['depth/camera_info'].publish(codecs.intrinsics_to_camera_info(types, intr, header))
         if pubs['points'].get_subscription_count() > 0:
-            rgb = prediction.rgb if config.points_rgb else None
-            pubs['points'].publish(conv.depth_to_pointcloud(
+            rgb = result.rgb if config.points_rgb else None
+            pubs['points'].publish(codecs.depth_to_pointcloud(
                 types, depth, intr, header, rgb=rgb, stride=config.point_stride))
         if config.publish_colored and pubs['depth/colored'].get_subscription_count() > 0:
-            colored = conv.colorize_depth(depth, config.colored_min_depth_m,
-                                          config.colored_max_depth_m)
+            colored = colorize_depth(depth, config.colored_min_depth_m,
+                                     config.colored_max_depth_m)
             pubs['depth/colored'].publish(
-                conv.rgb_to_image(types, colored, header, config.colored_encoding))
+                codecs.rgb_to_image(types, colored, header, config.colored_encoding))
 
-    def _publish_odometry(self, header: Any, prediction: Prediction,
-                          config: params.NodeConfig, predictor: Any) -> None:
-        current = prediction.network_input
-        previous, self._previous_input = self._previous_input, current
-        stamp_ns = conv.stamp_to_ns(header.stamp)
-
-        def relative_pose() -> np.ndarray:
-            pose = np.array(predictor.relative_pose(previous, current), dtype=np.float64)
-            pose[:3, 3] *= prediction.scale  # the same scale as this frame's depth
-            return pose
-
-        last_ns = self._odometry.last_ns
-        step = self._odometry.update(stamp_ns, relative_pose)
-        if step.event is Event.BACKWARDS:
-            self.get_logger().warn(f'time went backwards ({last_ns} -> {stamp_ns} ns; a bag '
-                                   'restarted?): odometry reset', throttle_duration_sec=1.0)
-            if self._scale is not None:
-                self._scale[1].reset()
+    def _publish_odometry(self, header: Any, result: FrameResult,
+                          config: params.NodeConfig) -> None:
+        step = result.odometry
+        odom_from_cam = odom_from_optical_chain(step.cam0_from_cam)
         child = config.child_frame or header.frame_id
-        odom_header = conv.make_header(self.types, stamp_ns, config.odom_frame)
-        self._output_pubs['odom'].publish(conv.pose_to_odometry(
-            self.types, step.odom_from_cam, odom_header, child,
+        odom_header = codecs.make_header(self.types, result.stamp_ns, config.odom_frame)
+        self._output_pubs['odom'].publish(codecs.pose_to_odometry(
+            self.types, odom_from_cam, odom_header, child,
             linear_velocity=step.linear_velocity, angular_velocity=step.angular_velocity))
         if self._tf is not None and config.publish_tf:
-            self._tf.sendTransform(conv.pose_to_transform_stamped(
-                self.types, step.odom_from_cam, odom_header, child))
+            self._tf.sendTransform(codecs.pose_to_transform_stamped(
+                self.types, odom_from_cam, odom_header, child))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ from PIL import Image
 import pytest
 
 from depth_ros.cli import main
-from depth_ros.conversions import camera_info_to_intrinsics, image_to_depth, image_to_rgb
 from depth_ros.errors import InputError, OutputError
 from depth_ros.evaluation.bag_io import BagReader, read_bag_poses, read_bag_poses_ns
 from depth_ros.evaluation.kitti import read_kitti_poses
@@ -22,6 +21,7 @@ from depth_ros.evaluation.kitti_to_bag import (
     kitti_to_bag,
 )
 from depth_ros.geometry.intrinsics import read_kitti_calib
+from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb
 
 
 FRAMES_06 = 51

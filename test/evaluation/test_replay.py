@@ -15,13 +15,6 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from depth_ros.conversions import (
-    MsgTypes,
-    depth_to_image,
-    make_header,
-    pose_to_odometry,
-    rgb_to_image,
-)
 from depth_ros.evaluation.bag_io import BagWriter, read_bag_poses, typestore
 from depth_ros.evaluation.frame_plan import plan_frames
 from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC, IMAGE_TOPIC
@@ -32,6 +25,13 @@ from depth_ros.evaluation.replay import (
     format_result,
 )
 from depth_ros.geometry.se3 import invert
+from depth_ros.ros.codecs import (
+    MsgTypes,
+    depth_to_image,
+    make_header,
+    pose_to_odometry,
+    rgb_to_image,
+)
 
 
 BASE_NS = 1_600_000_000 * 10**9

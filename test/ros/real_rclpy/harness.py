@@ -11,7 +11,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 
-from depth_ros import conversions as conv
+from depth_ros.ros import codecs as conv
 from depth_ros.ros.msg_types import rclpy_msg_types
 from depth_ros.ros.node import OUTPUTS, DepthNode
 

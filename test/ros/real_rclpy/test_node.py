@@ -12,8 +12,9 @@ import pytest
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
-from depth_ros import conversions as conv
-from depth_ros.conversions import BODY_FROM_OPTICAL
+from depth_ros.geometry.camera import depth_to_points
+from depth_ros.geometry.frames import BODY_FROM_OPTICAL
+from depth_ros.ros import codecs as conv
 
 
 @pytest.mark.parametrize('encoding', conv.RGB_ENCODINGS)
@@ -33,7 +34,7 @@ def test_each_encoding_publishes_every_output(make_harness, encoding):
     points = h.wait_output('points', stamp)
     xyz, rgb = conv.pointcloud_to_arrays(points)
     assert points.header.frame_id == FRAME_ID and rgb is not None
-    expected = conv.depth_to_points(depth_m, conv.camera_info_to_intrinsics(info), stride=4)
+    expected = depth_to_points(depth_m, conv.camera_info_to_intrinsics(info), stride=4)
     np.testing.assert_allclose(xyz, expected, rtol=1e-5)
     odom = h.wait_output('odom', stamp)
     assert (odom.header.frame_id, odom.child_frame_id) == ('odom', FRAME_ID)

@@ -1,4 +1,4 @@
-"""Message conversions with rosbags' message classes: round trips, known values, CDR validity."""
+"""Message codecs with rosbags' message classes: round trips, known values, CDR validity."""
 from __future__ import annotations
 
 import math
@@ -8,9 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from depth_ros import conversions as cv
+from depth_ros.colormaps import colorize_depth
 from depth_ros.errors import InputError
+from depth_ros.geometry.camera import depth_to_points
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.ros import codecs as cv
 
 
 rosbags_typesys = pytest.importorskip('rosbags.typesys')
@@ -40,7 +42,7 @@ def _cdr_round_trip(msg):
 # --- smoke --------------------------------------------------------------------------------------
 
 def test_module_imports_no_ros_and_no_torch():
-    code = ('import sys, depth_ros.conversions; '
+    code = ('import sys, depth_ros.ros.codecs; '
             "bad = [m for m in ('rclpy', 'rosbags', 'torch', 'sensor_msgs') if m in sys.modules]; "
             'sys.exit(str(bad) if bad else 0)')
     subprocess.run([sys.executable, '-c', code], check=True)
@@ -179,24 +181,6 @@ def test_intrinsics_camera_info_round_trip():
 
 # --- point clouds ------------------------------------------------------------------------------
 
-def test_known_pixel_back_projects():
-    intr = Intrinsics(100.0, 200.0, 50.0, 40.0, 80, 60)
-    depth = np.full((60, 80), np.nan, np.float32)
-    depth[20, 70] = 2.0
-    np.testing.assert_allclose(cv.depth_to_points(depth, intr), [[0.4, -0.2, 2.0]], rtol=1e-6)
-
-
-def test_point_grid_stride_and_invalid():
-    intr = Intrinsics(10.0, 10.0, 2.0, 1.0, 5, 3)
-    depth = np.ones((3, 5), np.float32)
-    depth[0, 0] = 0.0
-    grid = cv.depth_to_point_grid(depth, intr, stride=2)
-    assert grid.shape == (2, 3, 3)
-    assert np.isnan(grid[0, 0]).all()
-    np.testing.assert_allclose(grid[1, 2], [(4 - 2) / 10, (2 - 1) / 10, 1.0])
-    assert cv.depth_to_points(depth, intr, stride=2).shape == (5, 3)
-
-
 def test_point_cloud_bytes_reconstruct_points_and_colours():
     rng = np.random.default_rng(2)
     intr = Intrinsics(30.0, 32.0, 11.5, 8.5, 24, 16)
@@ -208,7 +192,7 @@ def test_point_cloud_bytes_reconstruct_points_and_colours():
     assert [(f.name, f.offset, f.datatype) for f in msg.fields] == [
         ('x', 0, 7), ('y', 4, 7), ('z', 8, 7), ('rgb', 12, 7)]
     xyz, colours = cv.pointcloud_to_arrays(_cdr_round_trip(msg))
-    np.testing.assert_array_equal(xyz, cv.depth_to_points(depth, intr, stride=3))
+    np.testing.assert_array_equal(xyz, depth_to_points(depth, intr, stride=3))
     valid = np.isfinite(depth[::3, ::3])
     np.testing.assert_array_equal(colours, rgb[::3, ::3][valid])
     assert msg.width == valid.sum() and msg.row_step == 16 * msg.width
@@ -225,12 +209,6 @@ def test_pack_rgb_known_bits():
     packed = cv.pack_rgb(np.array([[255, 128, 1]], np.uint8))
     assert packed.view('<u4')[0] == 0x00FF8001
     np.testing.assert_array_equal(cv.unpack_rgb(packed), [[255, 128, 1]])
-
-
-def test_point_cloud_shape_mismatch_raises():
-    intr = Intrinsics(10.0, 10.0, 2.0, 1.0, 4, 3)
-    with pytest.raises(InputError, match='intr.scaled'):
-        cv.depth_to_points(np.ones((6, 8), np.float32), intr)
 
 
 # --- poses -------------------------------------------------------------------------------------
@@ -280,38 +258,11 @@ def test_non_rigid_pose_raises():
         cv.pose_to_transform_stamped(TYPES, np.diag([2.0, 1, 1, 1]), HEADER, 'child')
 
 
-def test_relative_pose_to_twist():
-    prev_from_cur = np.eye(4)
-    prev_from_cur[:3, :3] = _rot_z(0.1)
-    prev_from_cur[:3, 3] = [0.5, 0.0, 0.0]
-    linear, angular = cv.relative_pose_to_twist(prev_from_cur, 0.5)
-    np.testing.assert_allclose(angular, [0, 0, 0.2], atol=1e-12)
-    np.testing.assert_allclose(linear, _rot_z(0.1).T @ [1.0, 0, 0], atol=1e-12)
-    with pytest.raises(InputError, match='positive'):
-        cv.relative_pose_to_twist(prev_from_cur, 0.0)
-
-
-# --- visualisation -----------------------------------------------------------------------------
-
-def test_colorize_depth():
+def test_colored_depth_survives_the_bgr8_codec():
     depth = np.array([[0.5, 1.0, 10.0, 100.0, np.nan]], np.float32)
-    rgb = cv.colorize_depth(depth, 1.0, 100.0)
-    assert rgb.shape == (1, 5, 3) and rgb.dtype == np.uint8
-    np.testing.assert_array_equal(rgb[0, 0], rgb[0, 1])   # clipped to the near limit
-    np.testing.assert_array_equal(rgb[0, 4], [0, 0, 0])
-    assert rgb[0, 1, 0] > rgb[0, 1, 2] and rgb[0, 2, 2] > rgb[0, 2, 0]   # near red, far blue
+    rgb = colorize_depth(depth, 1.0, 100.0)
     msg = _cdr_round_trip(cv.rgb_to_image(TYPES, rgb, HEADER, 'bgr8'))
     np.testing.assert_array_equal(cv.image_to_rgb(msg), rgb)
-
-
-def test_strided_intrinsics_match_strided_back_projection():
-    intr = Intrinsics(50.0, 60.0, 20.5, 15.25, 41, 31)
-    depth = np.random.default_rng(4).uniform(1, 5, (31, 41)).astype(np.float32)
-    small = cv.strided_intrinsics(intr, 3)
-    assert (small.width, small.height) == (14, 11)
-    np.testing.assert_allclose(cv.depth_to_point_grid(depth[::3, ::3], small),
-                               cv.depth_to_point_grid(depth, intr, stride=3), rtol=1e-5,
-                               atol=1e-6)
 
 
 def test_image_data_as_bytes_or_list():

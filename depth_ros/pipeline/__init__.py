@@ -1,0 +1,24 @@
+"""The frame pipeline: one frame in, one result out (depth, scale, motion, chained pose).
+
+Pure Python and free of ROS: the node and the evaluator both call `FramePipeline.process`, so
+what is evaluated is what is published.
+
+Modules:
+    frame: FramePipeline, PipelineConfig, FrameResult, DroppedFrame.
+    scale: the scale sources (none, fixed, camera_height, tf) and the camera mounting.
+    odometry: the one chaining of frame-to-frame motion, with its reset events.
+"""
+from depth_ros.pipeline.frame import (
+    DroppedFrame,
+    FramePipeline,
+    FrameResult,
+    PipelineConfig,
+    check_frame,
+)
+from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
+from depth_ros.pipeline.scale import SCALE_SOURCES, Mounting, ScaleResult, ScaleTracker
+
+
+__all__ = ['SCALE_SOURCES', 'DroppedFrame', 'Event', 'FramePipeline', 'FrameResult', 'Mounting',
+           'OdometryChain', 'OdometryStep', 'PipelineConfig', 'ScaleResult', 'ScaleTracker',
+           'check_frame']

@@ -1,0 +1,214 @@
+"""One frame in, one result out: depth in metres, its scale, camera motion, the chained pose.
+
+The node (`depth_ros.ros.node`) and the evaluator (`depth_ros.evaluation.replay`) both call
+`FramePipeline.process`, so what `depth-ros evaluate` scores is what the node publishes. Pure
+Python: no ROS, and the predictor is any object with the `Predictor` methods (prepare /
+predict / relative_pose / has_pose), so torch is imported only by whoever builds it.
+
+Per frame: validate the image and intrinsics, run the depth network once on the prepared image,
+pick the scale (`pipeline.scale`), chain the pose network's motion between this frame and the
+previous one (`pipeline.odometry`, translation times the same scale as this frame's depth), and
+subsample the depth for publishing. Time going backwards resets the chain and the scale filter.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import time
+from typing import Any
+
+import numpy as np
+
+from depth_ros.errors import ConfigError, InputError
+from depth_ros.geometry.camera import strided_intrinsics
+from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
+from depth_ros.pipeline.scale import Mounting, ScaleResult, ScaleTracker
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How frames become results (the node's parameters of the same names).
+
+    Attributes:
+        scale_source: 'none', 'fixed', 'camera_height' or 'tf' (see `pipeline.scale`).
+        depth_scale: the fixed multiplier, and the fallback before a ground plane is seen.
+        mounting: the camera's height and the ground's up direction (camera-height scale).
+        scale_window: frames in the camera-height filter's sliding median.
+        depth_downsample: the result's depth keeps every N-th row and column.
+        max_pose_gap_s: longest stamp step whose motion is measured; longer steps keep the pose.
+    """
+
+    scale_source: str = 'fixed'
+    depth_scale: float = 1.0
+    mounting: Mounting = field(default_factory=lambda: Mounting.from_pitch(1.65, 0.0))
+    scale_window: int = 30
+    depth_downsample: int = 1
+    max_pose_gap_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.depth_downsample < 1:
+            raise ConfigError(f'depth_downsample must be >= 1, got {self.depth_downsample}')
+        if not self.max_pose_gap_s > 0:
+            raise ConfigError(f'max_pose_gap_s must be positive, got {self.max_pose_gap_s}')
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """Everything one frame gave.
+
+    Attributes:
+        stamp_ns: the frame's stamp.
+        depth_m: [h, w] float32 depth in metres (times `scale.factor`), NaN-free, at the
+            published resolution (the input subsampled by `depth_downsample`).
+        intrinsics: intrinsics of `depth_m`.
+        rgb: [h, w, 3] uint8 colours of the pixels of `depth_m`.
+        network_inv_depth: [H, W] float32 inverse depth of the weights (1/m before the scale
+            factor) at the input resolution, for evaluation and previews.
+        scale: the scale applied.
+        odometry: the chained pose (optical axes) and the motion, None without a pose network.
+        notes: things worth a warning that did not stop the frame.
+        network_s: seconds spent in the networks.
+    """
+
+    stamp_ns: int
+    depth_m: np.ndarray = field(repr=False)
+    intrinsics: Intrinsics
+    rgb: np.ndarray = field(repr=False)
+    network_inv_depth: np.ndarray = field(repr=False)
+    scale: ScaleResult
+    odometry: OdometryStep | None = field(repr=False)
+    notes: tuple[str, ...] = ()
+    network_s: float = 0.0
+
+    @property
+    def event(self) -> Event | None:
+        return None if self.odometry is None else self.odometry.event
+
+
+@dataclass(frozen=True)
+class DroppedFrame:
+    """A frame that gave no result, and why (`cause` is a short key for counters)."""
+
+    stamp_ns: int
+    cause: str
+    reason: str
+
+
+def check_frame(rgb: np.ndarray, intr: Intrinsics) -> tuple[Intrinsics, tuple[str, ...]]:
+    """Validate an image and its intrinsics; intrinsics of another size are scaled to it.
+
+    Returns:
+        (intrinsics of the image, notes).
+
+    Raises:
+        InputError: not a non-empty [H, W, 3] uint8 image.
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+        raise InputError(f'expected a non-empty [H, W, 3] uint8 RGB image, got shape '
+                         f'{rgb.shape} dtype {rgb.dtype}')
+    height, width = rgb.shape[:2]
+    if (intr.width, intr.height) == (width, height):
+        return intr, ()
+    note = (f'camera_info describes {intr.width}x{intr.height} but the image is '
+            f'{width}x{height}: scaling the intrinsics')
+    return intr.scaled(width, height), (note,)
+
+
+class FramePipeline:
+    """The frame path shared by the node and the evaluator; state is the previous frame.
+
+    Args:
+        predictor: a `depth_ros.inference.Predictor` or anything with its methods.
+        config: see PipelineConfig.
+    """
+
+    def __init__(self, predictor: Any, config: PipelineConfig | None = None) -> None:
+        self.predictor = predictor
+        self.config = config or PipelineConfig()
+        self._chain = OdometryChain(self._gap_ns(self.config))
+        self._scale = self._tracker(self.config)
+        self._previous: Any = None
+
+    @staticmethod
+    def _gap_ns(config: PipelineConfig) -> int:
+        return int(round(config.max_pose_gap_s * 1e9))
+
+    @staticmethod
+    def _tracker(config: PipelineConfig) -> ScaleTracker:
+        return ScaleTracker(config.scale_source, config.depth_scale, config.scale_window)
+
+    def reconfigure(self, config: PipelineConfig) -> None:
+        """Apply new settings from the next frame on; the chain and the filter carry on."""
+        old, self.config = self.config, config
+        self._chain.max_gap_ns = self._gap_ns(config)
+        if (config.scale_source, config.depth_scale, config.scale_window) != (
+                old.scale_source, old.depth_scale, old.scale_window):
+            self._scale = self._tracker(config)
+
+    def reset(self) -> None:
+        """Forget the previous frame: the chain starts again at the identity."""
+        self._chain.reset()
+        self._scale.reset()
+        self._previous = None
+
+    def process(self, rgb: np.ndarray, intrinsics: Intrinsics, stamp_ns: int,
+                mounting: Mounting | None = None) -> FrameResult | DroppedFrame:
+        """Depth, scale and odometry of one frame.
+
+        Args:
+            rgb: [H, W, 3] uint8 image.
+            intrinsics: the camera's intrinsics (scaled to the image when its size differs).
+            stamp_ns: the frame's stamp in nanoseconds.
+            mounting: the camera's mounting for this frame (the 'tf' scale source); None uses
+                the configured one.
+
+        Returns:
+            FrameResult, or DroppedFrame when the input is malformed.
+        """
+        config = self.config
+        try:
+            intr, notes = check_frame(rgb, intrinsics)
+        except InputError as exc:
+            return DroppedFrame(int(stamp_ns), 'invalid_input', str(exc))
+        if self._chain.classify(stamp_ns) is Event.BACKWARDS:
+            self._scale.reset()  # a restarted bag: the ground seen before says nothing now
+        start = time.perf_counter()
+        prepare = getattr(self.predictor, 'prepare', None)
+        prepared = prepare(rgb) if prepare is not None else rgb
+        prediction = self.predictor.predict(prepared)
+        network_s = time.perf_counter() - start
+        scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
+        previous, self._previous = self._previous, prepared
+        timed: list[float] = []
+        step = self._chain.update(stamp_ns, self._motion(previous, prepared, scale.factor, timed))
+        odometry = step if self.predictor.has_pose else None
+        return self._result(int(stamp_ns), rgb, intr, prediction, scale, odometry, notes,
+                            network_s + sum(timed), config.depth_downsample)
+
+    def _motion(self, previous: Any, current: Any, factor: float,
+                timed: list[float]) -> Callable[[], np.ndarray]:
+        def previous_from_current() -> np.ndarray:
+            if not self.predictor.has_pose:
+                return np.eye(4)  # without a pose network the chain only keeps time
+            start = time.perf_counter()
+            pose = np.array(self.predictor.relative_pose(previous, current), dtype=np.float64)
+            timed.append(time.perf_counter() - start)
+            pose[:3, 3] *= factor  # the same scale as this frame's depth
+            return pose
+        return previous_from_current
+
+    @staticmethod
+    def _result(stamp_ns: int, rgb: np.ndarray, intr: Intrinsics, prediction: Any,
+                scale: ScaleResult, odometry: OdometryStep | None, notes: tuple[str, ...],
+                network_s: float, step: int) -> FrameResult:
+        depth = prediction.depth_m * np.float32(scale.factor)
+        if step > 1:
+            depth, rgb = depth[::step, ::step], rgb[::step, ::step]
+            intr = strided_intrinsics(intr, step)
+        return FrameResult(stamp_ns, np.ascontiguousarray(depth, dtype=np.float32), intr,
+                           np.ascontiguousarray(rgb),
+                           np.asarray(prediction.inv_depth, dtype=np.float32), scale, odometry,
+                           notes, network_s)
+

@@ -1,0 +1,127 @@
+"""FramePipeline on constructed predictors: scale, downsampling, chaining, resets, drops."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.pipeline import (
+    DroppedFrame,
+    Event,
+    FramePipeline,
+    FrameResult,
+    Mounting,
+    PipelineConfig,
+)
+
+
+SECOND = 1_000_000_000
+INTR = Intrinsics(fx=200.0, fy=200.0, cx=160.0, cy=48.0, width=320, height=96)
+HEIGHT_M, FACTOR, STEP_M = 1.4, 4.0, 0.8
+
+
+def road_depth() -> np.ndarray:
+    """True depth of a flat road HEIGHT_M below a level camera; 200 m above the horizon."""
+    v = np.arange(INTR.height, dtype=np.float64)[:, None].repeat(INTR.width, 1)
+    with np.errstate(divide='ignore'):
+        depth = np.where(v > INTR.cy + 2, HEIGHT_M * INTR.fy / (v - INTR.cy), 200.0)
+    return depth.astype(np.float32)
+
+
+class ScaledTruth:
+    """Predictor stand-in: the true road depth / FACTOR, forward motion STEP_M / FACTOR."""
+
+    has_pose = True
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[int, int]] = []
+
+    def prepare(self, rgb: np.ndarray) -> int:
+        return int(rgb[0, 0, 0])
+
+    def predict(self, index: int) -> SimpleNamespace:
+        depth = road_depth() / np.float32(FACTOR)
+        return SimpleNamespace(depth_m=depth, inv_depth=1 / depth)
+
+    def relative_pose(self, previous: int, current: int) -> np.ndarray:
+        self.pairs.append((previous, current))
+        pose = np.eye(4)
+        pose[2, 3] = STEP_M / FACTOR
+        return pose
+
+
+def image(index: int) -> np.ndarray:
+    rgb = np.zeros((INTR.height, INTR.width, 3), np.uint8)
+    rgb[0, 0, 0] = index
+    return rgb
+
+
+def run(pipeline: FramePipeline, stamps_ns: list[int]) -> list[FrameResult]:
+    return [pipeline.process(image(i), INTR, stamp) for i, stamp in enumerate(stamps_ns)]
+
+
+def test_fixed_scale_multiplies_depth_and_motion():
+    pipeline = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed',
+                                                           depth_scale=FACTOR))
+    results = run(pipeline, [i * SECOND // 10 for i in range(4)])
+    np.testing.assert_allclose(results[0].depth_m, road_depth(), rtol=1e-6)
+    np.testing.assert_allclose(results[-1].network_inv_depth, FACTOR / road_depth(), rtol=1e-6)
+    np.testing.assert_allclose(results[-1].odometry.cam0_from_cam[:3, 3], [0, 0, 3 * STEP_M])
+    np.testing.assert_allclose(results[-1].odometry.linear_velocity, [0, 0, STEP_M * 10])
+    assert [r.event for r in results] == [Event.START] + [Event.MOTION] * 3
+    assert results[-1].scale.factor == FACTOR and not results[-1].scale.from_ground
+
+
+def test_camera_height_scale_recovers_the_factor():
+    config = PipelineConfig(scale_source='camera_height', mounting=Mounting.from_pitch(HEIGHT_M))
+    results = run(FramePipeline(ScaledTruth(), config), [i * SECOND // 10 for i in range(3)])
+    assert results[-1].scale.from_ground
+    assert results[-1].scale.factor == pytest.approx(FACTOR, rel=1e-3)
+    np.testing.assert_allclose(results[-1].depth_m, road_depth(), rtol=1e-3)
+    assert results[-1].odometry.cam0_from_cam[2, 3] == pytest.approx(2 * STEP_M, rel=1e-3)
+
+
+def test_downsampling_strides_depth_colours_and_intrinsics():
+    pipeline = FramePipeline(ScaledTruth(), PipelineConfig(depth_downsample=4))
+    result = pipeline.process(image(7), INTR, 0)
+    assert result.depth_m.shape == (24, 80) and result.rgb.shape == (24, 80, 3)
+    assert result.rgb[0, 0, 0] == 7
+    assert (result.intrinsics.fx, result.intrinsics.cx) == (50.0, 40.0)
+    np.testing.assert_allclose(result.depth_m, road_depth()[::4, ::4] / FACTOR, rtol=1e-6)
+
+
+def test_pairs_previous_with_current_and_resets_on_backwards_and_gaps():
+    predictor = ScaledTruth()
+    pipeline = FramePipeline(predictor, PipelineConfig(max_pose_gap_s=1.0))
+    stamps = [10 * SECOND, 10 * SECOND + SECOND // 10, 5 * SECOND, 5 * SECOND + SECOND // 10,
+              9 * SECOND]
+    results = run(pipeline, stamps)
+    assert [r.event for r in results] == [Event.START, Event.MOTION, Event.BACKWARDS,
+                                          Event.MOTION, Event.GAP]
+    assert predictor.pairs == [(0, 1), (2, 3)]
+    np.testing.assert_allclose(results[2].odometry.cam0_from_cam, np.eye(4))
+    np.testing.assert_allclose(results[4].odometry.cam0_from_cam,
+                               results[3].odometry.cam0_from_cam)
+
+
+def test_intrinsics_of_another_size_are_scaled_with_a_note():
+    pipeline = FramePipeline(ScaledTruth())
+    half = Intrinsics(100.0, 100.0, 80.0, 24.0, 160, 48)
+    result = pipeline.process(image(0), half, 0)
+    assert result.intrinsics == INTR and 'scaling the intrinsics' in result.notes[0]
+
+
+@pytest.mark.parametrize('bad', [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 3), np.float32),
+                                 np.zeros((0, 4, 3), np.uint8)])
+def test_malformed_images_are_dropped_with_the_reason(bad):
+    pipeline = FramePipeline(ScaledTruth())
+    dropped = pipeline.process(bad, INTR, 5)
+    assert isinstance(dropped, DroppedFrame) and dropped.cause == 'invalid_input'
+    assert 'uint8 RGB image' in dropped.reason and dropped.stamp_ns == 5
+
+
+def test_without_a_pose_network_there_is_no_odometry():
+    predictor = ScaledTruth()
+    predictor.has_pose = False
+    results = run(FramePipeline(predictor), [0, SECOND // 10])
+    assert all(r.odometry is None for r in results) and predictor.pairs == []
