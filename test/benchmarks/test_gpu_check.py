@@ -1,0 +1,112 @@
+"""benchmarks/gpu_check.py: its dry run on the CPU runs every step at toy sizes and writes the
+JSON and markdown reports; the speed-goal verdicts of its report."""
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+from depth_ros.models.registry import depth_net_names
+
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'benchmarks'))
+
+import gpu_check  # noqa: E402
+from gpu_report import goals, markdown  # noqa: E402
+from gpu_steps import STEPS  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def dry_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('gpu_check')
+    argv = [sys.executable, str(ROOT / 'benchmarks' / 'gpu_check.py'), '--dry-run', '--device',
+            'cpu', '--out', str(out), '--train-real', '0.1']
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return proc, out
+
+
+@pytest.mark.slow
+def test_dry_run_runs_every_step_and_writes_both_reports(dry_run):
+    proc, out = dry_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = json.loads((out / 'gpu_check.json').read_text())
+    assert list(results['steps']) == list(STEPS)
+    assert {name: s['status'] for name, s in results['steps'].items()} == dict.fromkeys(
+        STEPS, 'ok')
+    assert '--dry-run' in results['command'] and results['machine']['torch']
+    text = (out / 'gpu_check.md').read_text()
+    assert results['command'] in text and 'DRY RUN' in text
+    assert sorted(f.name for f in out.iterdir()) == ['gpu_check.json', 'gpu_check.log',
+                                                      'gpu_check.md']
+
+
+@pytest.mark.slow
+def test_dry_run_measures_every_registered_architecture(dry_run):
+    _, out = dry_run
+    bench = json.loads((out / 'gpu_check.json').read_text())['steps']['bench']
+    assert sorted(bench['archs']) == depth_net_names()
+    measured = {(r['arch'], r['mode']) for r in bench['rows'] if not r['error'] and r['fps'] > 0}
+    assert measured == {(a, m) for a in depth_net_names() for m in ('network', 'end_to_end')}
+
+
+@pytest.mark.slow
+def test_dry_run_training_and_tests_figures(dry_run):
+    _, out = dry_run
+    steps = json.loads((out / 'gpu_check.json').read_text())['steps']
+    for name in ('train_monodepth2', 'train_default'):
+        train = steps[name]
+        assert train['timed_steps'] >= 1 and train['steps_per_s'] > 0
+        assert 0 < train['data_share'] < 1
+    assert steps['train_default']['recipe']['depth_arch'] == 'dna_lite0'
+    # Without a GPU every CUDA test skips; none fails.
+    assert set(steps['tests']['counts']) <= {'skipped', 'passed'}
+    assert steps['tests']['counts'] and not steps['tests']['failed']
+    assert steps['compile']['rows'][0]['fps'] > 0
+
+
+def _row(arch, mode, fps, ms):
+    return {'arch': arch, 'mode': mode, 'backend': 'torch-fp16-cl-graphs', 'height': 192,
+            'width': 640, 'batch': 1, 'fps': fps, 'median_ms': ms, 'error': ''}
+
+
+def test_goal_verdicts_of_constructed_figures():
+    results = {'steps': {
+        'bench': {'rows': [_row('resnet18', 'network', 1060.0, 0.94),
+                           _row('resnet18', 'end_to_end', 400.0, 2.5),
+                           _row('smalldepth', 'network', 1114.0, 0.9)]},
+        'train_monodepth2': {'recipe': {'height': 192, 'width': 640, 'batch': 12},
+                             'steps_per_s': 12.0, 'data_share': 0.05}}}
+    verdicts = {g['goal']: (g['measured'], g['holds']) for g in goals(results)}
+    assert verdicts['resnet18 depth network >= 1000 FPS'] == (1060.0, True)
+    assert verdicts['smalldepth depth network >= 2000 FPS'] == (1114.0, False)
+    assert verdicts['resnet18 Predictor.predict 375x1242 <= 3.0 ms'] == (2.5, True)
+    assert verdicts['smalldepth Predictor.predict 375x1242 <= 3.0 ms'] == (None, None)
+    assert verdicts['Monodepth2 recipe >= 15 steps/s'] == (12.0, False)
+    assert verdicts['data loading <= 10% of the step'] == (0.05, True)
+    ratios = {g['goal']: g.get('ratio_to_fa_depth') for g in goals(results)}
+    assert ratios['resnet18 depth network >= 1000 FPS'] == pytest.approx(1060 / 212)
+    assert ratios['smalldepth depth network >= 2000 FPS'] == pytest.approx(2.0)
+
+
+def test_toy_training_figures_are_not_judged_against_the_goal():
+    results = {'steps': {'train_monodepth2': {'recipe': {'height': 64, 'width': 128,
+                                                         'batch': 2},
+                                              'steps_per_s': 99.0, 'data_share': 0.01}}}
+    verdicts = {g['goal']: g['holds'] for g in goals(results)}
+    assert verdicts['Monodepth2 recipe >= 15 steps/s'] is None
+
+
+def test_steps_fit_in_eight_minutes():
+    assert sum(gpu_check.BUDGETS_S.values()) <= gpu_check.TOTAL_S
+    assert gpu_check.TOTAL_S + gpu_check.GRACE_S <= 8 * 60
+    args = gpu_check.parse_args(['--out', 'x'])
+    assert [name for name, _ in gpu_check.plan(args)] == [s for s in STEPS if s != 'train_real']
+
+
+def test_report_of_no_measurements_still_renders():
+    results = {'command': 'c', 'dry_run': False, 'started_utc': 't', 'wall_s': 1.0,
+               'machine': {}, 'steps': {'bench': {'status': 'stopped', 'notes': ['x']}}}
+    text = markdown(results)
+    assert '| bench | stopped | 0 | x |' in text and 'not measured' in text
