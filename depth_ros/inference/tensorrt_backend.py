@@ -16,6 +16,7 @@ Options (via `Predictor.from_checkpoint(..., backend='tensorrt', **options)`):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 import os
 from pathlib import Path
@@ -40,25 +41,44 @@ from depth_ros.models.checkpoint import Checkpoint
 LOG = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class CachedEngine:
+    """The cache's record of one engine request.
+
+    Attributes:
+        path: the engine file.
+        built: True when this request built it (missing or forced), False when it was found
+            in the cache and loaded as it was.
+    """
+
+    path: Path
+    built: bool
+
+
 def ensure_engine(onnx_path: Path, device: torch.device, *, precision: str, max_batch: int,
                   workspace_gb: float, cache_dir: str | os.PathLike | None = None,
-                  force_rebuild: bool = False) -> Path:
+                  force_rebuild: bool = False) -> CachedEngine:
     """The cached engine for an ONNX graph on this GPU, built when missing or forced."""
     folder = Path(cache_dir) if cache_dir is not None else onnx_path.parent
     if cache_dir is None and not os.access(folder, os.W_OK):
         folder = default_cache_dir()
     name = engine_file_name(onnx_path, file_sha256(onnx_path), device, precision, max_batch)
     engine = folder / name
-    if force_rebuild or not engine.is_file():
+    built = force_rebuild or not engine.is_file()
+    if built:
         build_engine(onnx_path, engine, precision=precision, max_batch=max_batch,
                      workspace_gb=workspace_gb)
     else:
         LOG.info('using cached TensorRT engine %s', engine)
-    return engine
+    return CachedEngine(engine, built)
 
 
 class TensorRTBackend:
-    """Depth (and pose, when its graph exists) through TensorRT engines."""
+    """Depth (and pose, when its graph exists) through TensorRT engines.
+
+    `engines` records, per graph ('depth', 'pose'), which engine file is used and whether this
+    backend built it or found it in the cache.
+    """
 
     name = 'tensorrt'
 
@@ -78,11 +98,13 @@ class TensorRTBackend:
                                'depth graph with the inv_depth output')
         options = dict(precision=precision, max_batch=max_batch, workspace_gb=workspace_gb,
                        cache_dir=cache_dir, force_rebuild=force_rebuild)
-        self.depth_engine = ensure_engine(graphs.depth, device, **options)
+        self.engines = {'depth': ensure_engine(graphs.depth, device, **options)}
+        self.depth_engine = self.engines['depth'].path
         self._depth = EngineRunner(self.depth_engine, device)
         self._pose = None
         if graphs.pose is not None:
-            self._pose = EngineRunner(ensure_engine(graphs.pose, device, **options), device)
+            self.engines['pose'] = ensure_engine(graphs.pose, device, **options)
+            self._pose = EngineRunner(self.engines['pose'].path, device)
         self.has_pose = self._pose is not None
 
     def depth(self, images: torch.Tensor) -> torch.Tensor:

@@ -53,6 +53,7 @@ from depth_ros.pipeline import (
 from depth_ros.ros import codecs, params
 from depth_ros.ros.msg_types import rclpy_msg_types
 from depth_ros.ros.pairing import PairResult, StampPairer
+from depth_ros.ros.topics import OUTPUTS
 from depth_ros.ros.worker import LatestWorker
 
 
@@ -61,15 +62,6 @@ THROTTLE_S = 5.0
 # Outputs are reliable so both RViz (reliable) and sensor-data (best-effort) subscribers match.
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
                         reliability=ReliabilityPolicy.RELIABLE)
-# topic -> message attribute of MsgTypes.
-OUTPUTS = {
-    'depth/image': 'Image',
-    'depth/camera_info': 'CameraInfo',
-    'points': 'PointCloud2',
-    'odom': 'Odometry',
-    'depth/colored': 'Image',
-    'depth/scale': 'Float64MultiArray',
-}
 
 
 def _logged_transition(callback: Callable) -> Callable:

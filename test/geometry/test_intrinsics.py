@@ -55,14 +55,16 @@ def test_crop_moves_principal_point():
 
 
 def test_kitti_calib_parsing(shared_data, tmp_path):
+    # The values are read off the files by eye (KITTI odometry 06 'P0: 7.070912000000e+02 0 ...
+    # 6.018873000000e+02 ...'; raw 2011_09_26 'P_rect_02: 7.215377e+02 0 6.095593e+02 ...'),
+    # not produced by the parser under test.
     calib = shared_data / 'kitti_odometry' / 'sequences' / '06' / 'calib.txt'
-    entries = read_kitti_calib(calib)
     intr = kitti_intrinsics(calib, 0, 1226, 370)
-    p0 = entries['P0'].reshape(3, 4)
-    assert (intr.fx, intr.cx, intr.cy) == (p0[0, 0], p0[0, 2], p0[1, 2])
+    assert (intr.fx, intr.fy, intr.cx, intr.cy) == (707.0912, 707.0912, 601.8873, 183.1104)
+    assert read_kitti_calib(calib)['P1'][3] == -379.8145  # the stereo baseline term, fx * b
     raw = shared_data / 'kitti_raw' / '2011_09_26_calib' / '2011_09_26' / 'calib_cam_to_cam.txt'
-    p2 = read_kitti_calib(raw)['P_rect_02'].reshape(3, 4)
-    assert kitti_intrinsics(raw, 2, 1242, 375).fx == p2[0, 0]
+    rect = kitti_intrinsics(raw, 2, 1242, 375)
+    assert (rect.fx, rect.cx, rect.cy) == (721.5377, 609.5593, 172.854)
     (tmp_path / 'c.txt').write_text('P0: 1 2 3\n')
     with pytest.raises(InputError, match='expected 12'):
         kitti_intrinsics(tmp_path / 'c.txt', 0, 10, 10)

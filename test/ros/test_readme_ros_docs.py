@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from depth_ros.ros import params
+from depth_ros.ros.topics import OUTPUTS
 
 
 README = (Path(__file__).resolve().parents[2] / 'README.md').read_text(encoding='utf-8')
@@ -13,10 +14,5 @@ def test_every_parameter_is_documented():
 
 
 def test_every_output_topic_is_documented():
-    import ast
-    node_src = (Path(params.__file__).with_name('node.py')).read_text(encoding='utf-8')
-    outputs = next(n for n in ast.walk(ast.parse(node_src))
-                   if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == 'OUTPUTS')
-    topics = [k.value for k in outputs.value.keys]
-    missing = [t for t in topics if f'| `{t}` |' not in README]
+    missing = [t for t in OUTPUTS if f'| `{t}` |' not in README]
     assert not missing, f'README lacks topics {missing}'
