@@ -306,6 +306,59 @@ class DepthBaselines:
                 if name in self.scores}
 
 
+class BaselineComparison:
+    """The baselines of one evaluation run (what `depth-ros evaluate` wires in).
+
+    Feed every ground-truth depth frame the network is scored on to `add_depth`, then call
+    `report` with the network's figures and the ground-truth poses of the scored frames.
+    Intrinsics (of the ground truth's image) enable the flat-ground prior and the camera-height
+    scale; without them those are left out.
+    """
+
+    def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
+                 max_depth: float = MAX_DEPTH_M, camera_height_m: float | None = None,
+                 prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP) -> None:
+        self.depth = DepthBaselines(None, camera_height_m or DEFAULT_CAMERA_HEIGHT_M, prior_up,
+                                    garg_crop, min_depth, max_depth)
+
+    def add_depth(self, gt_depth_m: np.ndarray, intrinsics: Intrinsics | None = None) -> None:
+        self.depth.add(gt_depth_m, intrinsics)
+
+    def report(self, gt_world_from_cam: np.ndarray | None = None,
+               network_depth: dict[str, Any] | None = None,
+               network_trajectory: dict[str, Any] | None = None) -> dict[str, Any]:
+        """{'depth': per baseline and protocol, 'odometry': per baseline, 'verdicts': lines}.
+
+        Args:
+            gt_world_from_cam: [N, 4, 4] ground truth of the scored frames (None: no odometry).
+            network_depth: {protocol: DepthEvalResult.to_dict()} of the network.
+            network_trajectory: the network's TrajectoryReport.to_dict() (or
+                `trajectory_figures`).
+        """
+        odometry = ({} if gt_world_from_cam is None or len(gt_world_from_cam) < 2
+                    else odometry_baselines(gt_world_from_cam))
+        depth = self.depth.to_dict()
+        return {'depth': depth, 'odometry': odometry,
+                'verdicts': comparison_lines(network_depth, depth, network_trajectory,
+                                             odometry)}
+
+
+def format_baselines(report: dict[str, Any] | None) -> list[str]:
+    """Terminal lines of a `BaselineComparison.report`: the baselines' figures, then verdicts."""
+    if not report:
+        return []
+    lines = ['', 'baselines (same frames and pixels)']
+    for name, scores in report['depth'].items():
+        cells = [f'{p.replace("_", "-")} {_get(scores, p, "abs_rel"):.4f}' for p in PROTOCOLS
+                 if _get(scores, p, 'abs_rel') is not None]
+        lines.append(f'  {BASELINE_TITLES[name]:<18} depth abs_rel: ' + ', '.join(cells))
+    for name, figures in report['odometry'].items():
+        ate, sim3 = _get(figures, 'ate_5frame', 'mean'), _get(figures, 'ape', 'sim3', 'rmse')
+        lines.append(f'  {BASELINE_TITLES[name]:<18} 5-frame ATE {ate:.4f} m'
+                     + (f', APE Sim(3) rmse {sim3:.4f} m' if sim3 is not None else ''))
+    return lines + [f'  {line}' for line in report['verdicts']]
+
+
 def constant_forward_poses(frames: int, step: float = 1.0) -> np.ndarray:
     """[frames, 4, 4] world_from_cam: identity rotation, `step` further along +z each frame."""
     poses = np.tile(np.eye(4), (frames, 1, 1))

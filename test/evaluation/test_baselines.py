@@ -144,3 +144,25 @@ def test_verdicts_say_plainly_when_the_network_loses():
     assert any('network beats the constant depth' in line for line in lines)
     assert any('does NOT beat the constant-forward' in line for line in lines)
     assert len(lines) == 3
+
+
+def test_baseline_comparison_for_evaluate_reports_and_formats():
+    comparison = bl.BaselineComparison(garg_crop=False, camera_height_m=1.65)
+    gt = _plane_depth(INTR, 1.65)
+    gt[gt > 60.0] = 0.0
+    for _ in range(2):
+        comparison.add_depth(gt, INTR)
+    network_depth = {'median_scaled': {'abs_rel': 0.1}, 'unscaled': {'abs_rel': 0.2}}
+    network_trajectory = {'ate_5frame': {'mean': 0.5}}
+    report = comparison.report(_straight_line(6, 0.5), network_depth, network_trajectory)
+    flat = report['depth']['flat_ground']
+    assert flat['frames'] == 2 and flat['unscaled']['abs_rel'] < 1e-5
+    assert report['odometry']['constant_forward']['ate_5frame']['mean'] < 1e-12
+    verdicts = report['verdicts']
+    assert any('unscaled: network 0.2 vs flat-ground prior' in v and 'does NOT beat' in v
+               for v in verdicts)
+    assert any('5-frame ATE (m): network 0.5 vs constant-forward' in v
+               and 'does NOT beat' in v for v in verdicts)
+    text = '\n'.join(bl.format_baselines(report))
+    assert 'flat-ground prior' in text and 'constant-forward' in text and 'static' in text
+    assert bl.format_baselines(None) == []
