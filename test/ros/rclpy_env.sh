@@ -126,9 +126,15 @@ build() {
   fi
   local python
   python="$(find_python312)"
-  echo "rclpy_env: building $VENV with $python"
-  rm -rf "$VENV"
-  "$python" -m venv "$VENV"
+  if [[ -x "$VENV/bin/python" && -f "$STAMP" ]] && "$VENV/bin/python" -c \
+      'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+    # Update in place (pip replaces changed pins; other runs may be using the env meanwhile).
+    echo "rclpy_env: updating $VENV"
+  else
+    echo "rclpy_env: building $VENV with $python"
+    rm -rf "$VENV"
+    "$python" -m venv "$VENV"
+  fi
   # Bootstrap flag set so the wheels' .pth does not re-execute pip mid-install.
   _ROS_WHEELS_BOOTSTRAP_COMPLETE=1 "$VENV/bin/python" -m pip install --quiet \
     --disable-pip-version-check --require-hashes --no-deps -r "$REQUIREMENTS"
