@@ -1,13 +1,14 @@
 """Convert a KITTI odometry sequence or KITTI raw drive to a rosbag2 for replay and evaluation.
 
 Inputs:
-- KITTI odometry: `.../sequences/XX` with `image_2` (colour) or `image_0` (grey), `calib.txt`
-  (P0..P3), optionally `times.txt` (seconds from the start) and `depth_2` / `depth_0` (16-bit PNG,
-  metres * 256, 0 = no measurement: what `depth_ros.synth` writes). Ground truth comes from
+- KITTI odometry: `.../sequences/XX` with `image_2` (colour) or `image_0` (grey) frames (PNG,
+  JPEG or any format of `IMAGE_SUFFIXES`, in name order), `calib.txt` (P0..P3), optionally
+  `times.txt` (seconds from the start) and `depth_2` / `depth_0` (16-bit PNG, metres * 256,
+  0 = no measurement: what `depth_ros.synth` writes). Ground truth comes from
   `--poses` or, when it exists, `.../poses/XX.txt` beside `sequences/`, trimmed to the frames.
-- KITTI raw: `.../2011_09_26/2011_09_26_drive_XXXX_sync` with `image_0X/data/*.png` and
-  `image_0X/timestamps.txt`; calibration from the date folder (the drive's parent). Optional:
-  `oxts/data/*.txt` (GPS/IMU, converted to camera poses) and `velodyne_points/data/*.bin`
+- KITTI raw: `.../2011_09_26/2011_09_26_drive_XXXX_sync` with `image_0X/data/*.png` (or
+  .jpg) and `image_0X/timestamps.txt`; calibration from the date folder (the drive's parent).
+  Optional: `oxts/data/*.txt` (GPS/IMU, converted to camera poses) and `velodyne_points/data/*.bin`
   (projected into the camera as sparse ground-truth depth, as Monodepth2 exports it).
 
 Topics written (every message of frame i is stamped, header and receive time, with its stamp):
