@@ -24,11 +24,11 @@ import yaml
 from depth_ros.errors import ConfigError
 from depth_ros.inference.devices import validate_device
 from depth_ros.models import depth_net_names, pose_net_names
-from depth_ros.models.checkpoint import CheckpointMeta
+from depth_ros.models.checkpoint import CheckpointMeta, read_weights_meta
 from depth_ros.models.registry import INIT_ONLY_KWARGS, ArchSpec
 from training.data.factory import DataConfig
 from training.dataclass_mapping import load_dataclass, to_mapping
-from training.losses.distillation import DistillConfig, read_weights_meta
+from training.losses.distillation import DistillConfig
 from training.losses.pyramid import PyramidConfig
 from training.losses.self_supervised import LossConfig
 

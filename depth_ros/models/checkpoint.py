@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from depth_ros import __version__
-from depth_ros.errors import OutputError, WeightsError
+from depth_ros.errors import ConfigError, OutputError, WeightsError
 from depth_ros.models.registry import ArchSpec, build_for_weights
 from depth_ros.models.state_dict import load_into
 
@@ -150,6 +150,17 @@ def read_meta(path: str | os.PathLike) -> CheckpointMeta:
         raise WeightsError(f'{path} has no depth_ros metadata; is it a depth_ros checkpoint? '
                            '(Monodepth2 folders are converted with depth-ros import-monodepth2)')
     return CheckpointMeta.from_json(header[_META_KEY])
+
+
+def read_weights_meta(path: str | os.PathLike, key: str) -> CheckpointMeta:
+    """The metadata of checkpoint `path` named by configuration key `key` (e.g.
+    'model.init_depth'), or a ConfigError that names the key."""
+    if not Path(path).is_file():
+        raise ConfigError(f'{key}: checkpoint not found: {path}')
+    try:
+        return read_meta(path)
+    except WeightsError as exc:
+        raise ConfigError(f'{key}: {exc}') from None
 
 
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = 'cpu',

@@ -34,16 +34,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import logging
 import math
-from pathlib import Path
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from depth_ros.errors import ConfigError, WeightsError
+from depth_ros.errors import ConfigError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.models import depth_net_names
-from depth_ros.models.checkpoint import CheckpointMeta, load_checkpoint, read_meta
+from depth_ros.models.checkpoint import load_checkpoint, read_weights_meta
 from training.losses.photometric import photometric_error
 from training.losses.pyramid import log_depth
 from training.view_synthesis import synthesize_view
@@ -77,17 +76,6 @@ class DistillConfig:
             if meta.depth_arch.name not in depth_net_names():
                 raise ConfigError(f'{where}.teacher {self.teacher}: depth architecture '
                                   f'{meta.depth_arch.name!r} is not registered here')
-
-
-def read_weights_meta(path: str, key: str) -> CheckpointMeta:
-    """The metadata of checkpoint `path` named by config key `key`, or a ConfigError that
-    names the key."""
-    if not Path(path).is_file():
-        raise ConfigError(f'{key}: checkpoint not found: {path}')
-    try:
-        return read_meta(path)
-    except WeightsError as exc:
-        raise ConfigError(f'{key}: {exc}') from None
 
 
 @dataclass
