@@ -301,14 +301,17 @@ def run_train_real(ctx: StepContext) -> dict:
 
 
 def _bring_back_weights(ctx: StepContext) -> str | None:
-    """Copy the newest checkpoint of the run into the output folder when it fits what the
-    GPU machine sends back (16 MiB a file)."""
-    found = sorted((ROOT / 'runs' / 'train_real' / 'checkpoints').glob('epoch_*.safetensors'))
-    if not found or found[-1].stat().st_size > 16 * 2**20:
-        return None
-    target = ctx.out / 'train_real.safetensors'
-    shutil.copyfile(found[-1], target)
-    return str(target)
+    """Copy the run's calibrated weights (float16), else its newest checkpoint, into the output
+    folder when it fits what the GPU machine sends back (16 MiB a file)."""
+    run = ROOT / 'runs' / 'train_real'
+    found = [run / 'calibrated.safetensors', *sorted(
+        (run / 'checkpoints').glob('epoch_*.safetensors'), reverse=True)]
+    for path in found:
+        if path.is_file() and path.stat().st_size <= 16 * 2**20:
+            target = ctx.out / 'train_real.safetensors'
+            shutil.copyfile(path, target)
+            return f'{target} (from {path.relative_to(ROOT)})'
+    return None
 
 
 STEPS = {
