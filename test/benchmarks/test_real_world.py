@@ -67,3 +67,35 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
         assert im.size == (512, 3 * round(375 * 512 / 1242))
     table = (tmp_path / 'real_world.md').read_text()
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
+
+
+def test_kitti_to_bag_writes_the_real_jpeg_frames_unchanged(tmp_path):
+    if not DEV.is_dir():
+        pytest.skip(f'real dev drive not found at {DEV}')
+    import shutil
+
+    from PIL import Image
+
+    from depth_ros.evaluation.bag_io import BagReader
+    from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, IMAGE_TOPIC, kitti_to_bag
+    from depth_ros.ros.codecs import image_to_depth, image_to_rgb
+
+    seq = tmp_path / 'sequences' / '0926_0005'
+    for sub in ('image_2', 'depth_2'):
+        (seq / sub).mkdir(parents=True)
+        for path in sorted((DEV / sub).iterdir())[:3]:
+            shutil.copy(path, seq / sub / path.name)
+    shutil.copy(DEV / 'calib.txt', seq / 'calib.txt')
+    (seq / 'times.txt').write_text(''.join((DEV / 'times.txt').read_text().splitlines(True)[:3]))
+    kitti_to_bag(seq, tmp_path / 'bag')
+    with BagReader(tmp_path / 'bag') as reader:
+        images = [decode() for _, _, _, decode in reader.messages([IMAGE_TOPIC])]
+        depths = [decode() for _, _, _, decode in reader.messages([GT_DEPTH_TOPIC])]
+    assert len(images) == len(depths) == 3
+    for i, (image, depth) in enumerate(zip(images, depths)):
+        with Image.open(seq / 'image_2' / f'{i:06d}.jpg') as jpeg:
+            np.testing.assert_array_equal(image_to_rgb(image), np.asarray(jpeg.convert('RGB')))
+        with Image.open(seq / 'depth_2' / f'{i:06d}.png') as png:
+            raw = np.asarray(png)  # metres * 256, 0 = none (NaN in the bag's 32FC1)
+        np.testing.assert_allclose(image_to_depth(depth), np.where(raw > 0, raw / 256.0, np.nan),
+                                   rtol=1e-6)
