@@ -155,7 +155,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         image = first if i == 0 else _read(seq.image_paths[i])
         prepared = predictor.prepare(image)
         result = predictor.predict(prepared)
-        if prev is not None:
+        if prev is not None and predictor.has_pose:
             poses.append(_orthonormal(poses[-1] @ predictor.relative_pose(prev, prepared)))
         prev = prepared
         factor = height.update(result.depth_m, intr).factor
@@ -174,7 +174,8 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     entry.update(_depth_entry(network, base, factors))
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))
-    entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses), n))
+    if predictor.has_pose:
+        entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses), n))
     entry['verdicts'] = bl.comparison_lines(
         entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
         entry.get('trajectory', {}).get('network'),
@@ -278,6 +279,8 @@ def _motion_summary(motions: list[tuple[float, float]], extra: dict) -> dict:
 def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
     """Identical pairs of each evaluated set and still consecutive pairs of real video."""
     out = {'targets': STATIC_TARGETS}
+    if not predictor.has_pose:
+        return {**out, 'note': 'the checkpoint has no pose network'}
     for name, frames in identical.items():
         out[f'identical_{name}'] = _motion_summary([_motion(predictor, f, f) for f in frames],
                                                    {'what': 'each frame paired with itself'})
