@@ -38,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
     # Imported here so --help stays fast and argument errors need no torch.
+    from depth_ros.memory import keep_heap_warm
     from training.cli import run_training
     from training.config import config_to_yaml, load_config
     from training.trainer import train
 
+    keep_heap_warm()  # process-wide malloc tuning: this is the process's entry point
     return run_training(lambda: load_config(args.config, args.override), train, config_to_yaml,
                         args.print_config)
 

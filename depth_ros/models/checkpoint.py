@@ -16,6 +16,7 @@ from torch import nn
 
 from depth_ros import __version__
 from depth_ros.errors import ConfigError, OutputError, WeightsError
+from depth_ros.models.etm import is_folded
 from depth_ros.models.registry import ArchSpec, build_for_weights
 from depth_ros.models.state_dict import load_into
 
@@ -102,7 +103,7 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
     from safetensors.torch import save_file
 
     for net in (depth_net, pose_net):
-        if getattr(net, 'folded', False):
+        if net is not None and is_folded(net):
             raise WeightsError('this network was folded for inference (fold_for_inference); '
                                'save the unfolded training network instead')
     if (pose_net is None) != (pose_arch is None):

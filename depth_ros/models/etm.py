@@ -99,11 +99,11 @@ class ETM(nn.Module):
         return kernel, bias
 
     @torch.no_grad()
-    def fold(self) -> nn.Conv2d:
-        """One `nn.Conv2d` (with bias) computing this module's eval-mode output."""
+    def fold(self) -> FoldedConv2d:
+        """One convolution (with bias) computing this module's eval-mode output."""
         kernel, bias = self.equivalent_kernel_bias()
         pad = self.dilation * (self.kernel_size - 1) // 2
-        conv = nn.Conv2d(self.in_ch, self.out_ch, self.kernel_size, stride=self.stride,
+        conv = FoldedConv2d(self.in_ch, self.out_ch, self.kernel_size, stride=self.stride,
                          padding=pad, dilation=self.dilation, groups=self.groups, bias=True)
         conv.weight.copy_(kernel)
         conv.bias.copy_(bias)
@@ -115,6 +115,11 @@ def _fold_bn(weight: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, to
     gamma * (w * x - mean) / sqrt(var + eps) + beta."""
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     return weight * scale.view(-1, 1, 1, 1), bn.bias - bn.running_mean * scale
+
+
+class FoldedConv2d(nn.Conv2d):
+    """The convolution an ETM folds into: an `nn.Conv2d` whose type records that the network
+    holding it is in inference form (see `is_folded`)."""
 
 
 def reparameterize(model: nn.Module) -> nn.Module:
@@ -138,17 +143,22 @@ def has_etm(model: nn.Module) -> bool:
     return any(isinstance(m, ETM) for m in model.modules())
 
 
+def is_folded(model: nn.Module) -> bool:
+    """Whether ETM branches of `model` were folded (its state dict no longer fits its
+    architecture, so it cannot be saved as a checkpoint)."""
+    return any(isinstance(m, FoldedConv2d) for m in model.modules())
+
+
 def fold_for_inference(net: nn.Module) -> nn.Module:
     """Eval mode + fold every ETM: the fast inference form of a network.
 
     A no-op (beyond `eval()`) for networks without ETM, so it can be called on any network
     after its checkpoint is loaded and before it is run, traced or exported. A folded network
     has another state dict, which its architecture cannot load: save the unfolded one
-    (checkpoints hold training weights). Folded networks are marked `net.folded = True`.
+    (checkpoints hold training weights); `is_folded` tells them apart.
     """
     net.eval()
     if has_etm(net):
         reparameterize(net)
-        net.folded = True
     return net
 

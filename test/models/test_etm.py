@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from depth_ros.errors import ConfigError
-from depth_ros.models.etm import ETM, fold_for_inference, has_etm, reparameterize
+from depth_ros.models.etm import ETM, fold_for_inference, has_etm, is_folded, reparameterize
 
 
 def randomise_bn(module: nn.Module, seed: int = 0) -> None:
@@ -81,9 +81,9 @@ def test_fold_for_inference_is_a_no_op_without_etm():
 
 def test_fold_for_inference_removes_every_etm():
     net = nn.Sequential(ETM(3, 8, 3, stride=2), nn.ReLU(), nn.Sequential(ETM(8, 8, 3)))
-    assert has_etm(net)
+    assert has_etm(net) and not is_folded(net)
     fold_for_inference(net)
-    assert not has_etm(net) and net.folded
+    assert not has_etm(net) and is_folded(net)
     assert sum(isinstance(m, nn.Conv2d) for m in net.modules()) == 2
 
 
