@@ -58,7 +58,7 @@ def test_depth_on_cuda_matches_the_cpu(arch, precision):
     images = _images()
     expected = _backend(checkpoint, CPU).depth(images)
     got = _backend(checkpoint, CUDA, precision=precision).depth(images.to(CUDA))
-    assert got.dtype == torch.float32 and got.device.type == 'cuda'
+    assert got.dtype == torch.float32 and got.device.type == CUDA.type
     torch.testing.assert_close(got.cpu(), expected, rtol=0, atol=TOLERANCE[precision])
 
 
@@ -81,7 +81,7 @@ def test_cuda_graph_replays_what_eager_computes_for_each_shape(checkpoint, preci
     other = _images(batch=1, seed=3, height=2 * H, width=2 * W).to(CUDA)
     out_other = graphs.depth(other)  # another shape: its own graph
     assert len(graphs._graphs) == 2
-    atol = 1e-5 if precision == 'fp32' else 2e-3
+    atol = 1e-5 if precision == 'fp32' else 5e-3  # cuDNN may pick other kernels per backend
     for images, out in ((first, out_first), (second, out_second), (other, out_other)):
         torch.testing.assert_close(out, eager.depth(images), rtol=0, atol=atol)
     # Each call hands out its own copy: the next replay does not overwrite it.
