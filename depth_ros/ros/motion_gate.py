@@ -56,3 +56,46 @@ def is_static(previous: np.ndarray, current: np.ndarray,
               threshold: float = DEFAULT_THRESHOLD) -> bool:
     """True when `current` shows the same view as `previous` (the camera did not move)."""
     return frame_difference(previous, current) <= threshold
+
+
+class GatedPredictor:
+    """A predictor whose relative pose is the identity between two static frames.
+
+    Wraps a `depth_ros.inference.Predictor` (or anything with its methods) for the frame
+    pipeline, which keeps chaining the motion it is given: the gate needs no second chain. The
+    grey cells of each prepared frame are remembered (the last three) so `relative_pose` can
+    compare the frames it is asked about.
+
+    Args:
+        predictor: the wrapped predictor.
+        threshold: `is_static` threshold in grey levels; 0 turns the gate off.
+    """
+
+    def __init__(self, predictor: object, threshold: float = DEFAULT_THRESHOLD):
+        self.predictor = predictor
+        self.threshold = float(threshold)
+        self.last_static: bool | None = None  # verdict of the latest relative_pose call
+        self._cells: list[tuple[object, np.ndarray]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.predictor, name)
+
+    def prepare(self, rgb: np.ndarray) -> object:
+        """The wrapped predictor's network input; the frame's grey cells are kept beside it."""
+        prepare = getattr(self.predictor, 'prepare', None)
+        prepared = prepare(rgb) if prepare is not None else rgb
+        if self.threshold > 0:
+            self._cells = [*self._cells[-2:], (prepared, grey_cells(rgb))]
+        return prepared
+
+    def relative_pose(self, previous: object, current: object) -> np.ndarray:
+        """Identity [4, 4] when the two frames are static, else the wrapped predictor's pose."""
+        cells = {id(obj): value for obj, value in self._cells if obj is previous or obj is current}
+        before, after = cells.get(id(previous)), cells.get(id(current))
+        self.last_static = bool(
+            self.threshold > 0 and before is not None and after is not None
+            and before.shape == after.shape
+            and float(np.mean(np.abs(before - after))) <= self.threshold)
+        if self.last_static:
+            return np.eye(4)
+        return self.predictor.relative_pose(previous, current)

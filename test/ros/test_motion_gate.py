@@ -5,7 +5,13 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from depth_ros.ros.motion_gate import DEFAULT_THRESHOLD, frame_difference, grey_cells, is_static
+from depth_ros.ros.motion_gate import (
+    DEFAULT_THRESHOLD,
+    GatedPredictor,
+    frame_difference,
+    grey_cells,
+    is_static,
+)
 
 
 REAL = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'real' / 'train'
@@ -48,3 +54,32 @@ def test_every_pair_of_the_stop_and_go_drive_is_moving():
     frames = _frames(SFND)
     differences = [frame_difference(a, b) for a, b in zip(frames, frames[1:])]
     assert min(differences) > DEFAULT_THRESHOLD, min(differences)
+
+
+class _ConstantMotion:
+    """A stand-in pose network that always reports 0.89 m forward (the released weights' value
+    for two identical frames)."""
+
+    has_pose = True
+
+    def prepare(self, rgb):
+        return rgb.astype(np.float32) / 255.0
+
+    def relative_pose(self, previous, current):
+        pose = np.eye(4)
+        pose[2, 3] = 0.89
+        return pose
+
+
+def test_gated_predictor_zeroes_motion_between_static_frames_only():
+    frame = np.random.default_rng(2).integers(0, 255, (96, 320, 3), dtype=np.uint8)
+    gated = GatedPredictor(_ConstantMotion())
+    a, b = gated.prepare(frame), gated.prepare(frame.copy())
+    np.testing.assert_array_equal(gated.relative_pose(a, b), np.eye(4))
+    assert gated.last_static is True and gated.has_pose
+    c = gated.prepare(np.roll(frame, 3, axis=1))
+    assert gated.relative_pose(b, c)[2, 3] == pytest.approx(0.89)
+    assert gated.last_static is False
+    off = GatedPredictor(_ConstantMotion(), threshold=0.0)
+    d, e = off.prepare(frame), off.prepare(frame.copy())
+    assert off.relative_pose(d, e)[2, 3] == pytest.approx(0.89)
