@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.cuda,
 CUDA = torch.device('cuda')
 CPU = torch.device('cpu')
 H, W = 64, 192
-# Largest difference of sigmoid outputs from the float32 CPU network (in [0, 1]).
-TOLERANCE = {'fp32': 1e-4, 'fp16': 5e-3, 'bf16': 3e-2}
+# Largest difference of sigmoid outputs from the float32 CPU network (in [0, 1]); 'fp32' on
+# CUDA convolves in TF32 (torch's default for cuDNN), with a 10-bit mantissa like fp16.
+TOLERANCE = {'fp32': 1e-3, 'fp16': 5e-3, 'bf16': 3e-2}
 
 
 def _checkpoint(arch: str = 'resnet18', pose: str = 'resnet18') -> Checkpoint:
@@ -81,7 +82,7 @@ def test_cuda_graph_replays_what_eager_computes_for_each_shape(checkpoint, preci
     other = _images(batch=1, seed=3, height=2 * H, width=2 * W).to(CUDA)
     out_other = graphs.depth(other)  # another shape: its own graph
     assert len(graphs._graphs) == 2
-    atol = 1e-5 if precision == 'fp32' else 5e-3  # cuDNN may pick other kernels per backend
+    atol = 1e-4 if precision == 'fp32' else 5e-3  # cuDNN may pick other kernels per backend
     for images, out in ((first, out_first), (second, out_second), (other, out_other)):
         torch.testing.assert_close(out, eager.depth(images), rtol=0, atol=atol)
     # Each call hands out its own copy: the next replay does not overwrite it.
@@ -134,4 +135,4 @@ def test_compiled_depth_network_matches_eager(checkpoint):
     images = _images().to(CUDA)
     expected = _backend(checkpoint, CUDA).depth(images)
     compiled = _backend(checkpoint, CUDA, compile='inductor')
-    torch.testing.assert_close(compiled.depth(images), expected, rtol=0, atol=1e-4)
+    torch.testing.assert_close(compiled.depth(images), expected, rtol=0, atol=1e-3)
