@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import logging
 import os
 from pathlib import Path
+import shutil
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,8 @@ LOG = logging.getLogger(__name__)
 # Storage names -> rosbags plugins; sqlite3 is rosbag2's default on Humble, mcap on Iron and later.
 STORAGE_PLUGINS = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
 BAG_VERSION = 8  # readable by Humble and every later distribution
+# Suffix of an output still being written (or left by a killed run); never read as a bag.
+PARTIAL_SUFFIX = '.partial'
 
 POSE_MSGTYPES = (
     'nav_msgs/msg/Odometry',
@@ -64,6 +67,26 @@ def split_bag_topic(spec: str) -> tuple[Path, str] | None:
     if not sep or not bag or not topic.startswith('/'):
         return None
     return Path(bag), topic
+
+
+def check_bag_path(bag: str | os.PathLike) -> Path:
+    """`bag` as a Path if it can be a bag: a rosbag2 folder with metadata.yaml, or a ROS 1 .bag.
+
+    Raises:
+        InputError: missing, an unfinished `.partial` output, or not a bag.
+    """
+    path = Path(bag)
+    if path.name.endswith(PARTIAL_SUFFIX):
+        raise InputError(f'{path} is the unfinished output of an interrupted run, not a bag; '
+                         'delete it and run the command again')
+    if not path.exists():
+        raise InputError(f'bag not found: {path}')
+    if path.is_dir() and not (path / 'metadata.yaml').is_file():
+        raise InputError(f'{path} is not a rosbag2 folder (no metadata.yaml); give the folder '
+                         'that ros2 bag record or depth-ros kitti-to-bag wrote')
+    if path.is_file() and path.suffix != '.bag':
+        raise InputError(f'{path} is not a bag: give a rosbag2 folder (or a ROS 1 .bag file)')
+    return path
 
 
 def _pose_of(msg: object, msgtype: str) -> tuple[np.ndarray, np.ndarray, object]:
@@ -115,9 +138,7 @@ def read_bag_poses(bag: str | os.PathLike, topic: str) -> PoseSequence:
 
 def read_bag_poses_ns(bag: str | os.PathLike, topic: str) -> tuple[np.ndarray, np.ndarray]:
     """`read_bag_poses` with exact stamps: (world_from_cam [N, 4, 4], stamps [N] int64 ns)."""
-    bag = Path(bag)
-    if not bag.exists():
-        raise InputError(f'bag not found: {bag}')
+    bag = check_bag_path(bag)
     try:
         positions, quaternions, stamps_ns, log_ns = _read_messages(bag, topic)
     except (AnyReaderError, SerdeError, OSError) as exc:
@@ -197,6 +218,10 @@ def _storage_plugin(storage: str) -> StoragePlugin:
 class BagWriter:
     """A new rosbag2 (version 8) written message by message; a context manager.
 
+    The bag is written to `<bag>.partial` and renamed to `bag` when the block ends without an
+    exception; otherwise the partial bag is deleted, so no half-written bag is ever left under
+    the requested name.
+
     Topics are created on first use with the type of their first message. Messages are
     rosbags dataclasses of `typestore()` (what `MsgTypes.from_typestore()` builds).
 
@@ -207,6 +232,7 @@ class BagWriter:
 
     def __init__(self, bag: str | os.PathLike, storage: str = 'sqlite3') -> None:
         self.path = Path(bag)
+        self.partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
         self.storage = storage
         self.store = typestore()
         self.counts: dict[str, int] = {}
@@ -214,23 +240,36 @@ class BagWriter:
         if self.path.exists():
             raise OutputError(f'bag {self.path} exists already; remove it or choose another '
                               'output path')
-        self._writer = Writer(self.path, version=BAG_VERSION,
+        # The bag is built inside <bag>.partial/ under its final name, so its storage file is
+        # named after the bag, then moved into place.
+        self._writer = Writer(self.partial / self.path.name, version=BAG_VERSION,
                               storage_plugin=_storage_plugin(storage))
 
     def __enter__(self) -> BagWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.partial.exists():
+                LOG.warning('removing %s left by an interrupted run', self.partial)
+                shutil.rmtree(self.partial)
+            self.partial.mkdir()
             self._writer.open()
         except (WriterError, OSError) as exc:
             raise OutputError(f'cannot create bag {self.path}: {exc}') from None
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> None:
+        """Close the bag; rename it into place when complete, else delete it."""
         try:
             self._writer.close()
+            if exc_type is None:
+                os.replace(self.partial / self.path.name, self.path)
+                self.partial.rmdir()
         except (WriterError, OSError) as error:
+            shutil.rmtree(self.partial, ignore_errors=True)
             if exc_type is None:
                 raise OutputError(f'cannot finish bag {self.path}: {error}') from None
+        if exc_type is not None:
+            shutil.rmtree(self.partial, ignore_errors=True)
 
     def write(self, topic: str, log_ns: int, msg: Any) -> None:
         """Serialise `msg` (CDR) to `topic` with receive time `log_ns`."""
@@ -266,16 +305,17 @@ class BagReader:
     """
 
     def __init__(self, bag: str | os.PathLike) -> None:
-        self.path = Path(bag)
-        if not self.path.exists():
-            raise InputError(f'bag not found: {self.path}')
-        self._reader = AnyReader([self.path], default_typestore=typestore())
+        self.path = check_bag_path(bag)
+        try:
+            self._reader = AnyReader([self.path], default_typestore=typestore())
+        except (AnyReaderError, OSError) as exc:
+            raise InputError(f'cannot read bag {self.path}: {exc}') from None
         self.topics: dict[str, TopicInfo] = {}
 
     def __enter__(self) -> BagReader:
         try:
             self._reader.open()
-        except (AnyReaderError, OSError) as exc:
+        except (AnyReaderError, SerdeError, OSError) as exc:
             raise InputError(f'cannot read bag {self.path}: {exc}') from None
         for connection in self._reader.connections:
             known = self.topics.get(connection.topic)

@@ -24,21 +24,37 @@ from depth_ros.geometry.intrinsics import read_kitti_calib
 from depth_ros.geometry.se3 import check_rigid, from_rotation_translation, quaternion_to_rotation
 
 
+def _text_lines(path: str | os.PathLike, what: str = 'pose file') -> list[str]:
+    """The lines of a UTF-8 text file.
+
+    Raises:
+        InputError: a binary file (NUL bytes or bytes that are not UTF-8).
+    """
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        raise InputError(f'{path} is not a text {what} (byte {exc.start} is not UTF-8)') from None
+    if '\x00' in text:
+        raise InputError(f'{path} is not a text {what} (NUL byte at {text.index(chr(0))})')
+    return text.splitlines()
+
+
 def _read_rows(path: str | os.PathLike) -> tuple[np.ndarray, list[int]]:
     """Numeric rows of a whitespace-separated text file, skipping blank and `#` lines."""
     if not os.path.isfile(path):
         raise InputError(f'pose file not found: {path}')
     rows, line_numbers = [], []
-    with open(path, encoding='utf-8') as f:
-        for number, line in enumerate(f, start=1):
-            text = line.split('#', 1)[0].replace(',', ' ').strip()
-            if not text:
-                continue
-            try:
-                rows.append([float(v) for v in text.split()])
-            except ValueError as exc:
-                raise InputError(f'{path}:{number}: not a number ({exc})') from None
-            line_numbers.append(number)
+    for number, line in enumerate(_text_lines(path), start=1):
+        text = line.split('#', 1)[0].replace(',', ' ').strip()
+        if not text:
+            continue
+        try:
+            rows.append([float(v) for v in text.split()])
+        except ValueError as exc:
+            raise InputError(f'{path}:{number}: not a number ({exc})') from None
+        line_numbers.append(number)
     if not rows:
         raise InputError(f'{path} contains no poses')
     widths = {len(r) for r in rows}

@@ -27,12 +27,17 @@ class PoseSequence:
         stamps_s: [N] timestamps in seconds, or None when the source has none (KITTI files).
         frame_ids: [N] frame indices (13-column KITTI files), or None.
         source: where it came from, for messages.
+        duplicates: entries dropped on loading because they repeat a stamp or frame index with
+            the same pose.
+        reordered: the source was not in stamp / index order and was sorted on loading.
     """
 
     world_from_cam: np.ndarray = field(repr=False)
     stamps_s: np.ndarray | None = field(default=None, repr=False)
     frame_ids: np.ndarray | None = field(default=None, repr=False)
     source: str = ''
+    duplicates: int = 0
+    reordered: bool = False
 
     def __len__(self) -> int:
         return len(self.world_from_cam)

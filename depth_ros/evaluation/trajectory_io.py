@@ -2,9 +2,15 @@
 
 Sources: KITTI pose files (12 or 13 columns), TUM files (8 columns) and rosbag2 topics written
 `BAG:TOPIC`. The bag reader (and with it `rosbags`) is imported only when a bag is asked for.
+
+Every loaded trajectory with stamps or frame indices is put in their order: out-of-order
+entries are sorted (warned), an entry repeating a stamp or index with the same pose is dropped
+(warned and counted), one repeating it with a different pose is refused. Pairs are then found
+once, by `match_stamps` (or by index), and come back in time order.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 import logging
 import os
 
@@ -16,6 +22,50 @@ from depth_ros.evaluation.trajectory import PoseSequence
 
 
 LOG = logging.getLogger(__name__)
+
+
+def sort_by_stamp(poses: np.ndarray, stamps: np.ndarray, source: str,
+                  tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Poses in stamp order without repeated stamps.
+
+    Args:
+        poses: [N, 4, 4].
+        stamps: [N] stamps (or frame indices) in any order.
+        source: where they come from, for messages.
+        tol: largest element difference of two poses counted as the same.
+
+    Returns:
+        (poses, stamps, number of dropped repeats, whether the order changed).
+
+    Raises:
+        InputError: a stamp repeats with a different pose (which one is true cannot be told).
+    """
+    order = np.argsort(stamps, kind='stable')
+    reordered = bool(np.any(order != np.arange(len(order))))
+    poses, stamps = poses[order], stamps[order]
+    repeat = np.flatnonzero(np.diff(stamps) == 0) + 1
+    for i in repeat:
+        if not np.allclose(poses[i], poses[i - 1], atol=tol, rtol=0):
+            raise InputError(f'{source}: stamp {stamps[i]} appears twice with different poses; '
+                             'remove one of them')
+    if reordered:
+        LOG.warning('%s: stamps are not in order; sorted them', source)
+    if len(repeat):
+        LOG.warning('%s: %d repeated stamp(s) with identical poses dropped', source, len(repeat))
+    keep = np.setdiff1d(np.arange(len(stamps)), repeat)
+    return poses[keep], stamps[keep], int(len(repeat)), reordered
+
+
+def in_order(sequence: PoseSequence) -> PoseSequence:
+    """`sequence` sorted by its stamps (or frame indices) without repeats (`sort_by_stamp`)."""
+    key = sequence.stamps_s if sequence.stamps_s is not None else sequence.frame_ids
+    if key is None:
+        return sequence
+    poses, key, duplicates, reordered = sort_by_stamp(sequence.world_from_cam, key,
+                                                      sequence.source)
+    field_name = 'stamps_s' if sequence.stamps_s is not None else 'frame_ids'
+    return replace(sequence, world_from_cam=poses, **{field_name: key},
+                   duplicates=duplicates, reordered=reordered)
 
 
 def load_trajectory(spec: str | os.PathLike) -> PoseSequence:
@@ -33,8 +83,8 @@ def load_trajectory(spec: str | os.PathLike) -> PoseSequence:
 
         bag_topic = bag_io.split_bag_topic(spec)
         if bag_topic is not None:
-            return bag_io.read_bag_poses(*bag_topic)
-    return read_pose_file(spec)
+            return in_order(bag_io.read_bag_poses(*bag_topic))
+    return in_order(read_pose_file(spec))
 
 
 def match_stamps(stamps_a: np.ndarray, stamps_b: np.ndarray,

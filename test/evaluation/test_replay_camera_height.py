@@ -80,8 +80,11 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path):
     assert report['depth']['abs_rel'] < 1e-3 < result.depth_unscaled.mean.abs_rel
     ape = report['trajectory']['ape']['se3']
     assert ape['rmse'] < 1e-3
+    # The evaluated trajectory is the pipeline's, as the node publishes it with
+    # scale_source camera_height: metric, not in the weights' units (issue 13).
     assert invert(result.world_from_cam[-1])[2, 3] == pytest.approx(
-        -STEP_M * (result.frames - 1) / FACTOR)
+        -STEP_M * (result.frames - 1), rel=1e-3)
+    assert report['trajectory'] == result.trajectory.to_dict()
 
 
 def test_camera_height_mode_needs_camera_info(bag, tmp_path):
