@@ -22,11 +22,15 @@ from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
 
 LOG = logging.getLogger(__name__)
 DEFAULT_WEIGHTS_NAME = 'default.safetensors'
+# Weights shipped inside the package, by the name `weights` accepts (see weights/MODEL_CARD.md):
+# 'default' was trained on real video under non-commercial data licences, 'synthetic' only on
+# the package's own synthetic world.
+PACKAGED_WEIGHTS = {'default': DEFAULT_WEIGHTS_NAME, 'synthetic': 'synthetic.safetensors'}
 
 
-def default_weights_path() -> Path | None:
-    """The weights installed with the package, or None if this build ships none."""
-    path = Path(str(resources.files('depth_ros'))) / 'weights' / DEFAULT_WEIGHTS_NAME
+def default_weights_path(name: str = 'default') -> Path | None:
+    """Packaged weights by name ('default', 'synthetic'), or None if this build lacks them."""
+    path = Path(str(resources.files('depth_ros'))) / 'weights' / PACKAGED_WEIGHTS[name]
     return path if path.is_file() else None
 
 
@@ -70,7 +74,12 @@ class Predictor:
     def from_checkpoint(cls, path: str | os.PathLike | None = None, device: str = 'cpu',
                         backend: str = 'torch', depth_scale: float | None = None,
                         **backend_options) -> Predictor:
-        """Load a native checkpoint (None: the shipped default weights) into a backend."""
+        """Load a native checkpoint (None: the shipped default weights; 'synthetic' or
+        'default': packaged weights by name) into a backend."""
+        if path is not None and str(path) in PACKAGED_WEIGHTS and not Path(path).exists():
+            name, path = str(path), default_weights_path(str(path))
+            if path is None:
+                raise WeightsError(f'this build ships no {name!r} weights')
         dev = resolve_device(device)
         if path is None:
             path = default_weights_path()
