@@ -266,15 +266,17 @@ class DepthBaselines:
         camera_height_m: for the flat-ground prior and the camera-height scale.
         prior_up: the camera's up direction, prior of the ground-plane fit.
         garg_crop, min_depth, max_depth, no_crop: as `DepthScores`.
+        height_scale: also score with the camera-height scale (needs intrinsics).
     """
 
     def __init__(self, prior: RowPrior | None = None,
                  camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
                  prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP, garg_crop: bool = True,
                  min_depth: float = MIN_DEPTH_M, max_depth: float = MAX_DEPTH_M,
-                 no_crop: bool = False) -> None:
+                 no_crop: bool = False, height_scale: bool = True) -> None:
         self.prior = load_row_prior() if prior is None else prior
         self.camera_height_m, self.prior_up = camera_height_m, prior_up
+        self.height_scale = height_scale
         self.max_depth = max_depth
         self._make = lambda: DepthScores(garg_crop, min_depth, max_depth, no_crop)
         self.scores: dict[str, DepthScores] = {}
@@ -290,8 +292,9 @@ class DepthBaselines:
             maps = baseline_depth_maps(height, width, self.prior, intr, self.camera_height_m,
                                        self.max_depth)
             self._cache[key] = {
-                name: (1.0 / depth, camera_height_factor(depth, intr, self.camera_height_m,
-                                                         self.prior_up))
+                name: (1.0 / depth, camera_height_factor(
+                    depth, intr if self.height_scale else None, self.camera_height_m,
+                    self.prior_up))
                 for name, depth in maps.items()}
         return self._cache[key]
 
@@ -311,15 +314,16 @@ class BaselineComparison:
 
     Feed every ground-truth depth frame the network is scored on to `add_depth`, then call
     `report` with the network's figures and the ground-truth poses of the scored frames.
-    Intrinsics (of the ground truth's image) enable the flat-ground prior and the camera-height
-    scale; without them those are left out.
+    Intrinsics (of the ground truth's image) enable the flat-ground prior and, with
+    `camera_height_m`, the camera-height scale; without them those are left out.
     """
 
     def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
                  max_depth: float = MAX_DEPTH_M, camera_height_m: float | None = None,
                  prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP) -> None:
         self.depth = DepthBaselines(None, camera_height_m or DEFAULT_CAMERA_HEIGHT_M, prior_up,
-                                    garg_crop, min_depth, max_depth)
+                                    garg_crop, min_depth, max_depth,
+                                    height_scale=camera_height_m is not None)
 
     def add_depth(self, gt_depth_m: np.ndarray, intrinsics: Intrinsics | None = None) -> None:
         self.depth.add(gt_depth_m, intrinsics)
