@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from depth_ros.errors import InputError
 from depth_ros.evaluation.bag_io import POSE_MSGTYPES, BagReader, read_bag_poses_ns
+from depth_ros.evaluation.baselines import BaselineComparison
 from depth_ros.evaluation.depth_metrics import MAX_DEPTH_M, MIN_DEPTH_M
 from depth_ros.evaluation.frame_plan import FramePlan, log_plan, plan_frames
 from depth_ros.evaluation.kitti_to_bag import (
@@ -133,6 +134,9 @@ class _Replay:
         self.pipeline, self.plan, self.intrinsics, self.sink = pipeline, plan, intrinsics, sink
         self.height_mode = options.camera_height_m is not None
         self.scores = DepthScores(options.min_depth_m, options.max_depth_m, options.garg_crop)
+        # Trivial baselines (issue 12) on the same ground-truth frames and pixels.
+        self.baselines = BaselineComparison(options.garg_crop, options.min_depth_m,
+                                            options.max_depth_m, options.camera_height_m)
         self.poses = np.zeros((len(plan), 4, 4)) if pipeline.predictor.has_pose else None
         self.factors = np.full(len(plan), np.nan)
         self.network_s = 0.0
@@ -153,6 +157,7 @@ class _Replay:
         if gt_depth is not None:
             self.scores.add(gt_depth, result.network_inv_depth,
                             factor if self.height_mode else None)
+            self.baselines.add_depth(gt_depth, self.intrinsics)
         if self.sink is not None:
             self.sink.frame(position, stamp_ns, image_msg.header.frame_id, result.depth_m, pose,
                             result.rgb, gt_depth)
@@ -299,10 +304,16 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
               'overhead_ratio': (total_s - replay.network_s) / max(replay.network_s, 1e-9),
               'frames_per_s': len(plan) / max(total_s, 1e-9)}
     gt_info = {} if gt is None else {'duplicates': gt.duplicates, 'reordered': gt.reordered}
+    depth, fixed = replay.scores.result('median'), replay.scores.result('fixed')
+    baselines = replay.baselines.report(  # issue 12: baselines beside the network's figures
+        score.gt_world_from_cam,
+        {'median_scaled': depth.to_dict() if depth else None,
+         'unscaled': fixed.to_dict() if fixed else None,
+         'camera_height': (height or {}).get('depth')},
+        score.report.to_dict() if score.report else None)
     return BagEvalResult(bag, image_topic, plan, replay.poses, score.frames,
-                         score.gt_world_from_cam, score.report, replay.scores.result('median'),
-                         replay.scores.result('fixed'), timing, {}, tuple(notes), height,
-                         ground_truth=gt_info)
+                         score.gt_world_from_cam, score.report, depth, fixed, timing, {},
+                         tuple(notes), height, ground_truth=gt_info, baselines=baselines)
 
 
 def evaluate_bag(bag: str | os.PathLike, predictor: Any, out_dir: str | os.PathLike | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from depth_ros.evaluation.baselines import format_baselines
 from depth_ros.evaluation.depth_metrics import DEPTH_METRIC_NAMES, DepthEvalResult
 from depth_ros.evaluation.frame_plan import FramePlan
 from depth_ros.evaluation.report import TrajectoryReport, format_report
@@ -43,6 +44,8 @@ class BagEvalResult:
             node's published outputs).
         conventions: frames and units of the compared quantities, stated in the output.
         ground_truth: what was wrong with the ground truth (repeated stamps, order).
+        baselines: `baselines.BaselineComparison.report` (trivial predictors on the same
+            frames and pixels, and whether the network beats them), or None.
     """
 
     bag: Path
@@ -61,6 +64,7 @@ class BagEvalResult:
     source: str = 'replay'
     conventions: dict[str, str] = field(default_factory=lambda: {'poses': POSE_CONVENTION})
     ground_truth: dict[str, Any] = field(default_factory=dict)
+    baselines: dict[str, Any] | None = None
 
     @property
     def frames(self) -> int:
@@ -77,7 +81,7 @@ class BagEvalResult:
                'ape': report.get('ape'),
                'depth': self.depth.to_dict() if self.depth else None,
                'depth_unscaled': self.depth_unscaled.to_dict() if self.depth_unscaled else None,
-               'camera_height': self.camera_height,
+               'camera_height': self.camera_height, 'baselines': self.baselines,
                'timing': dict(self.timing), 'outputs': dict(self.outputs),
                'notes': list(self.notes)}
         return json_safe(out)
@@ -140,6 +144,7 @@ def format_result(result: BagEvalResult) -> str:
         lines.append(f'  median scale factor {np.median(result.depth.scales):.3f} '
                      f'(ground truth / prediction)')
     lines += _format_camera_height(result.camera_height)
+    lines += format_baselines(result.baselines)
     lines += ['', f'{result.timing["frames_per_s"]:.2f} frames/s; networks '
               f'{result.timing["network_s"]:.2f} s of {result.timing["total_s"]:.2f} s']
     lines += [f'note: {note}' for note in result.notes]

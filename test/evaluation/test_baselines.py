@@ -166,3 +166,41 @@ def test_baseline_comparison_for_evaluate_reports_and_formats():
     text = '\n'.join(bl.format_baselines(report))
     assert 'flat-ground prior' in text and 'constant-forward' in text and 'static' in text
     assert bl.format_baselines(None) == []
+
+
+def test_evaluate_reports_baselines_on_the_frames_it_scores(tmp_path, shared_data):
+    """`depth-ros evaluate`'s replay: the baselines see the same frames, crop and pixels."""
+    import shutil
+
+    from depth_ros.evaluation.depth_metrics import evaluate_depths
+    from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
+    from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.image_io import read_image
+
+    dev = shared_data / 'real' / 'dev' / 'kitti_raw_0926_0005' / 'sequences' / '0926_0005'
+    if not dev.is_dir():
+        pytest.skip(f'real dev drive not found at {dev}')
+    seq = tmp_path / 'sequences' / 'dev'
+    for sub in ('image_2', 'depth_2'):
+        (seq / sub).mkdir(parents=True)
+        for path in sorted((dev / sub).iterdir())[:3]:
+            shutil.copy(path, seq / sub / path.name)
+    shutil.copy(dev / 'calib.txt', seq / 'calib.txt')
+    poses = (dev.parent.parent / 'poses' / '0926_0005.txt').read_text().splitlines(True)[:3]
+    (tmp_path / 'poses').mkdir()
+    (tmp_path / 'poses' / 'dev.txt').write_text(''.join(poses))
+    kitti_to_bag(seq, tmp_path / 'bag')
+    result = evaluate_bag(tmp_path / 'bag', Predictor.from_checkpoint(),
+                          options=EvalOptions(garg_crop=True))
+    row = result.baselines['depth']['row_prior']
+    assert row['frames'] == len(result.depth.per_image) == 3
+    gts = [read_image(seq / 'depth_2' / f'{i:06d}.png') / 256.0 for i in range(3)]
+    expected = evaluate_depths(gts, [1.0 / bl.load_row_prior().depth_map(375, 1242)] * 3,
+                               scale=1.0)
+    assert row['unscaled']['abs_rel'] == pytest.approx(expected.mean.abs_rel, rel=1e-5)
+    assert row['camera_height'] is None  # no camera height given
+    assert set(result.baselines['odometry']) == {'constant_forward', 'static'}
+    text = format_result(result)
+    assert 'baselines (same frames and pixels)' in text and 'the row prior' in text
+    assert result.to_dict()['baselines']['verdicts'] == result.baselines['verdicts']
