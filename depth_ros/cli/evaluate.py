@@ -1,19 +1,32 @@
-"""`depth-ros evaluate`: replay a rosbag2 through the networks and score depth and odometry."""
+"""`depth-ros evaluate`: replay a rosbag2 through the frame pipeline, or score a recording of
+the node's outputs (`--recorded`), against the bag's ground truth."""
 from __future__ import annotations
 
 import argparse
 import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
+from depth_ros.errors import ConfigError
 
 
 NAME = 'evaluate'
-HELP = ("replay a bag's camera topic through the depth and pose networks; score the 5-frame "
-        "ATE, KITTI devkit errors, APE and depth metrics against the bag's ground truth")
+HELP = ("replay a bag's camera topic through the node's frame pipeline (or, with --recorded, "
+        "take the node's recorded outputs); score the 5-frame ATE, KITTI devkit errors, APE and "
+        "depth metrics against the bag's ground truth")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--bag', required=True, help='rosbag2 folder (e.g. from kitti-to-bag)')
+    parser.add_argument('--bag', default=None,
+                        help='rosbag2 folder (e.g. from kitti-to-bag); with --recorded, the bag '
+                             'that was played, for ground truth the recording lacks')
+    parser.add_argument('--recorded', default=None, metavar='BAG',
+                        help='a bag recorded from the running node (bag_replay.launch.py): score '
+                             'its odometry and depth images instead of replaying images')
+    parser.add_argument('--odom-topic', default=None,
+                        help="--recorded: the node's odometry (default: /visual_odometry or "
+                             '/odom, whichever the bag has)')
+    parser.add_argument('--pred-depth-topic', default='/depth/image',
+                        help="--recorded: the node's depth images (default: /depth/image)")
     add_model_arguments(parser)
     parser.add_argument('--out', '-o', default='eval_out', metavar='DIR',
                         help='folder for result_bag/, metrics.json and plots (default: eval_out)')
@@ -52,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 
+    if args.bag is None and args.recorded is None:
+        raise ConfigError('give --bag BAG (replay its images) or --recorded BAG (score the '
+                          "node's recorded outputs)")
     options = EvalOptions(max_time_diff_s=args.max_time_diff, garg_crop=args.garg_crop,
                           max_depth_m=args.max_depth, previews=args.previews,
                           storage=args.storage, plots=not args.no_plots,
@@ -59,10 +75,24 @@ def run(args: argparse.Namespace) -> int:
                                            if args.scale == 'camera_height' else None),
                           camera_pitch_deg=args.camera_pitch_deg,
                           camera_info_topic=args.camera_info_topic)
-    result = evaluate_bag(args.bag, load_predictor(args), args.out, args.image_topic,
-                          args.gt_topic or None, args.depth_topic or None, options)
+    if args.recorded is not None:
+        result = _recorded(args, options)
+    else:
+        result = evaluate_bag(args.bag, load_predictor(args), args.out, args.image_topic,
+                              args.gt_topic or None, args.depth_topic or None, options)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
         print(format_result(result))
     return 0
+
+
+def _recorded(args: argparse.Namespace, options):
+    from depth_ros.evaluation.recorded import RecordedTopics, evaluate_recorded_to
+
+    if args.scale == 'camera_height':
+        raise ConfigError('--scale camera_height applies to replay; a recorded run is scored with '
+                          'the scale the node published')
+    topics = RecordedTopics(odom=args.odom_topic, depth=args.pred_depth_topic or None,
+                            gt_odom=args.gt_topic or None, gt_depth=args.depth_topic or None)
+    return evaluate_recorded_to(args.out, args.recorded, args.bag, topics, options)

@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default: times.txt, else 10 Hz)')
     parser.add_argument('--calib-dir', default=None, metavar='DIR',
                         help="KITTI raw calibration folder (default: the drive folder's parent)")
+    parser.add_argument('--start-time', type=float, default=None, metavar='SECONDS',
+                        help='stamp of the first frame, seconds since 1970 (default: '
+                             '1700000000 for times.txt or nominal stamps; a raw drive keeps its '
+                             'measured UTC stamps)')
     parser.add_argument('--json', action='store_true', help='print a JSON summary')
 
 
@@ -35,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
 
     summary = kitti_to_bag(args.sequence_dir, args.out, poses=args.poses, storage=args.storage,
-                           camera=args.camera, rate_hz=args.rate, calib_dir=args.calib_dir)
+                           camera=args.camera, rate_hz=args.rate, calib_dir=args.calib_dir,
+                           start_time_s=args.start_time)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=1))
         return 0
@@ -46,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
     stamps = summary.stamps_source
     if stamps.startswith('nominal'):
         stamps += ' (no times file: stamps are frame index / rate, not measured times)'
-    print(f'stamps: {stamps}')
+    print(f'stamps: {stamps}; first stamp {summary.first_stamp_ns / 1e9:.9f} s')
     print(f'ground truth: {summary.gt_source or "none found"}')
     return 0

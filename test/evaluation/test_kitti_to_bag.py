@@ -25,6 +25,7 @@ from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, imag
 
 
 FRAMES_06 = 51
+START_NS = 1_700_000_000 * 10**9  # the documented default first stamp of relative times
 P2 = [[700.0, 0.0, 48.0, 46.9], [0.0, 700.0, 16.0, 0.1], [0.0, 0.0, 1.0, 0.006]]
 
 
@@ -78,8 +79,8 @@ def test_kitti06_counts_stamps_and_topics(kitti06):
         stamps = reader.header_stamps_ns(IMAGE_TOPIC)
     assert counts == {IMAGE_TOPIC: FRAMES_06, CAMERA_INFO_TOPIC: FRAMES_06,
                       GT_ODOM_TOPIC: FRAMES_06}  # no depth_0 folder: no depth topic
-    # No times.txt in the shared 06: nominal 10 Hz from zero.
-    np.testing.assert_array_equal(stamps, np.arange(FRAMES_06) * 100_000_000)
+    # No times.txt in the shared 06: nominal 10 Hz from the default start time (not 0).
+    np.testing.assert_array_equal(stamps, START_NS + np.arange(FRAMES_06) * 100_000_000)
 
 
 def test_kitti06_image_bytes_round_trip(kitti06):
@@ -141,7 +142,8 @@ def test_constructed_sequence_both_storages(tmp_path, storage):
     np.testing.assert_array_equal(image_to_rgb(images[2]),
                                   np.asarray(Image.open(seq / 'image_2' / '000002.png')))
     stamps_ns = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in images]
-    np.testing.assert_array_equal(stamps_ns, np.rint((np.arange(5) * 0.1037 + 0.5) * 1e9))
+    # times.txt steps, first stamp at the default start time.
+    np.testing.assert_array_equal(stamps_ns, START_NS + np.rint(np.arange(5) * 0.1037 * 1e9))
     raw = np.asarray(Image.open(seq / 'depth_2' / '000004.png')).astype(np.float32) / 256
     depth = image_to_depth(_messages(tmp_path / 'bag', GT_DEPTH_TOPIC)[4])
     assert np.isnan(depth[0]).all()  # 0 in the PNG = no measurement = NaN (REP 118)
@@ -162,7 +164,7 @@ def test_nominal_rate_when_no_times(tmp_path):
     assert summary.stamps_source == 'nominal 20 Hz'
     with BagReader(tmp_path / 'bag20') as reader:
         np.testing.assert_array_equal(reader.header_stamps_ns(IMAGE_TOPIC),
-                                      np.arange(5) * 50_000_000)
+                                      START_NS + np.arange(5) * 50_000_000)
 
 
 def test_too_few_poses_and_existing_output_are_errors(tmp_path):

@@ -1,0 +1,219 @@
+"""`depth-ros evaluate --recorded`: score what the node published, recorded in a bag.
+
+The bag holds the node's outputs (for example recorded with `bag_replay.launch.py` from a
+`kitti-to-bag` bag): its odometry (nav_msgs/Odometry) and depth images (32FC1). Ground truth
+(`/ground_truth/odom`, `/ground_truth/depth`) is read from the same bag, or from the bag that was
+played (`gt_bag`) when the recording lacks it.
+
+Frames: the node publishes odometry of the camera optical frame (its child frame, unless the
+`child_from_camera` mounting says otherwise) in an odometry frame with REP 103 axes at the first
+camera pose. Ground truth is KITTI's: the camera's pose in the first camera, optical axes. The
+published poses are converted with `geometry.frames.cam0_from_cam_of_odometry`
+(cam_0_from_cam_i = inv(odom_from_cam_0) odom_from_cam_i), so both are compared in the same
+convention, which the report states. Depth images are scored as published (1/depth), with
+per-image median scaling and as they are. The report and files are those of `evaluate`.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+import logging
+import os
+from pathlib import Path
+import time
+from typing import Any
+
+import numpy as np
+
+from depth_ros.errors import InputError
+from depth_ros.evaluation.bag_io import POSE_MSGTYPES, BagReader, read_bag_poses_ns
+from depth_ros.evaluation.frame_plan import log_plan, plan_frames
+from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC
+from depth_ros.evaluation.replay import EvalOptions, FrameSink, load_ground_truth
+from depth_ros.evaluation.results import POSE_CONVENTION, BagEvalResult
+from depth_ros.evaluation.scoring import DepthScores, GroundTruth, match_depth, score_trajectory
+from depth_ros.evaluation.trajectory_io import sort_by_stamp
+from depth_ros.evaluation.writers import EvalWriter
+from depth_ros.geometry.frames import cam0_from_cam_of_odometry
+from depth_ros.ros.codecs import image_to_depth
+
+
+LOG = logging.getLogger(__name__)
+
+# The node's topics as bag_replay.launch.py records them; the first odometry topic found is used.
+ODOM_TOPICS = ('/visual_odometry', '/odom')
+DEPTH_TOPIC = '/depth/image'
+ODOMETRY_CONVENTION = ('node odometry (odometry frame with REP 103 axes, child = camera optical '
+                       'frame) converted to the KITTI camera frame: cam_0_from_cam_i = '
+                       'inv(odom_from_cam_0) @ odom_from_cam_i')
+
+
+@dataclass(frozen=True)
+class RecordedTopics:
+    """Topics of a recorded run; `odom` None picks the first of ODOM_TOPICS in the bag."""
+
+    odom: str | None = None
+    depth: str | None = DEPTH_TOPIC
+    gt_odom: str | None = GT_ODOM_TOPIC
+    gt_depth: str | None = GT_DEPTH_TOPIC
+
+
+class _Stream:
+    """Messages of one topic by index, read forward once; wanted ones met early wait undecoded."""
+
+    def __init__(self, reader: BagReader, topic: str, wanted: set[int]) -> None:
+        self._messages = reader.messages([topic])
+        self._wanted, self._waiting = wanted, {}
+        self.where = f'{reader.path}:{topic}'
+
+    def get(self, index: int) -> Any:
+        while index not in self._waiting:
+            try:
+                _, position, _, decode = next(self._messages)
+            except StopIteration:
+                raise InputError(f'{self.where} ended before message {index}') from None
+            if position in self._wanted:
+                self._waiting[position] = decode
+        return self._waiting.pop(index)()
+
+
+def _pick(reader: BagReader | None, topic: str | None, msgtypes: tuple[str, ...]) -> str | None:
+    if reader is None or not topic or topic not in reader.topics:
+        return None
+    reader.require(topic, msgtypes)
+    return topic
+
+
+def _odom_topic(reader: BagReader, topics: RecordedTopics) -> str | None:
+    if topics.odom:
+        reader.require(topics.odom, ('nav_msgs/msg/Odometry',))
+        return topics.odom
+    return next((t for t in ODOM_TOPICS if t in reader.topics), None)
+
+
+def _recorded_poses(bag: Path, topic: str, child_from_camera: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(cam0_from_cam [N, 4, 4] optical axes, stamps [N]) of the node's odometry."""
+    poses, stamps = read_bag_poses_ns(bag, topic)
+    poses, stamps, _, _ = sort_by_stamp(poses, stamps, f'{bag}:{topic}')
+    return cam0_from_cam_of_odometry(poses, child_from_camera), stamps
+
+
+def _ground_truth(bags: list[tuple[Path, BagReader]], topics: RecordedTopics,
+                  notes: list[str]) -> tuple[GroundTruth | None, tuple | None]:
+    """(ground-truth poses, (bag path, ground-truth depth topic)) from the first bag that has
+    them."""
+    gt = depth = None
+    for path, reader in bags:
+        if gt is None and _pick(reader, topics.gt_odom, POSE_MSGTYPES):
+            gt = load_ground_truth(path, topics.gt_odom)
+        if depth is None and _pick(reader, topics.gt_depth, ('sensor_msgs/msg/Image',)):
+            depth = (path, topics.gt_depth)
+    if gt is None and topics.gt_odom:
+        notes.append(f'no {topics.gt_odom} in the recorded or played bag: no trajectory '
+                     'metrics')
+    if depth is None and topics.gt_depth:
+        notes.append(f'no {topics.gt_depth} in the recorded or played bag: no depth metrics')
+    return gt, depth
+
+
+def _score_depth(rec: BagReader, depth_topic: str, gt_depth: tuple[Path, str],
+                 poses: dict[int, np.ndarray], options: EvalOptions, sink: FrameSink | None,
+                 scores: DepthScores) -> None:
+    """Score every recorded depth image against its ground truth (paired by stamp, once)."""
+    stamps = rec.header_stamps_ns(depth_topic)
+    order = np.argsort(stamps, kind='stable')
+    with BagReader(gt_depth[0]) as gt_reader:
+        pairs = match_depth(stamps[order], gt_reader.header_stamps_ns(gt_depth[1]),
+                            options.max_time_diff_s)
+        ours = _Stream(rec, depth_topic, set(order.tolist()))
+        theirs = _Stream(gt_reader, gt_depth[1], set(pairs.values()))
+        for position, index in enumerate(order):
+            msg = ours.get(int(index))
+            depth_m = image_to_depth(msg)
+            gt = image_to_depth(theirs.get(pairs[position])) if position in pairs else None
+            if gt is not None:
+                with np.errstate(divide='ignore'):
+                    scores.add(gt, 1.0 / depth_m)
+            if sink is not None:
+                stamp = int(stamps[index])
+                sink.frame(position, stamp, msg.header.frame_id, depth_m, poses.get(stamp),
+                           None, gt)
+
+
+def evaluate_recorded(bag: str | os.PathLike, gt_bag: str | os.PathLike | None = None,
+                      topics: RecordedTopics | None = None, options: EvalOptions | None = None,
+                      child_from_camera: np.ndarray | None = None,
+                      sink: FrameSink | None = None) -> BagEvalResult:
+    """Score the node's recorded odometry and depth against ground truth.
+
+    Args:
+        bag: the recorded rosbag2.
+        gt_bag: the bag that was played, for ground truth the recording lacks.
+        topics: see RecordedTopics.
+        options: pairing and depth settings (see EvalOptions; the pipeline ones are unused).
+        child_from_camera: [4, 4] camera optical frame in the odometry's child frame; None when
+            the child frame is the camera optical frame (the node's default).
+        sink: receives every recorded depth frame (e.g. `writers.EvalWriter`).
+
+    Raises:
+        InputError: unreadable bags, or neither odometry nor depth in the recording.
+    """
+    topics, options = topics or RecordedTopics(), options or EvalOptions()
+    start, notes = time.perf_counter(), []
+    with contextlib.ExitStack() as stack:
+        rec = stack.enter_context(BagReader(bag))
+        odom_topic = _odom_topic(rec, topics)
+        depth_topic = _pick(rec, topics.depth, ('sensor_msgs/msg/Image',))
+        if odom_topic is None and depth_topic is None:
+            raise InputError(f'{rec.path} holds neither odometry ({", ".join(ODOM_TOPICS)}) nor '
+                             f'depth ({topics.depth}): is it a recording of the node?')
+        bags = [(rec.path, rec)]
+        if gt_bag is not None:
+            played = stack.enter_context(BagReader(gt_bag))
+            bags.append((played.path, played))
+        gt, gt_depth = _ground_truth(bags, topics, notes)
+        poses = stamps = None
+        if odom_topic is not None:
+            poses, stamps = _recorded_poses(rec.path, odom_topic, child_from_camera)
+        plan = plan_frames(stamps if stamps is not None
+                           else rec.header_stamps_ns(depth_topic), options.gap_factor)
+        log_plan(plan, odom_topic or depth_topic)
+        scores = DepthScores(options.min_depth_m, options.max_depth_m, options.garg_crop)
+        if sink is not None:
+            sink.start(rec.topics[depth_topic].count if depth_topic else 0, gt)
+        if depth_topic is not None and gt_depth is not None:
+            by_stamp = {} if poses is None else dict(zip(stamps.tolist(), poses))
+            _score_depth(rec, depth_topic, gt_depth, by_stamp, options, sink, scores)
+    return _result(Path(bag), odom_topic or depth_topic, plan, poses, gt, scores, notes,
+                   options, time.perf_counter() - start)
+
+
+def _result(bag: Path, topic: str, plan: Any, poses: np.ndarray | None, gt: GroundTruth | None,
+            scores: DepthScores, notes: list[str], options: EvalOptions,
+            total_s: float) -> BagEvalResult:
+    score = score_trajectory(plan.stamps_ns, poses, gt, options.max_time_diff_s, notes)
+    if scores.skipped:
+        notes.append(f'{scores.skipped} frame(s) without valid ground-truth depth')
+    gt_info = {} if gt is None else {'duplicates': gt.duplicates, 'reordered': gt.reordered}
+    timing = {'total_s': total_s, 'network_s': 0.0, 'overhead_ratio': 0.0,
+              'frames_per_s': len(plan) / max(total_s, 1e-9)}
+    return BagEvalResult(bag, topic, plan, poses, score.frames, score.gt_world_from_cam,
+                         score.report, scores.result('median'), scores.result('fixed'), timing,
+                         {}, tuple(notes), None, source='recorded',
+                         conventions={'poses': POSE_CONVENTION,
+                                      'odometry': ODOMETRY_CONVENTION},
+                         ground_truth=gt_info)
+
+
+def evaluate_recorded_to(out_dir: str | os.PathLike, bag: str | os.PathLike,
+                         gt_bag: str | os.PathLike | None = None,
+                         topics: RecordedTopics | None = None,
+                         options: EvalOptions | None = None,
+                         child_from_camera: np.ndarray | None = None) -> BagEvalResult:
+    """`evaluate_recorded` with its files written by `writers.EvalWriter` into `out_dir`."""
+    options = options or EvalOptions()
+    with EvalWriter(out_dir, options.storage, options.result_bag, options.plots,
+                    options.previews) as writer:
+        result = evaluate_recorded(bag, gt_bag, topics, options, child_from_camera, writer)
+        return writer.finish(result)
