@@ -1,14 +1,16 @@
 """Training checkpoints: the native depth_ros checkpoint plus what resuming needs, and the
 initialisation of a run's networks from earlier checkpoints (model.init_*).
 
-For `epoch_003.safetensors` (both networks + the resolved config in its metadata) two files are
+For `epoch_003.safetensors` (the networks + the resolved config in its metadata) two files are
 written beside it: `epoch_003.train_state.pt` (optimiser, scheduler, loss scaler, epoch, step,
 RNG state; saved with torch.save of tensors and plain containers, loaded with weights_only=True)
-and `epoch_003.config.yaml` (the resolved configuration, readable without depth_ros).
+and `epoch_003.config.yaml` (the resolved configuration, readable without depth_ros). The
+checkpoint's `training_config` and both YAML files are one serialisation of the config
+(`training.dataclass_mapping.to_mapping`), so they hold the same values.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,8 @@ from depth_ros.errors import InputError, OutputError
 from depth_ros.models import save_checkpoint
 from depth_ros.models.checkpoint import load_weights_into
 from depth_ros.models.registry import ArchSpec
-from training.config import ModelConfig, TrainConfig, config_to_yaml
+from training.config import ModelConfig
+from training.dataclass_mapping import mapping_to_yaml, to_mapping
 
 
 logger = logging.getLogger(__name__)
@@ -34,9 +37,9 @@ class TrainingObjects:
     """What a checkpoint saves and a resume restores."""
 
     depth_net: nn.Module
-    pose_net: nn.Module
+    pose_net: nn.Module | None  # None: depth-supervised training
     depth_arch: ArchSpec
-    pose_arch: ArchSpec
+    pose_arch: ArchSpec | None
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
@@ -48,25 +51,29 @@ def sidecar_path(checkpoint: Path, suffix: str = TRAIN_STATE_SUFFIX) -> Path:
     return checkpoint.with_name(checkpoint.stem + suffix)
 
 
-def save_training_checkpoint(path: Path, objects: TrainingObjects, config: TrainConfig,
-                             epoch: int, step: int) -> Path:
+def save_training_checkpoint(path: Path, objects: TrainingObjects, config: Any, epoch: int,
+                             step: int, notes_prefix: str = '') -> Path:
     """Write the checkpoint, its train-state sidecar and its resolved config.
 
     Args:
+        config: the run's config (a `TrainConfig` or `training.supervised.SupervisedConfig`:
+            data.height/width and model.min_depth/max_depth are read).
         epoch: epochs completed; a resumed run starts at this epoch index.
         step: optimiser steps taken so far.
+        notes_prefix: put before 'epoch N, step M' in the checkpoint notes.
     """
+    resolved = to_mapping(config)
     save_checkpoint(path, objects.depth_net, objects.pose_net, depth_arch=objects.depth_arch,
                     pose_arch=objects.pose_arch, height=config.data.height,
                     width=config.data.width, min_depth=config.model.min_depth,
-                    max_depth=config.model.max_depth, training_config=asdict(config),
-                    notes=f'epoch {epoch}, step {step}')
+                    max_depth=config.model.max_depth, training_config=resolved,
+                    notes=f'{notes_prefix}epoch {epoch}, step {step}')
     state = {'epoch': epoch, 'step': step, 'optimizer': objects.optimizer.state_dict(),
              'scheduler': objects.scheduler.state_dict(), 'scaler': objects.scaler.state_dict(),
              'torch_rng': torch.get_rng_state()}
     try:
         torch.save(state, sidecar_path(path))
-        sidecar_path(path, CONFIG_SUFFIX).write_text(config_to_yaml(config), encoding='utf-8')
+        sidecar_path(path, CONFIG_SUFFIX).write_text(mapping_to_yaml(resolved), encoding='utf-8')
     except OSError as exc:
         raise OutputError(f'cannot write training state beside {path}: {exc}') from None
     logger.info('saved checkpoint %s (epoch %d, step %d)', path, epoch, step)
@@ -96,7 +103,8 @@ def resume_training(checkpoint: Path, objects: TrainingObjects) -> tuple[int, in
     """Restore weights and optimiser state; returns (epochs completed, steps taken)."""
     state = load_train_state(checkpoint)
     load_weights_into(objects.depth_net, checkpoint, 'depth', objects.depth_arch)
-    load_weights_into(objects.pose_net, checkpoint, 'pose', objects.pose_arch)
+    if objects.pose_net is not None:
+        load_weights_into(objects.pose_net, checkpoint, 'pose', objects.pose_arch)
     objects.optimizer.load_state_dict(state['optimizer'])
     objects.scheduler.load_state_dict(state['scheduler'])
     if state['scaler'] and objects.scaler.is_enabled():

@@ -19,15 +19,13 @@ import json
 import os
 from typing import Any
 
-import yaml
-
 from depth_ros.errors import ConfigError
 from depth_ros.inference.devices import validate_device
 from depth_ros.models import depth_net_names, pose_net_names
 from depth_ros.models.checkpoint import CheckpointMeta, read_weights_meta
 from depth_ros.models.registry import INIT_ONLY_KWARGS, ArchSpec
 from training.data.factory import DataConfig
-from training.dataclass_mapping import load_dataclass, to_mapping
+from training.dataclass_mapping import load_dataclass, mapping_to_yaml, to_mapping
 from training.losses.distillation import DistillConfig
 from training.losses.pyramid import PyramidConfig
 from training.losses.self_supervised import LossConfig
@@ -64,6 +62,10 @@ class ModelConfig:
     init_lr: str = ''
     freeze_lr: bool = False
 
+    def validate(self) -> None:
+        """ConfigError for the first invalid value; init_* headers are read here."""
+        _validate_model(self)
+
     @property
     def depth_spec(self) -> ArchSpec:
         """What the depth network is built as, as checkpoints store it."""
@@ -94,6 +96,10 @@ class TrainLossConfig(LossConfig):
     static_pair_noise: float = 0.01
     pyramid: PyramidConfig = field(default_factory=PyramidConfig)
 
+    def validate(self) -> None:
+        """ConfigError for the first invalid value."""
+        _validate_loss(self)
+
 
 @dataclass(frozen=True)
 class OptimConfig:
@@ -113,6 +119,16 @@ class OptimConfig:
     batch_size: int = 12
     max_steps: int = 0
     max_minutes: float = 0.0
+
+    def validate(self) -> None:
+        """ConfigError for the first invalid value."""
+        if self.learning_rate <= 0 or self.weight_decay < 0:
+            raise ConfigError('optim.learning_rate must be > 0 and optim.weight_decay >= 0')
+        if min(self.epochs, self.batch_size) < 1 or min(self.max_steps, self.max_minutes) < 0:
+            raise ConfigError('optim.epochs and optim.batch_size must be >= 1, optim.max_steps '
+                              'and optim.max_minutes >= 0')
+        if self.lr_step_epochs < 1 or not 0 < self.lr_gamma <= 1:
+            raise ConfigError('optim.lr_step_epochs must be >= 1 and optim.lr_gamma in (0, 1]')
 
 
 @dataclass(frozen=True)
@@ -172,14 +188,23 @@ def load_config(path: str | os.PathLike | None = None,
 def validate_config(config: TrainConfig) -> None:
     """Raise ConfigError for the first invalid value.
 
-    Data files are checked when the datasets are built; weight files named by the config
+    The one validation pattern of both trainers' configs: every section validates itself
+    (`validate()`), then what spans sections, then the run fields (`check_run_fields`). Data
+    files are checked when the datasets are built; weight files named by the config
     (model.init_*, distill.teacher) are checked here from their headers.
     """
     config.data.validate()
-    _validate_model(config.model)
-    _validate_loss(config.loss)
-    _validate_optim(config.optim)
-    _validate_extras(config)
+    config.model.validate()
+    config.loss.validate()
+    config.distill.validate()
+    _validate_across_sections(config)
+    check_run_fields(config)
+
+
+def check_run_fields(config: Any) -> None:
+    """The fields every training config has (see `TrainConfig`): optim, the worker and
+    thread counts, the logging / checkpoint / validation cadences, output_dir and device."""
+    config.optim.validate()
     if config.num_workers < 0 or config.torch_threads < 0:
         raise ConfigError('num_workers and torch_threads must be >= 0')
     for name in ('log_every_steps', 'image_every_steps', 'checkpoint_every_epochs',
@@ -188,19 +213,24 @@ def validate_config(config: TrainConfig) -> None:
             raise ConfigError(f'{name} must be >= 0')
     if not config.output_dir:
         raise ConfigError('output_dir is empty')
-    _validate_device(config.device)
+    validate_device(config.device)  # ConfigError (DeviceUnavailableError: no CUDA here)
+
+
+def check_depth_range(depth_arch: str, min_depth: float, max_depth: float) -> None:
+    """ConfigError unless `depth_arch` is registered and 0 < min_depth < max_depth."""
+    if depth_arch not in depth_net_names():
+        raise ConfigError(f'model.depth_arch {depth_arch!r} is unknown; known: '
+                          f'{", ".join(depth_net_names())}')
+    if not 0 < min_depth < max_depth:
+        raise ConfigError(f'model depth range must satisfy 0 < min_depth < max_depth, got '
+                          f'{min_depth}..{max_depth}')
 
 
 def _validate_model(model: ModelConfig) -> None:
-    if model.depth_arch not in depth_net_names():
-        raise ConfigError(f'model.depth_arch {model.depth_arch!r} is unknown; known: '
-                          f'{", ".join(depth_net_names())}')
+    check_depth_range(model.depth_arch, model.min_depth, model.max_depth)
     if model.pose_arch not in pose_net_names():
         raise ConfigError(f'model.pose_arch {model.pose_arch!r} is unknown; known: '
                           f'{", ".join(pose_net_names())}')
-    if not 0 < model.min_depth < model.max_depth:
-        raise ConfigError(f'model depth range must satisfy 0 < min_depth < max_depth, got '
-                          f'{model.min_depth}..{model.max_depth}')
     if model.depth_arch != DUAL_ARCH and (model.freeze_lr or model.init_lr):
         raise ConfigError(f'model.freeze_lr and model.init_lr need model.depth_arch: '
                           f'{DUAL_ARCH}, got {model.depth_arch!r}')
@@ -259,7 +289,7 @@ def _validate_loss(loss: TrainLossConfig) -> None:
     loss.pyramid.validate()
 
 
-def _validate_extras(config: TrainConfig) -> None:
+def _validate_across_sections(config: TrainConfig) -> None:
     """Options that span sections."""
     if config.loss.feature_reconstruction_weight > 0 and config.model.depth_arch != DUAL_ARCH:
         raise ConfigError(f'loss.feature_reconstruction_weight needs model.depth_arch: '
@@ -269,23 +299,9 @@ def _validate_extras(config: TrainConfig) -> None:
     if isinstance(scales, list) and not set(config.loss.scales) <= set(scales):
         raise ConfigError(f'loss.scales {list(config.loss.scales)} must be among the depth '
                           f'network scales model.depth_kwargs.scales {scales}')
-    config.distill.validate()
-
-
-def _validate_optim(optim: OptimConfig) -> None:
-    if optim.learning_rate <= 0 or optim.weight_decay < 0:
-        raise ConfigError('optim.learning_rate must be > 0 and optim.weight_decay >= 0')
-    if optim.epochs < 1 or optim.batch_size < 1 or optim.max_steps < 0 or optim.max_minutes < 0:
-        raise ConfigError('optim.epochs and optim.batch_size must be >= 1, optim.max_steps and '
-                          'optim.max_minutes >= 0')
-    if optim.lr_step_epochs < 1 or not 0 < optim.lr_gamma <= 1:
-        raise ConfigError('optim.lr_step_epochs must be >= 1 and optim.lr_gamma in (0, 1]')
-
-
-def _validate_device(device: str) -> None:
-    validate_device(device)  # ConfigError (DeviceUnavailableError: no CUDA here)
 
 
 def config_to_yaml(config: Any) -> str:
-    """The resolved configuration as YAML (every field, defaults included)."""
-    return yaml.safe_dump(to_mapping(config), sort_keys=False)
+    """The resolved configuration as YAML (every field, defaults included): the same mapping
+    the checkpoints store (`training.checkpointing`)."""
+    return mapping_to_yaml(to_mapping(config))

@@ -82,6 +82,11 @@ def to_mapping(obj: Any) -> Any:
     return obj
 
 
+def mapping_to_yaml(mapping: dict[str, Any]) -> str:
+    """YAML of a `to_mapping` result, keys in field order (what config files are written as)."""
+    return yaml.safe_dump(mapping, sort_keys=False)
+
+
 def _join(where: str, key: str) -> str:
     return f'{where}.{key}' if where else key
 

@@ -11,6 +11,9 @@ Example configuration (YAML; every other key keeps its default below):
     optim: {batch_size: 2, epochs: 1, max_steps: 5}
     output_dir: runs/supervised_tiny
 
+Supervision is a task of the one trainer (`training.trainer.fit` with `DepthSupervisedTask`):
+validation, stop checks, checkpoints (with their train-state and config sidecars, so a run
+resumes with `resume`), monitoring and the resolved config are the self-supervised trainer's.
 The run folder gets config.yaml and checkpoints/epoch_NNN.safetensors, a native depth_ros
 checkpoint (depth network only; pose None) that the Predictor, export and bench load like any
 other.
@@ -18,34 +21,31 @@ other.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 import logging
 import os
-from pathlib import Path
 import sys
-import time
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
+from torch.utils.data import DataLoader
 
-from depth_ros.errors import ConfigError, InputError
-from depth_ros.geometry.projection import inv_depth_to_depth
-from depth_ros.inference.devices import validate_device
-from depth_ros.models import ArchSpec, build_depth_net, depth_net_names, save_checkpoint
+from depth_ros.errors import InputError
+from depth_ros.models import build_depth_net
+from depth_ros.models.registry import ArchSpec
 from training.cli import run_training
-from training.config import OptimConfig, config_to_yaml
+from training.config import OptimConfig, check_depth_range, check_run_fields, config_to_yaml
 from training.data.rgbd import RgbdDataConfig, RgbdSample, build_rgbd_dataset, collate_rgbd
 from training.dataclass_mapping import load_dataclass
+from training.evaluation import evaluate_metric_depth
 from training.losses.supervised import (
     SupervisedLossConfig,
     SupervisedLossResult,
     supervised_loss,
 )
-from training.monitor import Monitor
-from training.seeding import seed_everything, seed_worker
+from training.tasks import Networks, TaskLoss, make_loader
+from training.trainer import TrainSummary, fit
 
 
 logger = logging.getLogger('training.supervised')
@@ -59,11 +59,15 @@ class SupervisedModelConfig:
     min_depth: float = 0.1
     max_depth: float = 10.0
 
+    def validate(self) -> None:
+        check_depth_range(self.depth_arch, self.min_depth, self.max_depth)
+
 
 @dataclass(frozen=True)
 class SupervisedConfig:
-    """Everything a supervised run needs (see `training.config.TrainConfig` for the shared
-    fields' meaning; `optim` is the same Adam + step decay section)."""
+    """Everything a supervised run needs. The run fields (optim to resume) mean what they mean
+    in `training.config.TrainConfig`; `validate_every_epochs` 0 validates after the last
+    epoch only."""
 
     data: RgbdDataConfig = field(default_factory=RgbdDataConfig)
     model: SupervisedModelConfig = field(default_factory=SupervisedModelConfig)
@@ -72,10 +76,14 @@ class SupervisedConfig:
     output_dir: str = 'runs/supervised'
     seed: int = 0
     device: str = 'cpu'
+    amp: bool = True
     num_workers: int = 2
     torch_threads: int = 0
     log_every_steps: int = 50
+    image_every_steps: int = 0
     checkpoint_every_epochs: int = 1
+    validate_every_epochs: int = 0
+    resume: str = ''
 
 
 def load_supervised_config(path: str | os.PathLike | None = None,
@@ -91,27 +99,12 @@ def load_supervised_config(path: str | os.PathLike | None = None,
 
 
 def validate_supervised_config(config: SupervisedConfig) -> None:
-    """Raise ConfigError for the first invalid value (checks that need no files)."""
+    """Raise ConfigError for the first invalid value (checks that need no files): each
+    section validates itself, then the run fields shared with the self-supervised config."""
     config.data.validate()
     config.loss.validate()
-    model, optim = config.model, config.optim
-    if model.depth_arch not in depth_net_names():
-        raise ConfigError(f'model.depth_arch {model.depth_arch!r} is unknown; known: '
-                          f'{", ".join(depth_net_names())}')
-    if not 0 < model.min_depth < model.max_depth:
-        raise ConfigError(f'model depth range must satisfy 0 < min_depth < max_depth, got '
-                          f'{model.min_depth}..{model.max_depth}')
-    if optim.learning_rate <= 0 or optim.batch_size < 1 or optim.epochs < 1:
-        raise ConfigError('optim.learning_rate must be > 0, optim.batch_size and optim.epochs '
-                          '>= 1')
-    if optim.max_steps < 0 or optim.lr_step_epochs < 1 or not 0 < optim.lr_gamma <= 1:
-        raise ConfigError('optim.max_steps must be >= 0, optim.lr_step_epochs >= 1 and '
-                          'optim.lr_gamma in (0, 1]')
-    if min(config.num_workers, config.torch_threads, config.log_every_steps,
-           config.checkpoint_every_epochs) < 0:
-        raise ConfigError('num_workers, torch_threads, log_every_steps and '
-                          'checkpoint_every_epochs must be >= 0')
-    validate_device(config.device)
+    config.model.validate()
+    check_run_fields(config)
 
 
 def supervised_step(depth_net: nn.Module, batch: RgbdSample, model: SupervisedModelConfig,
@@ -121,136 +114,54 @@ def supervised_step(depth_net: nn.Module, batch: RgbdSample, model: SupervisedMo
     return supervised_loss(inv_depths, batch.depth_m, model.min_depth, model.max_depth, loss)
 
 
-@dataclass
-class SupervisedSummary:
-    """What a run produced: its last checkpoint, the loss of every step, validation metrics."""
+class DepthSupervisedTask:
+    """Ground-truth depth at every output level (`training.losses.supervised`), no pose."""
 
-    checkpoint: Path
-    epochs: int = 0
-    steps: int = 0
-    losses: list[float] = field(default_factory=list)
-    metrics: dict[str, float] | None = None
+    name = 'supervised'
+
+    def __init__(self, config: SupervisedConfig) -> None:
+        self.config = config
+
+    def build_networks(self) -> Networks:
+        arch = self.config.model.depth_arch
+        return Networks(build_depth_net(arch), ArchSpec.of(arch))
+
+    def build_data(self, generator: torch.Generator) -> tuple[DataLoader, Any]:
+        config = self.config
+        train_set = build_rgbd_dataset(config.data, 'train')
+        if len(train_set) == 0:
+            raise InputError(f'no training examples in {config.data.path}')
+        loader = make_loader(train_set, config, True, generator, collate_fn=collate_rgbd)
+        return loader, build_rgbd_dataset(config.data, 'val')
+
+    def setup(self, device: torch.device) -> None:
+        """Nothing beside the network."""
+
+    def loss(self, networks: Networks, batch: RgbdSample, step: int) -> TaskLoss:
+        model = self.config.model
+        sigmoids = networks.depth_net(batch.image).inv_depths
+        # The loss compares depth in metres (logs, gradients, normals): float32 under autocast.
+        with torch.autocast(device_type=batch.image.device.type, enabled=False):
+            result = supervised_loss([s.float() for s in sigmoids], batch.depth_m,
+                                     model.min_depth, model.max_depth, self.config.loss)
+        scalars = {'log_depth': result.log_depth, 'gradient': result.gradient,
+                   'normal': result.normal}
+        return TaskLoss(result.total, scalars, sigmoids[0])
+
+    def target_image(self, batch: RgbdSample) -> torch.Tensor:
+        return batch.image
+
+    def validate(self, depth_net: nn.Module, data: Any,
+                 device: torch.device) -> dict[str, float]:
+        return evaluate_metric_depth(depth_net, data, self.config.model, device)
 
 
-def train_supervised(config: SupervisedConfig) -> SupervisedSummary:
+def train_supervised(config: SupervisedConfig) -> TrainSummary:
     """Train the depth network on RGB-D data; writes config.yaml and checkpoints.
 
     Raises InputError for missing or malformed data before any network is built.
     """
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
-    generator = seed_everything(config.seed)
-    device = torch.device(config.device)
-    train_set = build_rgbd_dataset(config.data, 'train')
-    if len(train_set) == 0:
-        raise InputError(f'no training examples in {config.data.path}')
-    loader = DataLoader(train_set, batch_size=config.optim.batch_size, shuffle=True,
-                        drop_last=len(train_set) >= config.optim.batch_size,
-                        num_workers=config.num_workers, collate_fn=collate_rgbd,
-                        worker_init_fn=seed_worker, generator=generator)
-    val_set = build_rgbd_dataset(config.data, 'val')
-    depth_net = build_depth_net(config.model.depth_arch).to(device)
-    optimizer = torch.optim.Adam(depth_net.parameters(), lr=config.optim.learning_rate,
-                                 weight_decay=config.optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.optim.lr_step_epochs,
-                                                config.optim.lr_gamma)
-    run_dir = Path(config.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / 'config.yaml').write_text(config_to_yaml(config), encoding='utf-8')
-    monitor = Monitor(run_dir / 'tensorboard')
-    summary = SupervisedSummary(run_dir / 'checkpoints' / 'epoch_000.safetensors')
-    started = time.monotonic()
-    try:
-        while summary.epochs < config.optim.epochs and not _done(config, summary, started):
-            _train_epoch(config, depth_net, optimizer, loader, monitor, summary, device, started)
-            scheduler.step()
-            summary.epochs += 1
-            last = summary.epochs == config.optim.epochs or _done(config, summary, started)
-            every = config.checkpoint_every_epochs
-            if last or (every and summary.epochs % every == 0):
-                summary.checkpoint = _save(run_dir, depth_net, config, summary)
-            if last and val_set is not None:
-                summary.metrics = evaluate_metric_depth(depth_net, val_set, config.model, device)
-                monitor.scalars({f'val/{k}': v for k, v in summary.metrics.items()},
-                                summary.steps)
-    finally:
-        monitor.close()
-    return summary
-
-
-def _done(config: SupervisedConfig, summary: SupervisedSummary, started: float) -> bool:
-    optim = config.optim
-    if optim.max_steps > 0 and summary.steps >= optim.max_steps:
-        return True
-    return optim.max_minutes > 0 and time.monotonic() - started >= 60 * optim.max_minutes
-
-
-def _train_epoch(config: SupervisedConfig, depth_net: nn.Module,
-                 optimizer: torch.optim.Optimizer, loader: DataLoader, monitor: Monitor,
-                 summary: SupervisedSummary, device: torch.device, started: float) -> None:
-    depth_net.train()
-    with tqdm(loader, desc=f'epoch {summary.epochs + 1}/{config.optim.epochs}', unit='step',
-              dynamic_ncols=True) as bar:
-        for batch in bar:
-            result = supervised_step(depth_net, batch.to(device), config.model, config.loss)
-            optimizer.zero_grad(set_to_none=True)
-            result.total.backward()
-            optimizer.step()
-            summary.steps += 1
-            loss = float(result.total.detach())
-            summary.losses.append(loss)
-            bar.set_postfix(loss=f'{loss:.4f}', refresh=False)
-            if summary.steps == 1 or (config.log_every_steps
-                                      and summary.steps % config.log_every_steps == 0):
-                monitor.scalars({'loss/total': loss,
-                                 'loss/log_depth': float(result.log_depth.detach()),
-                                 'loss/gradient': float(result.gradient.detach()),
-                                 'loss/normal': float(result.normal.detach()),
-                                 'lr': optimizer.param_groups[0]['lr']}, summary.steps)
-            if _done(config, summary, started):
-                break
-
-
-def _save(run_dir: Path, depth_net: nn.Module, config: SupervisedConfig,
-          summary: SupervisedSummary) -> Path:
-    path = run_dir / 'checkpoints' / f'epoch_{summary.epochs:03d}.safetensors'
-    save_checkpoint(path, depth_net, None, depth_arch=ArchSpec.of(config.model.depth_arch),
-                    height=config.data.height, width=config.data.width,
-                    min_depth=config.model.min_depth, max_depth=config.model.max_depth,
-                    training_config=asdict(config),
-                    notes=f'supervised, epoch {summary.epochs}, step {summary.steps}')
-    logger.info('saved checkpoint %s (epoch %d, step %d)', path, summary.epochs, summary.steps)
-    return path
-
-
-@torch.no_grad()
-def evaluate_metric_depth(depth_net: nn.Module, dataset: Dataset,
-                          model: SupervisedModelConfig, device: torch.device) -> dict[str, float]:
-    """Mean per-image depth metrics without median scaling (the network predicts metres), over
-    ground truth in (min_depth, max_depth)."""
-    from depth_ros.evaluation.depth_metrics import DEPTH_METRIC_NAMES, evaluate_depth_image
-
-    was_training = depth_net.training
-    depth_net.eval()
-    per_image = []
-    try:
-        for i in range(len(dataset)):
-            sample = dataset[i]
-            sigmoid = depth_net(sample.image[None].to(device)).inv_depths[0]
-            inv_depth, _ = inv_depth_to_depth(sigmoid.float(), model.min_depth, model.max_depth)
-            try:
-                metrics, _ = evaluate_depth_image(
-                    sample.depth_m[0].numpy(), inv_depth[0, 0].cpu().numpy(), scale=1.0,
-                    min_depth=model.min_depth, max_depth=model.max_depth, garg_crop=False)
-            except InputError:
-                continue  # no valid ground truth in this image
-            per_image.append(metrics.as_array())
-    finally:
-        depth_net.train(was_training)
-    if not per_image:
-        raise InputError('the validation data has no ground-truth depth in the model range')
-    means = np.mean(per_image, axis=0)
-    return {name: float(v) for name, v in zip(DEPTH_METRIC_NAMES, means)}
+    return fit(config, DepthSupervisedTask(config))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    from depth_ros.memory import keep_heap_warm
+
+    keep_heap_warm()  # process-wide malloc tuning: this is the process's entry point
     return run_training(lambda: load_supervised_config(args.config, args.override),
                         train_supervised, config_to_yaml, args.print_config)
 

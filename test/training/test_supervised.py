@@ -6,10 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.inference.predictor import Predictor
 from depth_ros.models import build_depth_net, load_checkpoint
+from training.checkpointing import load_train_state
 from training.data.rgbd import RgbdFolderDataset, collate_rgbd
 from training.losses.supervised import (
     SupervisedLossConfig,
@@ -186,6 +188,12 @@ def test_command_line_run_writes_a_checkpoint_the_predictor_loads(tum_like, tmp_
     assert ckpt.pose_net is None and ckpt.meta.depth_arch.name == 'drn'
     assert (ckpt.meta.height, ckpt.meta.width, ckpt.meta.max_depth) == (64, 96, 10.0)
     assert ckpt.meta.training_config['data']['depth_scale'] == 1000.0
+    # The shared trainer: the resolved config, once, and a resumable train state.
+    run_yaml = (tmp_path / 'run' / 'config.yaml').read_text(encoding='utf-8')
+    assert yaml.safe_load(run_yaml) == ckpt.meta.training_config
+    state = load_train_state(checkpoint)
+    assert (state['epoch'], state['step']) == (1, 2)
+    assert ckpt.meta.notes == 'supervised, epoch 1, step 2'
     predictor = Predictor.from_checkpoint(checkpoint)
     image = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
     depth = predictor.predict(image).depth_m

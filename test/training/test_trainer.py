@@ -4,6 +4,7 @@ from dataclasses import asdict
 import pytest
 import torch
 from toy_corridor import write_toy_sequence
+import yaml
 
 from depth_ros.errors import InputError
 from depth_ros.models import load_checkpoint
@@ -50,7 +51,10 @@ def test_checkpoint_reloads_with_its_resolved_config(first_run):
     assert ckpt.pose_net is not None
     assert (ckpt.meta.height, ckpt.meta.width) == (64, 128)
     assert ckpt.meta.training_config == _json_like(asdict(config))
-    assert sidecar_path(summary.checkpoint, CONFIG_SUFFIX).is_file()
+    # One serialisation: the checkpoint's config, its sidecar and the run's config.yaml agree.
+    sidecar = sidecar_path(summary.checkpoint, CONFIG_SUFFIX).read_text(encoding='utf-8')
+    run_yaml = (summary.checkpoint.parents[1] / 'config.yaml').read_text(encoding='utf-8')
+    assert yaml.safe_load(sidecar) == yaml.safe_load(run_yaml) == ckpt.meta.training_config
     state = load_train_state(summary.checkpoint)
     assert (state['epoch'], state['step']) == (4, 4)
     with torch.no_grad():
