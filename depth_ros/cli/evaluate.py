@@ -63,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from depth_ros.evaluation.bag_io import check_bag_path
     from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 
     if args.bag is None and args.recorded is None:
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.recorded is not None:
         result = _recorded(args, options)
     else:
+        check_bag_path(args.bag)  # a one-line error before the model loads
         result = evaluate_bag(args.bag, load_predictor(args), args.out, args.image_topic,
                               args.gt_topic or None, args.depth_topic or None, options)
     if args.json:
