@@ -145,7 +145,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     n = min(len(seq), args.frames or len(seq))
     first = _read(seq.image_paths[0])
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
-    network, base = bl.DepthScores(no_crop=True), bl.DepthBaselines(no_crop=True)
+    network, base = bl.ProtocolScores(no_crop=True), bl.DepthBaselines(no_crop=True)
     height = CameraHeightScale(bl.DEFAULT_CAMERA_HEIGHT_M)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)

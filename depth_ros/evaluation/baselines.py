@@ -33,14 +33,9 @@ from typing import Any
 import numpy as np
 
 from depth_ros.errors import InputError, OutputError
-from depth_ros.evaluation.depth_metrics import (
-    MAX_DEPTH_M,
-    MIN_DEPTH_M,
-    DepthEvalResult,
-    DepthMetrics,
-    evaluate_depth_image,
-)
+from depth_ros.evaluation.depth_metrics import MAX_DEPTH_M, MIN_DEPTH_M, DepthEvalResult
 from depth_ros.evaluation.kitti_devkit import kitti_devkit_metrics
+from depth_ros.evaluation.scoring import DepthScores
 from depth_ros.evaluation.trajectory import ape, as_poses, ate_5frame
 from depth_ros.geometry.ground_plane import LEVEL_CAMERA_UP, fit_ground_plane
 from depth_ros.geometry.intrinsics import Intrinsics
@@ -51,6 +46,7 @@ DEFAULT_CAMERA_HEIGHT_M = 1.65  # KITTI's colour cameras (Geiger et al., IJRR 20
 DEPTH_BASELINES = ('row_prior', 'flat_ground', 'constant_depth')
 ODOMETRY_BASELINES = ('constant_forward', 'static')
 PROTOCOLS = ('median_scaled', 'unscaled', 'camera_height')
+_SCORING_KINDS = {'median_scaled': 'median', 'unscaled': 'fixed', 'camera_height': 'height'}
 BASELINE_TITLES = {'row_prior': 'row prior', 'flat_ground': 'flat-ground prior',
                    'constant_depth': 'constant depth', 'constant_forward': 'constant-forward',
                    'static': 'static',
@@ -198,54 +194,37 @@ def camera_height_factor(depth_m: np.ndarray, intrinsics: Intrinsics | None,
     return None if plane is None else camera_height_m / plane.distance
 
 
-class DepthScores:
-    """Per-image Eigen-protocol metrics of one predictor under every scaling, frame by frame.
-
-    Protocols: 'median_scaled' (per-image median ratio), 'unscaled' (as predicted),
-    'camera_height' (the given camera-height factor, frames without one are left out), and
+class ProtocolScores:
+    """`scoring.DepthScores` (the evaluator's per-image Eigen metrics) under the reports'
+    protocol names: 'median_scaled', 'unscaled', 'camera_height' (frames with a factor), and
     with `no_crop` also 'median_scaled_no_crop' (every valid pixel, no Garg crop).
     """
 
     def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
                  max_depth: float = MAX_DEPTH_M, no_crop: bool = False) -> None:
-        self.garg_crop, self.min_depth, self.max_depth = garg_crop, min_depth, max_depth
-        self.no_crop = no_crop
-        self.rows: dict[str, list[np.ndarray]] = {}
-        self.scales: dict[str, list[float]] = {}
-        self.frames = 0
+        self.scores = DepthScores(min_depth, max_depth, garg_crop)
+        self.uncropped = DepthScores(min_depth, max_depth, False) if no_crop else None
+
+    @property
+    def frames(self) -> int:
+        return len(self.scores.rows['median'])
 
     def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray,
             height_factor: float | None = None) -> bool:
         """Score one frame; False (and nothing recorded) when it has no valid GT pixel."""
-        gt = np.nan_to_num(np.asarray(gt_depth_m, dtype=np.float32), nan=0.0)
-        runs = [('median_scaled', None, self.garg_crop), ('unscaled', 1.0, self.garg_crop)]
-        if height_factor is not None:
-            runs.append(('camera_height', height_factor, self.garg_crop))
-        if self.no_crop:
-            runs.append(('median_scaled_no_crop', None, False))
-        try:
-            scored = [(name, *evaluate_depth_image(gt, inv_depth, scale, self.min_depth,
-                                                   self.max_depth, crop))
-                      for name, scale, crop in runs]
-        except InputError:
+        before = self.frames
+        self.scores.add(gt_depth_m, inv_depth, height_factor)
+        if self.frames == before:
             return False
-        median_ratio = scored[0][2]
-        for name, metrics, ratio in scored:
-            self.rows.setdefault(name, []).append(metrics.as_array())
-            # camera_height: factor / median ratio, 1 when the factor equals ground truth's.
-            self.scales.setdefault(name, []).append(
-                ratio / median_ratio if name == 'camera_height' else ratio)
-        self.frames += 1
+        if self.uncropped is not None:  # the crop's pixels are a subset: this frame has some
+            self.uncropped.add(gt_depth_m, inv_depth)
         return True
 
     def result(self, protocol: str) -> DepthEvalResult | None:
         """Mean metrics under one protocol, None when no frame was scored with it."""
-        if not self.rows.get(protocol):
-            return None
-        per_image = np.stack(self.rows[protocol])
-        return DepthEvalResult(DepthMetrics.from_array(per_image.mean(axis=0)), per_image,
-                               np.asarray(self.scales[protocol]),
-                               protocol.startswith('median_scaled'))
+        if protocol == 'median_scaled_no_crop':
+            return None if self.uncropped is None else self.uncropped.result('median')
+        return self.scores.result(_SCORING_KINDS[protocol])
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {'frames': self.frames}
@@ -265,7 +244,7 @@ class DepthBaselines:
         prior: the row prior (None: `load_row_prior()`, the package's KITTI prior).
         camera_height_m: for the flat-ground prior and the camera-height scale.
         prior_up: the camera's up direction, prior of the ground-plane fit.
-        garg_crop, min_depth, max_depth, no_crop: as `DepthScores`.
+        garg_crop, min_depth, max_depth, no_crop: as `ProtocolScores`.
         height_scale: also score with the camera-height scale (needs intrinsics).
     """
 
@@ -278,8 +257,8 @@ class DepthBaselines:
         self.camera_height_m, self.prior_up = camera_height_m, prior_up
         self.height_scale = height_scale
         self.max_depth = max_depth
-        self._make = lambda: DepthScores(garg_crop, min_depth, max_depth, no_crop)
-        self.scores: dict[str, DepthScores] = {}
+        self._make = lambda: ProtocolScores(garg_crop, min_depth, max_depth, no_crop)
+        self.scores: dict[str, ProtocolScores] = {}
         self._cache: dict[tuple, dict[str, tuple[np.ndarray, float | None]]] = {}
 
     def _maps(self, height: int, width: int,
