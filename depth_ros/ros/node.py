@@ -1,22 +1,26 @@
 """Monocular depth and visual odometry as an rclpy lifecycle node.
 
 Subscribes (relative names, remap in launch):
-    image (sensor_msgs/Image: rgb8, bgr8, rgba8, bgra8, mono8, mono16), camera_info.
+    image (sensor_msgs/Image: rgb8, bgr8, rgba8, bgra8, mono8, mono16; rectified unless
+    `rectify`), or image/compressed (sensor_msgs/CompressedImage, `image_transport:
+    compressed`), and camera_info; paired by stamp with bounded queues.
 Publishes:
     depth/image (32FC1 metres, REP 118, the input header), depth/camera_info (same header,
-    intrinsics of the published resolution), points (PointCloud2 in the camera frame),
-    odom (nav_msgs/Odometry odom_frame -> child_frame), the same transform on /tf when tf2_ros
-    is importable, and depth/colored (Turbo colour map) when publish_colored is set.
+    intrinsics of the published resolution, no distortion), points (PointCloud2 in the camera
+    frame), visual_odometry (nav_msgs/Odometry odom_frame -> base_frame, REP 105; twist in
+    base_frame), odom_frame -> base_frame on /tf when publish_tf, depth/colored (Turbo colour
+    map) when publish_colored is set, and /diagnostics once a second.
 
-Frame path: camera message -> `codecs` -> `depth_ros.pipeline.FramePipeline` (depth, scale,
-motion, chained pose) -> `codecs` -> publish. The pipeline keeps poses in optical axes; odometry
-is published in REP 103 axes (`depth_ros.geometry.frames`).
+Frame path: camera message -> `FrameInput` (checks, decoding, pairing, rectification) ->
+`depth_ros.pipeline.FramePipeline` (depth, scale, motion, chained pose; the motion gate wraps
+its predictor) -> `codecs` -> publish. The pipeline keeps camera poses in optical axes; the node
+turns them into base_frame motion with the base -> camera mounting (`base_motion`).
 
 Lifecycle: configure loads the model (a failure returns to unconfigured with the reason
 logged), activate subscribes, deactivate unsubscribes. Images are paired with camera_info by
 stamp and handed to a worker thread that processes only the newest frame, so the output never
-lags behind the camera. Nothing is inferred while no one subscribes to an output. Bad frames
-are logged (throttled) and dropped; the node stays up.
+lags behind the camera. Nothing is inferred while no one subscribes to an output. Bad messages
+are dropped, counted by cause and logged at most once per cause per 5 s; the node stays up.
 
 Odometry covariance: the pose network reports no uncertainty, so pose and twist covariances
 are `UNKNOWN_VARIANCE` (1e6) on the diagonal; fusion filters should treat them as uninformed.
@@ -25,40 +29,45 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 import functools
 import sys
+import time
 from typing import Any
 
+import diagnostic_msgs.msg
+from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.time import Time
+from sensor_msgs.msg import CompressedImage
 
 from depth_ros.colormaps import colorize_depth
 from depth_ros.errors import InputError
-from depth_ros.geometry.frames import odom_from_optical_chain
-from depth_ros.geometry.se3 import quaternion_to_rotation
 from depth_ros.pipeline import (
     DroppedFrame,
-    Event,
     FramePipeline,
     FrameResult,
     Mounting,
     PipelineConfig,
 )
-from depth_ros.ros import codecs, params
+from depth_ros.ros import base_motion, codecs, params
+from depth_ros.ros.diagnostics import DiagnosticsCollector
+from depth_ros.ros.frame_input import Frame, FrameInput
+from depth_ros.ros.motion_gate import GatedPredictor
 from depth_ros.ros.msg_types import rclpy_msg_types
-from depth_ros.ros.pairing import PairResult, StampPairer
+from depth_ros.ros.tf_mounting import CameraMounting
 from depth_ros.ros.topics import OUTPUTS
 from depth_ros.ros.worker import LatestWorker
 
 
 NODE_NAME = 'mono_depth'
 THROTTLE_S = 5.0
+DIAGNOSTICS_PERIOD_S = 1.0
+_DIAGNOSTIC_TYPES = diagnostic_msgs.msg
 # Outputs are reliable so both RViz (reliable) and sensor-data (best-effort) subscribers match.
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
                         reliability=ReliabilityPolicy.RELIABLE)
@@ -74,14 +83,6 @@ def _logged_transition(callback: Callable) -> Callable:
             self.get_logger().error(f'{callback.__name__} failed: {type(exc).__name__}: {exc}')
             return TransitionCallbackReturn.ERROR
     return wrapper
-
-
-@dataclass
-class Frame:
-    """One image with its camera_info."""
-
-    image: Any
-    info: Any
 
 
 def pipeline_config(config: params.NodeConfig) -> PipelineConfig:
@@ -109,50 +110,70 @@ class DepthNode(LifecycleNode):
         self.pipeline: FramePipeline | None = None
         self.stats: Counter[str] = Counter()
         self.worker = LatestWorker(self._process, self._on_worker_error)
-        self._pairer = StampPairer()
+        self.diagnostics = DiagnosticsCollector(f'{self.get_name()}: depth and odometry')
+        logger = self.get_logger()
+        self.inputs = FrameInput(self.types, self.diagnostics, logger.error, logger.warn,
+                                 THROTTLE_S)
+        self.mounting: CameraMounting | None = None
         self._output_pubs: dict[str, Any] = {}
         self._input_subs: list[Any] = []
         self._tf: Any = None
-        self._tf_buffer: Any = None
+        self._last_stamp_ns: int | None = None
+        self._dt_s = 0.0  # stamp step to the previous processed frame
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         self._apply(self.config)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     @_logged_transition
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Load the model and create the publishers; fail with the reason logged."""
+        """Load the model, find the camera mounting, create the publishers; fail with the reason
+        logged."""
+        config = self.config
         if self._config_error:
             self.get_logger().error(f'configure failed: {self._config_error}')
             return TransitionCallbackReturn.FAILURE
         try:
-            self.predictor = self._load_predictor(self.config)
+            predictor = self._load_predictor(config)
         except Exception as exc:  # any backend failure is a configure failure
             self.get_logger().error(f'configure failed: cannot load the depth model: {exc}')
             return TransitionCallbackReturn.FAILURE
-        self.pipeline = FramePipeline(self.predictor, pipeline_config(self.config))
+        reason = self._start_mounting(config, predictor.has_pose)
+        if reason:
+            self.get_logger().error(f'configure failed: {reason}')
+            return TransitionCallbackReturn.FAILURE
+        self.predictor = GatedPredictor(predictor, config.motion_gate_threshold)
+        self.pipeline = FramePipeline(self.predictor, pipeline_config(config))
         for topic, message in OUTPUTS.items():
             self._output_pubs[topic] = self.create_lifecycle_publisher(
                 getattr(self.types, message), topic, OUTPUT_QOS)
-        self._tf = self._make_tf_broadcaster()
-        self._tf_buffer = self._make_tf_buffer()
-        height, width = self.predictor.input_size
-        odometry = 'on' if self.predictor.has_pose else 'off: the weights have no pose network'
-        self.get_logger().info(f'model loaded ({self.config.backend} on {self.config.device}, '
-                               f'network input {width}x{height}, odometry {odometry})')
+        self._tf = self._make_tf_broadcaster() if config.publish_tf else None
+        state_ = self.diagnostics.state
+        state_.backend, state_.device, state_.configured = config.backend, config.device, True
+        height, width = predictor.input_size
+        odometry = 'on' if self._odometry_on() else 'off'
+        self.get_logger().info(f'model loaded ({config.backend} on {config.device}, network '
+                               f'input {width}x{height}, odometry {odometry})')
         return TransitionCallbackReturn.SUCCESS
 
     @_logged_transition
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the camera and start the worker."""
-        qos = self._input_qos(self.config)
-        self._pairer.reset()
+        config = self.config
+        qos = self._input_qos(config)
+        self.inputs.pairer.reset()
         if self.pipeline is not None:
             self.pipeline.reset()
-        self._input_subs = [
-            self.create_subscription(self.types.Image, 'image', self._on_image, qos),
-            self.create_subscription(self.types.CameraInfo, 'camera_info', self._on_camera_info,
-                                     qos),
-        ]
+        self._last_stamp_ns = None
+        if config.image_transport == 'compressed':
+            topic = self.resolve_topic_name('image') + '/compressed'
+            image_sub = self.create_subscription(
+                CompressedImage, topic, self._on_compressed, qos)
+        else:
+            image_sub = self.create_subscription(self.types.Image, 'image', self._on_image, qos)
+        self._input_subs = [image_sub, self.create_subscription(
+            self.types.CameraInfo, 'camera_info', self._on_camera_info, qos)]
         self.worker.start()
         return super().on_activate(state)
 
@@ -187,6 +208,10 @@ class DepthNode(LifecycleNode):
         self._tf = None
         self.pipeline = None
         self.predictor = None
+        self.diagnostics.state.configured = False
+        if self.mounting is not None:
+            self.mounting.close()
+            self.mounting = None
 
     def _load_predictor(self, config: params.NodeConfig) -> Any:
         from depth_ros.inference import Predictor  # torch: imported when configuring only
@@ -196,28 +221,35 @@ class DepthNode(LifecycleNode):
         return Predictor.from_checkpoint(config.weights or None, device=config.device,
                                          backend=config.backend)
 
+    def _start_mounting(self, config: params.NodeConfig, has_pose: bool) -> str | None:
+        """Set up the base -> camera mounting; the reason configure must fail, or None."""
+        self.mounting = CameraMounting(config.base_to_camera)
+        needs_tf = config.scale_source == 'tf' or self.mounting.fixed is None
+        if needs_tf and not self.mounting.start_tf(self):
+            self.get_logger().warn('tf2_ros is not importable: no TF lookups')
+        odometry = has_pose and config.publish_odometry
+        if not odometry or self.mounting.fixed is not None:
+            return None
+        if self.mounting.wait_for_frame(config.base_frame, config.tf_timeout_s):
+            return None
+        return (f"the odometry needs the camera's mounting: TF has no '{config.base_frame}' "
+                f'frame after {config.tf_timeout_s} s and base_to_camera is empty. Publish '
+                f'{config.base_frame} -> <camera frame> (robot_state_publisher, '
+                "static_transform_publisher) or set base_to_camera 'x y z roll pitch yaw', "
+                'or publish_odometry false')
+
+    def _odometry_on(self) -> bool:
+        return bool(self.predictor is not None and self.predictor.has_pose
+                    and self.config.publish_odometry)
+
     def _make_tf_broadcaster(self) -> Any:
         try:
             from tf2_ros import TransformBroadcaster
         except ImportError:
-            if self.config.publish_tf:
-                self.get_logger().warn('tf2_ros is not importable: odometry is published on '
-                                       'odom only, not on /tf')
+            self.get_logger().warn('tf2_ros is not importable: odometry is published on '
+                                   'visual_odometry only, not on /tf')
             return None
         return TransformBroadcaster(self)
-
-    def _make_tf_buffer(self) -> Any:
-        if self.config.scale_source != 'tf':
-            return None
-        try:
-            from tf2_ros import Buffer, TransformListener
-        except ImportError:
-            self.get_logger().warn('tf2_ros is not importable: scale_source tf falls back to '
-                                   'camera_height_m and camera_pitch_deg')
-            return None
-        buffer = Buffer()
-        self._tf_listener = TransformListener(buffer, self)
-        return buffer
 
     @staticmethod
     def _input_qos(config: params.NodeConfig) -> QoSProfile:
@@ -249,31 +281,32 @@ class DepthNode(LifecycleNode):
 
     def _apply(self, config: params.NodeConfig) -> None:
         self.config = config
-        self._pairer.tolerance_ns = int(round(config.sync_tolerance_s * 1e9))
+        self.inputs.configure(config.queue_size, config.sync_tolerance_s,
+                              config.reuse_camera_info)
+        if isinstance(self.predictor, GatedPredictor):
+            self.predictor.threshold = config.motion_gate_threshold
         if self.pipeline is not None:
             self.pipeline.reconfigure(pipeline_config(config))
 
     # --- input ---------------------------------------------------------------------------------
 
-    def _on_image(self, msg: Any) -> None:
+    def _on_image(self, msg: Any, compressed: bool = False) -> None:
         self.stats['images'] += 1
         if not self._anyone_listening():
             self.stats['skipped_no_subscribers'] += 1
             return
-        self._dispatch(self._pairer.add_image(codecs.stamp_to_ns(msg.header.stamp), msg))
+        self._submit(self.inputs.image(msg, compressed))
+
+    def _on_compressed(self, msg: Any) -> None:
+        self._on_image(msg, compressed=True)
 
     def _on_camera_info(self, msg: Any) -> None:
-        self._dispatch(self._pairer.add_info(codecs.stamp_to_ns(msg.header.stamp), msg))
+        self._submit(self.inputs.camera_info(msg))
 
-    def _dispatch(self, result: PairResult) -> None:
-        for stamp_ns in result.unpaired_ns:
-            self.stats['dropped_no_camera_info'] += 1
-            self.get_logger().error(
-                f'frame dropped: no camera_info with the stamp of image {stamp_ns} ns '
-                f'(sync_tolerance_s={self.config.sync_tolerance_s}); is camera_info remapped '
-                "to the camera's topic?", throttle_duration_sec=THROTTLE_S)
-        if result.pair is not None:
-            self.stats['dropped_busy'] += int(self.worker.submit(Frame(*result.pair)))
+    def _submit(self, frame: Frame | None) -> None:
+        if frame is not None and self.worker.submit(frame):
+            self.stats['dropped_busy'] += 1
+            self.diagnostics.drop(time.monotonic(), 'busy')
 
     def output_subscribers(self, topic: str) -> int:
         """Subscriptions matched to output `topic` (0 while unconfigured)."""
@@ -290,72 +323,79 @@ class DepthNode(LifecycleNode):
     # --- worker --------------------------------------------------------------------------------
 
     def _process(self, frame: Frame) -> None:
-        """Camera message -> codec -> frame pipeline -> codec -> publish."""
+        """Frame -> decoding and rectification -> frame pipeline -> codecs -> publish."""
         config, pipeline = self.config, self.pipeline
         if pipeline is None:
             return
         header = frame.image.header
+        stamp_ns = codecs.stamp_to_ns(header.stamp)
         try:
-            rgb = codecs.image_to_rgb(frame.image, mono16_max=config.mono16_max)
-            intr = codecs.camera_info_to_intrinsics(frame.info)
+            rgb, intr = self.inputs.decode(frame, config.rectify, config.mono16_max)
         except InputError as exc:
-            self._drop('invalid', str(exc))
+            self.inputs.drop('invalid_input', f'frame dropped: {exc}')
             return
-        result = pipeline.process(rgb, intr, codecs.stamp_to_ns(header.stamp),
-                                  self._mounting(config, header.frame_id))
+        self._check_time(stamp_ns, config)
+        result = pipeline.process(rgb, intr, stamp_ns, self._scale_mounting(config,
+                                                                            header.frame_id))
         if isinstance(result, DroppedFrame):
-            self._drop('invalid', result.reason)
+            self.inputs.drop(result.cause, f'frame dropped: {result.reason}')
             return
         self._report(result, config)
         self._publish_depth(header, result, config)
-        if result.odometry is not None:
+        if result.odometry is not None and config.publish_odometry:
             self._publish_odometry(header, result, config)
         self.stats['processed'] += 1
+        self.diagnostics.output(time.monotonic(), time.monotonic() - frame.arrived_s)
 
-    def _drop(self, cause: str, reason: str) -> None:
-        self.stats[f'dropped_{cause}'] += 1
-        self.get_logger().error(f'frame dropped: {reason}', throttle_duration_sec=THROTTLE_S)
+    def _check_time(self, stamp_ns: int, config: params.NodeConfig) -> None:
+        """A jump back, or forward by more than max_pose_gap_s, restarts the odometry."""
+        last, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
+        self._dt_s = 0.0 if last is None else (stamp_ns - last) * 1e-9
+        if last is None or 0 <= stamp_ns - last <= config.max_pose_gap_s * 1e9:
+            return
+        direction = 'backwards' if stamp_ns < last else 'forward'
+        self.get_logger().warn(f'time jumped {direction} ({last} -> {stamp_ns} ns; a bag '
+                               'restarted or frames were lost?): odometry reset',
+                               throttle_duration_sec=1.0)
+        self.pipeline.reset()
 
     def _on_worker_error(self, exc: BaseException) -> None:
-        self.stats['dropped_error'] += 1
-        self.get_logger().error(f'frame dropped: {type(exc).__name__}: {exc}',
-                                throttle_duration_sec=THROTTLE_S)
+        self.inputs.drop('error', f'frame dropped: {type(exc).__name__}: {exc}')
 
     def _report(self, result: FrameResult, config: params.NodeConfig) -> None:
         """Log the result's warnings; publish the camera-height scale status."""
         for note in result.notes:
-            self.get_logger().warn(note, throttle_duration_sec=THROTTLE_S)
-        if result.event is Event.BACKWARDS:
-            self.get_logger().warn(f'time went backwards (to {result.stamp_ns} ns; a bag '
-                                   'restarted?): odometry reset', throttle_duration_sec=1.0)
+            self.inputs.warn('note', note)
         scale = result.scale
+        gate = getattr(self.predictor, 'last_static', None)
+        self.diagnostics.state.motion_gate = (
+            'off' if config.motion_gate_threshold <= 0 else
+            'static (motion published as zero)' if gate else 'moving')
         if scale.estimate is None:
             return
         estimate = scale.estimate
+        self.diagnostics.state.scale_confidence = float(estimate.confidence)
         publisher = self._output_pubs.get('depth/scale')
         if publisher is not None:
             publisher.publish(codecs.scale_status(
                 self.types, estimate.factor, estimate.confidence, estimate.frame_factor,
                 scale.mounting.height_m))
         if not scale.from_ground:
-            self.get_logger().warn('no ground plane seen yet: publishing depth with depth_scale '
-                                   f'{config.depth_scale} until one is',
-                                   throttle_duration_sec=THROTTLE_S)
+            self.inputs.warn('no_ground', 'no ground plane seen yet: publishing depth with '
+                             f'depth_scale {config.depth_scale} until one is')
 
-    def _mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
-        """The camera's mounting from TF for scale_source tf; None: the parameters'."""
-        if config.scale_source != 'tf' or self._tf_buffer is None:
+    def _scale_mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
+        """The camera's height and up direction from TF for scale_source tf; None: the
+        parameters'."""
+        if config.scale_source != 'tf' or self.mounting is None:
             return None
         try:
-            t = self._tf_buffer.lookup_transform(config.base_frame, frame_id, Time())
-        except Exception as exc:  # tf2 raises several lookup exception types
-            self.get_logger().warn(f'no TF {config.base_frame} -> {frame_id} ({exc}); using '
-                                   'camera_height_m', throttle_duration_sec=THROTTLE_S)
+            ground_from_cam = self.mounting.lookup(config.ground_frame, frame_id)
+        except LookupError as exc:
+            self.inputs.warn('no_ground_tf', f'{exc}; using camera_height_m')
             return None
-        q = t.transform.rotation
-        base_from_cam = quaternion_to_rotation([q.x, q.y, q.z, q.w])
-        up = base_from_cam.T @ np.array([0, 0, 1.0])
-        return Mounting(float(t.transform.translation.z), tuple(float(v) for v in up))
+        up = ground_from_cam[:3, :3].T @ np.array([0, 0, 1.0])
+        return Mounting(float(ground_from_cam[2, 3]), tuple(float(v) for v in up))
 
     # --- output --------------------------------------------------------------------------------
 
@@ -377,16 +417,30 @@ class DepthNode(LifecycleNode):
 
     def _publish_odometry(self, header: Any, result: FrameResult,
                           config: params.NodeConfig) -> None:
+        """odom_frame -> base_frame: the camera chain seen from the base, twist in the base."""
+        try:
+            base_from_cam = self.mounting.base_from_camera(config.base_frame, header.frame_id)
+        except LookupError as exc:
+            self.inputs.drop('no_base_to_camera', f'odometry dropped: {exc}')
+            return
         step = result.odometry
-        odom_from_cam = odom_from_optical_chain(step.cam0_from_cam)
-        child = config.child_frame or header.frame_id
+        odom_from_base = base_motion.base_pose(base_from_cam, step.cam0_from_cam)
+        linear = angular = None
+        if step.previous_from_current is not None and self._dt_s > 0:
+            linear, angular = base_motion.base_twist(base_from_cam, step.previous_from_current,
+                                                     self._dt_s)
         odom_header = codecs.make_header(self.types, result.stamp_ns, config.odom_frame)
-        self._output_pubs['odom'].publish(codecs.pose_to_odometry(
-            self.types, odom_from_cam, odom_header, child,
-            linear_velocity=step.linear_velocity, angular_velocity=step.angular_velocity))
-        if self._tf is not None and config.publish_tf:
+        self._output_pubs['visual_odometry'].publish(codecs.pose_to_odometry(
+            self.types, odom_from_base, odom_header, config.base_frame,
+            linear_velocity=linear, angular_velocity=angular))
+        if self._tf is not None:
             self._tf.sendTransform(codecs.pose_to_transform_stamped(
-                self.types, odom_from_cam, odom_header, child))
+                self.types, odom_from_base, odom_header, config.base_frame))
+
+    def _publish_diagnostics(self) -> None:
+        header = codecs.make_header(self.types, self.get_clock().now().nanoseconds, '')
+        self._diagnostics_pub.publish(self.diagnostics.build(
+            _DIAGNOSTIC_TYPES, time.monotonic(), header))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from depth_ros.inference.devices import validate_device
 RELIABILITIES = ('best_effort', 'reliable')
 COLORED_ENCODINGS = ('bgr8', 'rgb8')
 SCALE_SOURCES = ('none', 'fixed', 'camera_height', 'tf')
+IMAGE_TRANSPORTS = ('raw', 'compressed')
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,13 @@ class NodeConfig:
     camera_height_m: float = 1.65
     camera_pitch_deg: float = 0.0
     scale_window: int = 30
-    base_frame: str = 'base_footprint'
+    ground_frame: str = 'base_footprint'
+    image_transport: str = 'raw'
+    rectify: bool = False
     qos_reliability: str = 'best_effort'
     qos_depth: int = 5
+    queue_size: int = 10
+    reuse_camera_info: bool = False
     sync_tolerance_s: float = 0.0
     mono16_max: int = 65535
     depth_downsample: int = 1
@@ -43,10 +48,14 @@ class NodeConfig:
     colored_encoding: str = 'bgr8'
     colored_min_depth_m: float = 1.0
     colored_max_depth_m: float = 80.0
+    publish_odometry: bool = True
     odom_frame: str = 'odom'
-    child_frame: str = ''
-    publish_tf: bool = True
+    base_frame: str = 'base_link'
+    base_to_camera: str = ''
+    tf_timeout_s: float = 5.0
+    publish_tf: bool = False
     max_pose_gap_s: float = 1.0
+    motion_gate_threshold: float = 0.45
     autostart: bool = True
 
     @classmethod
@@ -83,7 +92,7 @@ SPECS: dict[str, ParamSpec] = {
                              'weights).', limits=(1e-3, 1e3)),
     'scale_source': ParamSpec('Where metric scale comes from: none (the weights as they are), '
                               'fixed (times depth_scale), camera_height (ground plane vs '
-                              'camera_height_m), tf (camera height from TF base_frame -> image '
+                              'camera_height_m), tf (camera height from TF ground_frame -> image '
                               'frame).', choices=SCALE_SOURCES),
     'camera_height_m': ParamSpec('Height of the camera above the ground (metres), for '
                                  'scale_source camera_height; KITTI: 1.65.',
@@ -93,13 +102,25 @@ SPECS: dict[str, ParamSpec] = {
                                   'it to within about a degree.', limits=(-45.0, 45.0)),
     'scale_window': ParamSpec('Frames in the sliding median of the ground-plane scale.',
                               limits=(1, 1000)),
-    'base_frame': ParamSpec('Frame on the ground under the robot (REP 105 base_footprint), '
-                            'for scale_source tf.'),
+    'ground_frame': ParamSpec('Frame on the ground under the robot (REP 105 base_footprint), '
+                              'for scale_source tf.'),
+    'image_transport': ParamSpec("raw subscribes to image (sensor_msgs/Image); compressed to "
+                                 "image's resolved name + '/compressed' (JPEG or PNG "
+                                 'sensor_msgs/CompressedImage, as image_transport records).',
+                                 choices=IMAGE_TRANSPORTS, on_configure=True),
+    'rectify': ParamSpec('Undistort the input with its camera_info (plumb_bob, '
+                         'rational_polynomial, equidistant) before inference; for image_raw. '
+                         'false expects a rectified input (image_rect).'),
     'qos_reliability': ParamSpec('Reliability of the image and camera_info subscriptions '
                                  '(best_effort is the sensor-data profile).',
                                  choices=RELIABILITIES, on_configure=True),
     'qos_depth': ParamSpec('History depth of the input subscriptions.', limits=(1, 100),
                            on_configure=True),
+    'queue_size': ParamSpec('Images and camera_infos kept waiting for their partner when '
+                            'pairing by stamp (like message_filters TimeSynchronizer).',
+                            limits=(1, 1000)),
+    'reuse_camera_info': ParamSpec('Pair an image with the latest camera_info when none has '
+                                   'its stamp (cameras with static intrinsics).'),
     'sync_tolerance_s': ParamSpec('Largest stamp difference accepted when pairing an image with '
                                   'its camera_info (0: identical stamps).', limits=(0.0, 1.0)),
     'mono16_max': ParamSpec('mono16 value shown as white (65535 full range, 4095 for 12-bit '
@@ -115,13 +136,26 @@ SPECS: dict[str, ParamSpec] = {
                                      limits=(0.01, 1000.0)),
     'colored_max_depth_m': ParamSpec('Depth shown in the farthest colour (metres).',
                                      limits=(0.01, 1000.0)),
-    'odom_frame': ParamSpec('Frame of the odometry: REP 103 axes (x forward, z up) at the '
-                            'first camera pose.'),
-    'child_frame': ParamSpec('Child frame of odometry and TF; empty for the image frame_id '
-                             '(camera optical axes).'),
-    'publish_tf': ParamSpec('Broadcast odom_frame -> child_frame on /tf (needs tf2_ros).'),
-    'max_pose_gap_s': ParamSpec('Longest interval between two frames whose relative pose is '
-                                'used; longer gaps keep the last pose.', limits=(0.01, 60.0)),
+    'publish_odometry': ParamSpec('Publish visual_odometry (needs weights with a pose network '
+                                  'and the base -> camera mounting).'),
+    'odom_frame': ParamSpec('Parent frame of the odometry (REP 105 odom): base_frame at the '
+                            'start of the chain.'),
+    'base_frame': ParamSpec('Robot base (REP 105 base_link): child frame of the odometry and '
+                            'of the published TF; the twist is in this frame.'),
+    'base_to_camera': ParamSpec("Mounting when TF has no base_frame -> image frame: 'x y z "
+                                "roll pitch yaw' (metres, radians) of the camera's optical frame "
+                                "in base_frame; empty: from TF."),
+    'tf_timeout_s': ParamSpec('At configure, how long to wait for base_frame on TF when '
+                              'base_to_camera is empty.', limits=(0.0, 60.0)),
+    'publish_tf': ParamSpec('Broadcast odom_frame -> base_frame on /tf; off while another '
+                            'source (wheel odometry, robot_localization) owns that transform.'),
+    'max_pose_gap_s': ParamSpec('Longest stamp step whose motion is measured; a longer step '
+                                'forward (or any step back) resets the odometry with a warning.',
+                                limits=(0.01, 60.0)),
+    'motion_gate_threshold': ParamSpec('Consecutive frames differing by at most this many grey '
+                                       'levels (mean over 120x160 cells) count as static: zero '
+                                       'motion is published. 0 turns the gate off.',
+                                       limits=(0.0, 255.0)),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),
 }
@@ -150,8 +184,15 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
             validate_device(value, require_available=False)
         except ConfigError as exc:
             return str(exc)
-    if name in ('odom_frame',) and not value:
-        return 'odom_frame must not be empty'
+    if name in ('odom_frame', 'base_frame') and not value:
+        return f'{name} must not be empty'
+    if name == 'base_to_camera' and value.strip():
+        from depth_ros.ros.base_motion import parse_mounting
+
+        try:
+            parse_mounting(value)
+        except ValueError as exc:
+            return str(exc)
     updated = replace(config, **{name: value})
     if updated.colored_min_depth_m >= updated.colored_max_depth_m:
         return (f'colored_min_depth_m ({updated.colored_min_depth_m}) must be smaller than '

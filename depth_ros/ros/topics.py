@@ -6,7 +6,7 @@ OUTPUTS = {
     'depth/image': 'Image',
     'depth/camera_info': 'CameraInfo',
     'points': 'PointCloud2',
-    'odom': 'Odometry',
+    'visual_odometry': 'Odometry',
     'depth/colored': 'Image',
     'depth/scale': 'Float64MultiArray',
 }

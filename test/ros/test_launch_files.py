@@ -108,6 +108,6 @@ def test_rviz_config_shows_the_outputs():
     displays = {d['Class'].split('/')[-1]: d for d in manager['Displays']}
     assert {'Grid', 'TF', 'PointCloud2', 'Odometry', 'Image'} <= set(displays)
     topics = {d['Topic']['Value'] for d in manager['Displays'] if 'Topic' in d}
-    assert {'/points', '/odom', '/depth/image'} <= topics
+    assert {'/points', '/visual_odometry', '/depth/image'} <= topics
     # Covariance is UNKNOWN_VARIANCE (1e6): drawing it would hide everything else.
     assert displays['Odometry']['Covariance']['Value'] is False

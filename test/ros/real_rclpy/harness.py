@@ -19,6 +19,9 @@ from depth_ros.ros.node import OUTPUTS, DepthNode
 WIDTH, HEIGHT = 64, 48
 K = [60.0, 0.0, 31.5, 0.0, 62.0, 23.5, 0.0, 0.0, 1.0]
 FRAME_ID = 'cam_optical'
+# The camera optical frame at base_link's origin with REP 103 optical axes: odometry of the base
+# is then the camera's motion in body axes.
+OPTICAL_AT_BASE = '0 0 0 -1.5707963267948966 0 -1.5707963267948966'
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
 
@@ -39,7 +42,8 @@ class Harness:
 
     def __init__(self, checkpoint: str, namespace: str = '/', subscribe: bool = True,
                  overrides: dict[str, Any] | None = None):
-        values = {'weights': checkpoint, 'publish_colored': True, **(overrides or {})}
+        values = {'weights': checkpoint, 'publish_colored': True,
+                  'base_to_camera': OPTICAL_AT_BASE, **(overrides or {})}
         Harness.count += 1
         self.node = DepthNode(f'mono_depth_{Harness.count}', namespace=namespace,
                               parameter_overrides=[

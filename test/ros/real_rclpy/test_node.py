@@ -6,14 +6,13 @@ import subprocess
 import sys
 import time
 
-from harness import FRAME_ID, HEIGHT, SECOND, T0, WIDTH, K, wait_for
+from harness import FRAME_ID, HEIGHT, OPTICAL_AT_BASE, SECOND, T0, WIDTH, K, wait_for
 import numpy as np
 import pytest
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
 from depth_ros.geometry.camera import depth_to_points
-from depth_ros.geometry.frames import BODY_FROM_OPTICAL
 from depth_ros.ros import codecs as conv
 
 
@@ -36,14 +35,15 @@ def test_each_encoding_publishes_every_output(make_harness, encoding):
     assert points.header.frame_id == FRAME_ID and rgb is not None
     expected = depth_to_points(depth_m, conv.camera_info_to_intrinsics(info), stride=4)
     np.testing.assert_allclose(xyz, expected, rtol=1e-5)
-    odom = h.wait_output('odom', stamp)
-    assert (odom.header.frame_id, odom.child_frame_id) == ('odom', FRAME_ID)
-    np.testing.assert_allclose(conv.odometry_to_pose(odom), BODY_FROM_OPTICAL, atol=1e-9)
+    odom = h.wait_output('visual_odometry', stamp)
+    assert (odom.header.frame_id, odom.child_frame_id) == ('odom', 'base_link')
+    np.testing.assert_allclose(conv.odometry_to_pose(odom), np.eye(4), atol=1e-9)
     colored = h.wait_output('depth/colored', stamp)
     assert (colored.encoding, colored.height, colored.width) == ('bgr8', HEIGHT, WIDTH)
     print(f'received Image {encoding} {WIDTH}x{HEIGHT} + CameraInfo at stamp {stamp}; published '
           f'depth/image 32FC1 {depth.width}x{depth.height} (median {np.median(depth_m):.2f} m), '
-          f'depth/camera_info, points ({len(xyz)} pts), odom, depth/colored, frame {FRAME_ID!r}')
+          f'depth/camera_info, points ({len(xyz)} pts), visual_odometry, depth/colored, frame '
+          f'{FRAME_ID!r}')
 
 
 def _raw_image(h, stamp, encoding='rgb8', width=WIDTH, height=HEIGHT, step=None, size=None):
@@ -63,13 +63,15 @@ def test_bad_frames_are_dropped_and_the_node_stays_alive(make_harness):
     for stamp, image in bad.items():
         h.send(stamp, image=image)
         time.sleep(0.2)
-    assert wait_for(lambda: h.node.stats['dropped_invalid'] == 4), dict(h.node.stats)
-    print(f'received 4 bad frames (yuv422, short step, 0x0, short data): dropped '
-          f'{h.node.stats["dropped_invalid"]}, node alive')
+    drops = h.node.inputs.drops
+    expected = {'bad_encoding': 1, 'bad_image_layout': 2, 'image_too_small': 1}
+    assert wait_for(lambda: {c: drops[c] for c in expected} == expected), dict(drops)
+    print(f'received 4 bad frames (yuv422, short step, 0x0, short data): dropped by cause '
+          f'{dict(drops)}, node alive')
     h.send(T0 + 5, info=False)            # no camera_info for this one
     time.sleep(0.2)
     h.send(T0 + 6)
-    assert wait_for(lambda: h.node.stats['dropped_no_camera_info'] == 1), dict(h.node.stats)
+    assert wait_for(lambda: drops['no_camera_info'] == 1), dict(drops)
     h.wait_output('depth/image', T0 + 6)
     assert not any(h.outputs('depth/image', s) for s in [*bad, T0 + 5])
 
@@ -81,10 +83,10 @@ def test_no_inference_while_nobody_listens(make_harness):
         h.send(T0 + i * SECOND // 10)
     assert wait_for(lambda: h.node.stats['skipped_no_subscribers'] == 5), dict(h.node.stats)
     assert h.node.stats['processed'] == 0
-    h.listen('odom')
-    assert wait_for(lambda: h.node.output_subscribers('odom') > 0)
+    h.listen('visual_odometry')
+    assert wait_for(lambda: h.node.output_subscribers('visual_odometry') > 0)
     h.send(T0 + SECOND)
-    h.wait_output('odom', T0 + SECOND)
+    h.wait_output('visual_odometry', T0 + SECOND)
 
 
 def test_30hz_for_10s_leaves_no_backlog(make_harness):
@@ -141,17 +143,20 @@ def test_parameters_are_validated_and_applied(make_harness):
     np.testing.assert_allclose(info.k[0], K[0] / 2)
 
 
-def test_time_going_backwards_resets_odometry(make_harness):
+@pytest.mark.parametrize('jump_s', [-5.0, 3.0])  # back (a bag restarted), forward > max gap
+def test_time_jumps_reset_odometry(make_harness, jump_s):
     h = make_harness()
     h.start()
-    for stamp in (T0 + 10 * SECOND, T0 + 10 * SECOND + SECOND // 10):
-        h.send(stamp, seed=stamp % 5)
-        h.wait_output('odom', stamp)
-    moved = conv.odometry_to_pose(h.outputs('odom', T0 + 10 * SECOND + SECOND // 10)[0])
-    assert not np.allclose(moved, BODY_FROM_OPTICAL), 'the pose network moved nothing'
-    h.send(T0 + 5 * SECOND, seed=1)
-    reset = conv.odometry_to_pose(h.wait_output('odom', T0 + 5 * SECOND))
-    np.testing.assert_allclose(reset, BODY_FROM_OPTICAL, atol=1e-9)
+    start = T0 + 10 * SECOND
+    for seed, stamp in enumerate((start, start + SECOND // 10)):
+        h.send(stamp, seed=seed)  # different frames: the motion gate lets the motion through
+        h.wait_output('visual_odometry', stamp)
+    moved = conv.odometry_to_pose(h.outputs('visual_odometry', start + SECOND // 10)[0])
+    assert not np.allclose(moved, np.eye(4)), 'the pose network moved nothing'
+    jumped = start + SECOND // 10 + int(jump_s * SECOND)
+    h.send(jumped, seed=2)
+    reset = conv.odometry_to_pose(h.wait_output('visual_odometry', jumped))
+    np.testing.assert_allclose(reset, np.eye(4), atol=1e-9)
 
 
 def test_configure_fails_cleanly_and_can_be_retried(make_harness, checkpoint):
@@ -182,7 +187,8 @@ def test_main_fails_at_start_up_on_bad_weights():
 
 def test_main_runs_until_interrupted(checkpoint):
     # '' means the shipped weights, the node's default: rcl refuses an empty override.
-    proc = _run_main(*(['-p', f'weights:={checkpoint}'] if checkpoint else []))
+    proc = _run_main('-p', f'base_to_camera:={OPTICAL_AT_BASE}',
+                     *(['-p', f'weights:={checkpoint}'] if checkpoint else []))
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not any('model loaded' in x for x in lines):

@@ -1,0 +1,105 @@
+"""The camera's mounting on the robot: base_frame -> camera from TF, or from a parameter.
+
+One tf2 buffer serves the odometry (base_frame -> image frame) and the `tf` scale source
+(ground_frame -> image frame). Its listener runs on a hidden helper node with its own spin
+thread, so TF arrives while the node is still configuring (autostart runs before the executor
+spins). Lookups of a frame pair that succeeded are cached: mountings are static.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import yaml
+
+from depth_ros.ros.base_motion import parse_mounting, transform_to_matrix
+
+
+class CameraMounting:
+    """base_from_cam for each camera frame_id.
+
+    Args:
+        base_to_camera: the parameter ('x y z roll pitch yaw'); empty: look it up in TF.
+    """
+
+    def __init__(self, base_to_camera: str):
+        self.fixed = parse_mounting(base_to_camera) if base_to_camera.strip() else None
+        self.buffer: Any = None
+        self._listener: Any = None
+        self._helper: Any = None
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def start_tf(self, node: Any) -> bool:
+        """Listen to /tf and /tf_static; False when tf2_ros is not importable."""
+        try:
+            import rclpy
+            from tf2_ros import Buffer, TransformListener
+        except ImportError:
+            return False
+        self._helper = rclpy.create_node(f'_{node.get_name()}_tf_listener',
+                                         namespace=node.get_namespace(), context=node.context)
+        self.buffer = Buffer()
+        self._listener = TransformListener(self.buffer, self._helper, spin_thread=True)
+        return True
+
+    def wait_for_frame(self, frame: str, timeout_s: float) -> bool:
+        """Whether `frame` shows up on TF within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.buffer is not None and frame in self._known_frames():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def base_from_camera(self, base_frame: str, frame_id: str) -> np.ndarray:
+        """[4, 4] pose of the camera frame `frame_id` in `base_frame` (parameter first).
+
+        Raises:
+            LookupError: TF has no such transform (yet).
+        """
+        if self.fixed is not None:
+            return self.fixed
+        return self.lookup(base_frame, frame_id)
+
+    def lookup(self, target: str, source: str) -> np.ndarray:
+        """target_from_source [4, 4] from TF (latest), cached once found."""
+        key = (target, source)
+        if key in self._cache:
+            return self._cache[key]
+        if self.buffer is None:
+            raise LookupError('tf2_ros is not available')
+        from rclpy.time import Time
+
+        try:
+            t = self.buffer.lookup_transform(target, source, Time()).transform
+        except Exception as exc:  # tf2 raises several exception types
+            raise LookupError(f'no TF {target} -> {source}: {exc}') from exc
+        pose = transform_to_matrix((t.translation.x, t.translation.y, t.translation.z),
+                                   (t.rotation.x, t.rotation.y, t.rotation.z, t.rotation.w))
+        self._cache[key] = pose
+        return pose
+
+    def close(self) -> None:
+        """Stop the listener thread and destroy the helper node."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            executor = getattr(listener, 'executor', None)
+            if executor is not None:
+                executor.shutdown()
+                listener.dedicated_listener_thread.join(5.0)
+            listener.unregister()
+            # Its __del__ unregisters again, on a node destroyed below by then.
+            listener.unregister = lambda: None
+        if self._helper is not None:
+            self._helper.destroy_node()
+            self._helper = None
+        self.buffer = None
+        self._cache.clear()
+
+    def _known_frames(self) -> set[str]:
+        frames = yaml.safe_load(self.buffer.all_frames_as_yaml()) or {}
+        known = set(frames)
+        known.update(str(v.get('parent', '')) for v in frames.values() if isinstance(v, dict))
+        return known
