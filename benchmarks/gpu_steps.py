@@ -85,8 +85,8 @@ def bench_settings(ctx: StepContext):
     from depth_ros.bench.config import BenchConfig
 
     if ctx.dry_run:
-        return BenchConfig(sizes=((64, 128),), batches=(1,), device=ctx.device, reps=2,
-                           warmup=1, min_reps=1, budget_s=0.05)
+        return BenchConfig(sizes=((64, 128),), batches=(1,), device=ctx.device, reps=1,
+                           warmup=1, min_reps=1, budget_s=0.05, image_size=(96, 320))
     return BenchConfig(sizes=((192, 640), (320, 1024)), batches=(1, 4), device=ctx.device,
                        reps=100, warmup=3, min_reps=5, budget_s=0.25)
 
