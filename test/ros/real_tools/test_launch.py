@@ -44,7 +44,7 @@ def test_bad_weights_end_the_launch_with_the_reason_and_a_non_zero_code(installe
     output = proc.stdout + proc.stderr
     print(output[-3000:])
     assert proc.returncode != 0, output[-3000:]
-    reason = [line for line in output.splitlines() if 'configure failed' in line]
+    reason = [line for line in output.splitlines() if 'configure failed:' in line]
     assert len(reason) == 1 and 'broken.safetensors' in reason[0], output[-3000:]
     assert 'mono_depth_node-1' in output and 'exited with code' in output
     assert not _processes_running(str(installed)), 'the node outlived its launch'
@@ -93,9 +93,11 @@ def test_bag_replay_runs_ros2_bag_and_shuts_down_after_playback(installed, tmp_p
     env = tools.child_env(installed, FAKE_ROS2_LOG=str(log), FAKE_ROS2_PLAY_S='3')
     env['PATH'] = f'{bin_dir}:{env["PATH"]}'
     bag, output_bag = tmp_path / 'kitti_bag', tmp_path / 'out_bag'
+    params = tools.params_file(tmp_path / 'params.yaml', base_to_camera=tools.OPTICAL_AT_BASE)
     proc = tools.run_launch(_share(installed) / 'launch' / 'bag_replay.launch.py',
                             [f'bag:={bag}', f'output_bag:={output_bag}', 'rate:=0.5',
-                             'play_delay_s:=1.0'], env, timeout_s=180)
+                             'play_delay_s:=1.0', f'params_file:={params}'], env,
+                            timeout_s=180)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     calls = [json.loads(line) for line in log.read_text().splitlines()]

@@ -73,6 +73,20 @@ def run_launch(launch_file: Path, args: list[str], env: dict[str, str],
                           env=env, capture_output=True, text=True, timeout=timeout_s)
 
 
+# The camera optical frame at base_link's origin, REP 103 optical axes.
+OPTICAL_AT_BASE = '0 0 0 -1.5707963267948966 0 -1.5707963267948966'
+
+
+def params_file(path: Path, **overrides: Any) -> Path:
+    """The package's config/mono_depth.yaml with `overrides`, written to `path`."""
+    import yaml
+
+    doc = yaml.safe_load((ROOT / 'config' / 'mono_depth.yaml').read_text(encoding='utf-8'))
+    doc['/**']['ros__parameters'].update(overrides)
+    path.write_text(yaml.safe_dump(doc), encoding='utf-8')
+    return path
+
+
 def wait_for(predicate: Any, timeout_s: float, period_s: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
