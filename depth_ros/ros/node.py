@@ -195,6 +195,13 @@ class DepthNode(LifecycleNode):
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
+    def destroy_node(self) -> None:
+        """Stop the TF listener's thread too (it spins a helper node of its own)."""
+        if self.mounting is not None:
+            self.mounting.close()
+            self.mounting = None
+        super().destroy_node()
+
     def _unsubscribe(self) -> None:
         for subscription in self._input_subs:
             self.destroy_subscription(subscription)

@@ -90,7 +90,10 @@ class CameraMounting:
                 executor.shutdown()
                 listener.dedicated_listener_thread.join(5.0)
             listener.unregister()
-            # Its __del__ unregisters again, on a node destroyed below by then.
+            # Its __del__ would shut the executor down and unregister again, on the node
+            # destroyed below by then.
+            for name in ('executor', 'dedicated_listener_thread'):
+                listener.__dict__.pop(name, None)
             listener.unregister = lambda: None
         if self._helper is not None:
             self._helper.destroy_node()
