@@ -74,7 +74,7 @@ def main() -> int:
 
     def eager():
         with torch.inference_mode():
-            return net(images).inv_depths[0]
+            return net(images).sigmoids[0]
 
     fns = {'torch': eager, **{name: (lambda s=s: s.run(None, feed)) for name, s in
                               sessions.items()}}

@@ -89,7 +89,7 @@ def _per_image_metrics(depth_net: nn.Module,
             if pair is None:
                 return None
             images, gt = pair
-            sigmoid = depth_net(images.to(device)).inv_depths[0]
+            sigmoid = depth_net(images.to(device)).sigmoids[0]
             inv_depth, _ = inv_depth_to_depth(sigmoid.float(), model.min_depth, model.max_depth)
             for gt_m, pred in zip(gt[:, 0].numpy(), inv_depth[:, 0].cpu().numpy()):
                 try:

@@ -41,10 +41,11 @@ class Monitor:
         if self._writer is not None:
             self._writer.add_images(tag, images.detach().float().cpu().clamp(0, 1), step)
 
-    def inv_depths(self, tag: str, inv_depth: torch.Tensor, step: int) -> None:
-        """[N, 1, H, W] inverse depth, each map stretched to [0, 1] (near = bright)."""
+    def sigmoids(self, tag: str, sigmoid: torch.Tensor, step: int) -> None:
+        """[N, 1, H, W] the depth network's sigmoid output, each map stretched to [0, 1]
+        (near = bright)."""
         if self._writer is not None:
-            maps = inv_depth.detach().float().cpu()
+            maps = sigmoid.detach().float().cpu()
             low = maps.amin(dim=(1, 2, 3), keepdim=True)
             high = maps.amax(dim=(1, 2, 3), keepdim=True)
             self.images(tag, ((maps - low) / (high - low + 1e-8)).expand(-1, 3, -1, -1), step)

@@ -44,14 +44,14 @@ class StepOutput:
 
     Attributes:
         loss: Monodepth2's loss.
-        inv_depths: the depth network's sigmoid outputs per scale.
+        sigmoids: the depth network's sigmoid outputs per scale.
         source_from_target: frame offset -> [B, 4, 4] predicted pose.
         total: what is optimised: `loss.total` plus the weighted `terms`.
         terms: name -> unweighted scalar of each optional term that is on.
     """
 
     loss: LossResult
-    inv_depths: list[torch.Tensor]
+    sigmoids: list[torch.Tensor]
     source_from_target: dict[int, torch.Tensor]
     total: torch.Tensor
     terms: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -88,7 +88,7 @@ def forward_and_loss(depth_net: nn.Module, pose_net: nn.Module, batch: Sample,
         colour_generator: CPU generator of the pyramid loss's colour perturbation.
     """
     image = batch.network_image(0)
-    inv_depths = depth_net(image).inv_depths
+    sigmoids = depth_net(image).sigmoids
     poses = predict_poses(pose_net, batch)
 
     def photometric(maps: list[torch.Tensor]) -> LossResult:
@@ -100,12 +100,12 @@ def forward_and_loss(depth_net: nn.Module, pose_net: nn.Module, batch: Sample,
                 [d.float() for d in maps], poses, batch.k, min_depth=model.min_depth,
                 max_depth=model.max_depth, config=loss, generator=generator)
 
-    result = photometric(inv_depths)
-    out = StepOutput(result, inv_depths, poses, result.total)
+    result = photometric(sigmoids)
+    out = StepOutput(result, sigmoids, poses, result.total)
     weights = dict(loss.pyramid.weights)
     if weights:
         out.terms.update(pyramid_terms(
-            depth_net, image, inv_depths, loss.pyramid, loss.scales, model.min_depth,
+            depth_net, image, sigmoids, loss.pyramid, loss.scales, model.min_depth,
             model.max_depth, lambda maps: photometric(maps).total, colour_generator))
     distill = distill or DistillConfig()
     if teacher is not None and distill.weight > 0:
@@ -138,7 +138,7 @@ def _distillation(teacher: Teacher, distill: DistillConfig, batch: Sample, out: 
                                    {o: out.loss.warped[o][i] for o in sources},
                                    out.loss.automask[i], loss.ssim_weight)
                      for i in range(len(loss.scales))]
-        return distillation_loss([d.float() for d in out.inv_depths], teacher_depth,
+        return distillation_loss([d.float() for d in out.sigmoids], teacher_depth,
                                  loss.scales, model.min_depth, model.max_depth, masks)
 
 
@@ -154,7 +154,7 @@ def _feature_reconstruction(depth_net: nn.Module, batch: Sample, out: StepOutput
         target_features = hr_net(batch.image(0)).float()
         source_features = [hr_net(batch.image(o)).float() for o in batch.source_offsets]
     with torch.autocast(device_type=batch.k.device.type, enabled=False):
-        _, depth = inv_depth_to_depth(out.inv_depths[0].float(), model.min_depth,
+        _, depth = inv_depth_to_depth(out.sigmoids[0].float(), model.min_depth,
                                       model.max_depth)
         return feature_reconstruction_loss(
             target_features, source_features, depth, batch.k,

@@ -110,8 +110,8 @@ def validate_supervised_config(config: SupervisedConfig) -> None:
 def supervised_step(depth_net: nn.Module, batch: RgbdSample, model: SupervisedModelConfig,
                     loss: SupervisedLossConfig) -> SupervisedLossResult:
     """Forward the batch (already on the device) and compute the supervised loss."""
-    inv_depths = depth_net(batch.image).inv_depths
-    return supervised_loss(inv_depths, batch.depth_m, model.min_depth, model.max_depth, loss)
+    sigmoids = depth_net(batch.image).sigmoids
+    return supervised_loss(sigmoids, batch.depth_m, model.min_depth, model.max_depth, loss)
 
 
 class DepthSupervisedTask:
@@ -139,7 +139,7 @@ class DepthSupervisedTask:
 
     def loss(self, networks: Networks, batch: RgbdSample, step: int) -> TaskLoss:
         model = self.config.model
-        sigmoids = networks.depth_net(batch.image).inv_depths
+        sigmoids = networks.depth_net(batch.image).sigmoids
         # The loss compares depth in metres (logs, gradients, normals): float32 under autocast.
         with torch.autocast(device_type=batch.image.device.type, enabled=False):
             result = supervised_loss([s.float() for s in sigmoids], batch.depth_m,

@@ -133,7 +133,7 @@ class SelfSupervisedTask:
         scalars = {f'scale{s}': v for s, v in zip(out.loss.scales, out.loss.per_scale)}
         scalars.update(out.terms)
         automask = out.loss.automask[0][:, None].expand(-1, 3, -1, -1)
-        return TaskLoss(out.total, scalars, out.inv_depths[0], {'automask': automask})
+        return TaskLoss(out.total, scalars, out.sigmoids[0], {'automask': automask})
 
     def _colour_generator(self, step: int) -> torch.Generator | None:
         """The pyramid loss's colour draws for `step`: seeded by (seed, step), so a resumed

@@ -192,7 +192,7 @@ def _log_step(config: Any, objects: TrainingObjects, monitor: Monitor, out: Task
     if _due(step, config.image_every_steps):
         count = min(4, target.shape[0])
         monitor.images('target', target[:count], step)
-        monitor.inv_depths('inv_depth', out.sigmoid[:count], step)
+        monitor.sigmoids('sigmoid', out.sigmoid[:count], step)
         for name, images in out.images.items():
             monitor.images(name, images[:count], step)
 

@@ -49,7 +49,7 @@ class DepthGraph(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.half() if self.half else images
-        sigmoid = self.depth_net(x).inv_depths[0].float()
+        sigmoid = self.depth_net(x).sigmoids[0].float()
         if self.output == 'inv_depth':
             return sigmoid
         _, depth = inv_depth_to_depth(sigmoid, self.min_depth, self.max_depth)

@@ -73,7 +73,7 @@ class TorchBackend:
 
     def _depth_eager(self, images: torch.Tensor) -> torch.Tensor:
         with self._autocast():
-            return self._forward(images).inv_depths[0].float()
+            return self._forward(images).sigmoids[0].float()
 
     def _replay(self, images: torch.Tensor) -> torch.Tensor:
         """Capture (first call per input shape and layout, after warm-up on a side stream) or

@@ -15,7 +15,7 @@ Two refinements run from coarse to fine over a ResNet encoder's feature pyramid 
 Every level is supervised (the auxiliary losses of `training/losses/supervised.py`).
 
 What the maps are. DRN honours the contract of every depth_ros depth network:
-`DepthOutput.inv_depths` holds four maps, full resolution first (strides 1, 2, 4, 8), each a
+`DepthOutput.sigmoids` holds four maps, full resolution first (strides 1, 2, 4, 8), each a
 sigmoid in (0, 1) that `geometry.projection.inv_depth_to_depth(x, min_depth, max_depth)` maps
 to inverse depth 1/max + (1/min - 1/max) x and to depth, so the Predictor, export and bench use
 DRN unchanged. The depth refinement therefore works on the logit z of that normalised inverse

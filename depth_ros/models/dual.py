@@ -17,7 +17,7 @@ full-resolution image while the depth values come from the LR-Net.
   the neighbours, and the weighted mean of their values. Neighbours are gathered with shifted
   copies of an edge-padded map and nearest upsampling, so the graph exports to plain ONNX ops.
 
-Output: `DepthOutput(inv_depths=[full, /2, /4, /8])`, the full scale from SA-attention (a convex
+Output: `DepthOutput(sigmoids=[full, /2, /4, /8])`, the full scale from SA-attention (a convex
 combination of sigmoid outputs, so still in [0, 1]), the lower scales the LR-Net's own outputs
 resized where the factor is not 2.
 
@@ -184,19 +184,19 @@ class DualDepthNet(nn.Module):
                               f'{LR_STRIDE} (e.g. 192x640)')
         lr_images = _downsample(images, self.lr_size(height, width))
         features = self.lr_net.encoder(lr_images)
-        lr_inv_depths = list(self.lr_net.decoder(features))
-        lr_inv_depth = lr_inv_depths[0]
-        lr_h, lr_w = lr_inv_depth.shape[-2:]
+        lr_sigmoids = list(self.lr_net.decoder(features))
+        lr_sigmoid = lr_sigmoids[0]
+        lr_h, lr_w = lr_sigmoid.shape[-2:]
         lr_features = F.interpolate(features[0], size=(lr_h, lr_w), mode='bilinear',
                                     align_corners=False)
-        keys = self.key(torch.cat([lr_features, lr_inv_depth, lr_images,
+        keys = self.key(torch.cat([lr_features, lr_sigmoid, lr_images,
                                    pixel_coordinates(batch, lr_h, lr_w, images)], dim=1))
         queries = self.query(torch.cat([self.hr_net(images), images,
                                         pixel_coordinates(batch, height, width, images)], dim=1))
-        full, _ = sa_attention(queries, keys, lr_inv_depth, self.kernel_size)
-        coarse = [_resize(lr_inv_depths[s - 1], (height >> s, width >> s))
+        full, _ = sa_attention(queries, keys, lr_sigmoid, self.kernel_size)
+        coarse = [_resize(lr_sigmoids[s - 1], (height >> s, width >> s))
                   for s in range(1, NUM_SCALES)]
-        return DepthOutput(inv_depths=[full] + coarse)
+        return DepthOutput(sigmoids=[full] + coarse)
 
 
 def _downsample(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -20,7 +20,7 @@ class DepthNet(nn.Module):
         self.decoder = decoder
 
     def forward(self, images: torch.Tensor) -> DepthOutput:
-        return DepthOutput(inv_depths=list(self.decoder(self.encoder(images))))
+        return DepthOutput(sigmoids=list(self.decoder(self.encoder(images))))
 
 
 class PoseNet(nn.Module):

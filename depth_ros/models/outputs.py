@@ -2,24 +2,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import warnings
 
 import torch
 
 
 @dataclass
 class DepthOutput:
-    """Inverse-depth maps from a depth network.
+    """The multi-scale output of a depth network.
 
     Attributes:
-        inv_depths: sigmoid outputs in [0, 1], full resolution first ([B,1,H,W], [B,1,H/2,W/2],
-            ...). Map them to inverse depth with `geometry.projection.inv_depth_to_depth`.
+        sigmoids: sigmoid outputs in [0, 1], full resolution first ([B,1,H,W], [B,1,H/2,W/2],
+            ...). `geometry.projection.inv_depth_to_depth` maps them to inverse depth and
+            depth in network units.
     """
 
-    inv_depths: list[torch.Tensor]
+    sigmoids: list[torch.Tensor]
 
     @property
     def full_resolution(self) -> torch.Tensor:
-        return self.inv_depths[0]
+        return self.sigmoids[0]
+
+    @property
+    def inv_depths(self) -> list[torch.Tensor]:
+        """Deprecated name of `sigmoids` (they are not inverse depths); kept for one release."""
+        warnings.warn('DepthOutput.inv_depths is deprecated; use DepthOutput.sigmoids',
+                      DeprecationWarning, stacklevel=2)
+        return self.sigmoids
 
 
 @dataclass

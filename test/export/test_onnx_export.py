@@ -75,7 +75,7 @@ def test_graph_interface(exported):
 def test_depth_parity_fp32_at_another_batch(exported, nets):
     images = _images(3, seed=5)  # the graph was traced at batch 2
     with torch.no_grad():
-        expected = nets.depth_net(images).inv_depths[0].numpy()
+        expected = nets.depth_net(images).sigmoids[0].numpy()
     got = _session(exported['depth'].path).run(None, {'images': images.numpy()})[0]
     assert got.shape == (3, 1, H, W) and got.dtype == np.float32
     assert np.abs(got - expected).max() <= 1e-4
@@ -118,7 +118,7 @@ def test_metric_depth_graph_at_another_size(weights, nets, tmp_path):
     assert not info.dynamic_batch
     images = torch.rand(1, 3, 96, 320, generator=torch.Generator().manual_seed(8))
     with torch.no_grad():
-        sigmoid = nets.depth_net(images).inv_depths[0].double().numpy()
+        sigmoid = nets.depth_net(images).sigmoids[0].double().numpy()
     # depth_m = depth_scale / (1/max + (1/min - 1/max) * sigmoid), written out independently.
     expected = 2.0 / (1 / 80.0 + (1 / 0.1 - 1 / 80.0) * sigmoid)
     got = _session(item.path).run(None, {'images': images.numpy()})[0]
@@ -137,7 +137,7 @@ def test_fp16_graph_has_half_weights_and_float_interface(weights, nets, tmp_path
     assert read_graph_info(item.path).precision == 'fp16'
     images = _images(1, seed=9)
     with torch.no_grad():
-        expected = nets.depth_net(images).inv_depths[0].numpy()
+        expected = nets.depth_net(images).sigmoids[0].numpy()
     got = _session(item.path).run(None, {'images': images.numpy()})[0]
     assert np.abs(got - expected).max() <= 1e-2
 

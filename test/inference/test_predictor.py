@@ -44,7 +44,7 @@ def test_network_sized_input_matches_bare_network(predictor, checkpoint):
     from depth_ros.models import load_checkpoint
     net = load_checkpoint(checkpoint).depth_net
     with torch.no_grad():
-        sig = net(torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255).inv_depths[0]
+        sig = net(torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255).sigmoids[0]
     expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig[0, 0].numpy())
     np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
 
@@ -104,7 +104,7 @@ def test_reparameterisable_network_is_folded_with_identical_depth(tmp_path):
     img = _image(64, 192, seed=7)
     x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
-        sig = depth_net.eval()(x).inv_depths[0][0, 0].numpy()
+        sig = depth_net.eval()(x).sigmoids[0][0, 0].numpy()
     expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig)
     np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
     with pytest.raises(WeightsError, match='folded'):

@@ -44,8 +44,8 @@ def test_outputs_identical_after_reload(saved):
     path, depth_net, _ = saved
     x = torch.rand(1, 3, 64, 96)
     with torch.no_grad():
-        a = depth_net.eval()(x).inv_depths[0]
-        b = load_checkpoint(path).depth_net(x).inv_depths[0]
+        a = depth_net.eval()(x).sigmoids[0]
+        b = load_checkpoint(path).depth_net(x).sigmoids[0]
     assert torch.equal(a, b)
 
 
@@ -111,8 +111,8 @@ def test_half_storage_halves_the_file_and_loads_as_float32(saved, tmp_path):
                 assert torch.equal(sa[k], sb[k])
     x = torch.rand(1, 3, 64, 96)
     with torch.no_grad():
-        a = depth_net.eval()(x).inv_depths[0]
-        b = ckpt.depth_net(x).inv_depths[0]
+        a = depth_net.eval()(x).sigmoids[0]
+        b = ckpt.depth_net(x).sigmoids[0]
     assert (a - b).abs().max() < 1e-2 * a.abs().max()
 
 

@@ -71,7 +71,7 @@ def test_registered_and_built_by_name():
     assert spec.kwargs == {'scales': [0, 1]}  # init-only 'pretrained' is not stored
     with torch.no_grad():
         out = net.eval()(torch.rand(1, 3, H, W))
-    assert [d.shape[-1] for d in out.inv_depths] == [W, W // 2]
+    assert [d.shape[-1] for d in out.sigmoids] == [W, W // 2]
     with pytest.raises(ConfigError, match='scales'):
         build_depth_net('dna_lite0', pretrained=False, scales=[4])
 
@@ -105,9 +105,9 @@ def test_feature_and_output_shapes(net):
         out = net(x)
     assert [tuple(f.shape) for f in features] == \
         [(2, c, H >> (i + 1), W >> (i + 1)) for i, c in enumerate(net.encoder.num_ch_enc)]
-    assert [tuple(d.shape) for d in out.inv_depths] == \
+    assert [tuple(d.shape) for d in out.sigmoids] == \
         [(2, 1, H >> s, W >> s) for s in range(4)]
-    assert all(((d > 0) & (d < 1)).all() for d in out.inv_depths)
+    assert all(((d > 0) & (d < 1)).all() for d in out.sigmoids)
 
 
 def test_fusion_equals_a_pointwise_conv_over_the_concatenated_neighbours():
@@ -194,6 +194,6 @@ def test_checkpoint_round_trip(tmp_path, net):
     assert ckpt.pose_net is None
     x = torch.rand(1, 3, H, W)
     with torch.no_grad():
-        expected = net(x).inv_depths
-        got = ckpt.depth_net(x).inv_depths
+        expected = net(x).sigmoids
+        got = ckpt.depth_net(x).sigmoids
     assert all(torch.equal(g, e) for g, e in zip(got, expected))

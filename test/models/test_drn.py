@@ -50,7 +50,7 @@ def test_registered_and_built_by_name():
 def test_four_sigmoid_levels_full_resolution_first():
     net = calibrated()
     with torch.no_grad():
-        maps = net(torch.rand(2, 3, H, W)).inv_depths
+        maps = net(torch.rand(2, 3, H, W)).sigmoids
     assert [tuple(m.shape) for m in maps] == [(2, 1, H // s, W // s) for s in (1, 2, 4, 8)]
     for m in maps:
         assert m.dtype == torch.float32 and bool(((m > 0) & (m < 1)).all())
@@ -61,11 +61,11 @@ def test_each_level_is_the_upsampled_previous_plus_a_correction():
     net = calibrated()
     images = torch.rand(1, 3, H, W)
     with torch.no_grad():
-        refined = [torch.logit(m.double()) for m in net(images).inv_depths]
+        refined = [torch.logit(m.double()) for m in net(images).sigmoids]
         for correction in net.decoder.corrections:
             correction.conv2.weight.zero_()
             correction.conv2.bias.zero_()
-        plain = [torch.logit(m.double()) for m in net(images).inv_depths]
+        plain = [torch.logit(m.double()) for m in net(images).sigmoids]
     # Without corrections every level is exactly the bilinear x2 upsampling of the coarser one.
     for fine, coarse in zip(plain[:-1], plain[1:]):
         up = F.interpolate(coarse, scale_factor=2.0, mode='bilinear', align_corners=False)
@@ -92,7 +92,7 @@ class _AllLevels(nn.Module):
         self.net = net
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return tuple(self.net(images).inv_depths)
+        return tuple(self.net(images).sigmoids)
 
 
 def test_onnx_export_matches_torch():
@@ -110,7 +110,7 @@ def test_onnx_export_matches_torch():
     got = session.run(names, {'images': images.numpy()})
     assert not net.training
     with torch.no_grad():
-        expected = net(images).inv_depths
+        expected = net(images).sigmoids
     for onnx_map, torch_map in zip(got, expected):
         assert onnx_map.shape == tuple(torch_map.shape)
         assert float(abs(onnx_map - torch_map.numpy()).max()) <= 1e-4
@@ -126,5 +126,5 @@ def test_checkpoint_round_trip(tmp_path):
     assert (ckpt.meta.height, ckpt.meta.width, ckpt.meta.max_depth) == (H, W, 10.0)
     images = torch.rand(1, 3, H, W)
     with torch.no_grad():
-        for a, b in zip(net(images).inv_depths, ckpt.depth_net(images).inv_depths):
+        for a, b in zip(net(images).sigmoids, ckpt.depth_net(images).sigmoids):
             torch.testing.assert_close(a, b, atol=0, rtol=0)

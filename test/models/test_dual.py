@@ -51,11 +51,11 @@ def test_output_scales_full_resolution_first(lr_arch, lr_factor):
     net = build_depth_net('dual', lr_arch=lr_arch, lr_factor=lr_factor).eval()
     with torch.no_grad():
         out = net(torch.rand(2, 3, H, W))
-    assert [tuple(d.shape) for d in out.inv_depths] == \
+    assert [tuple(d.shape) for d in out.sigmoids] == \
         [(2, 1, H >> s, W >> s) for s in range(4)]
     assert out.full_resolution.shape[-2:] == (H, W)
     # A convex combination of sigmoid outputs stays in [0, 1].
-    assert all(((d >= 0) & (d <= 1)).all() for d in out.inv_depths)
+    assert all(((d >= 0) & (d <= 1)).all() for d in out.sigmoids)
 
 
 def test_lower_scales_are_the_lr_net_outputs_for_factor_two():
@@ -66,7 +66,7 @@ def test_lower_scales_are_the_lr_net_outputs_for_factor_two():
         out = net(images)
         lr = net.lr_net(nn.functional.avg_pool2d(images, 2))
     for s in range(1, 4):
-        torch.testing.assert_close(out.inv_depths[s], lr.inv_depths[s - 1])
+        torch.testing.assert_close(out.sigmoids[s], lr.sigmoids[s - 1])
 
 
 def test_input_size_must_be_multiple_of_32():
@@ -181,4 +181,4 @@ def test_checkpoint_rebuilds_the_dual_network(tmp_path):
     assert isinstance(ckpt.depth_net, DualDepthNet)
     x = torch.rand(1, 3, 64, 192)
     with torch.no_grad():
-        torch.testing.assert_close(ckpt.depth_net.eval()(x).inv_depths[0], net(x).inv_depths[0])
+        torch.testing.assert_close(ckpt.depth_net.eval()(x).sigmoids[0], net(x).sigmoids[0])

@@ -23,8 +23,8 @@ def test_depth_outputs_match(reference, scale):
     depth_net, _, io = reference
     with torch.no_grad():
         out = depth_net(torch.from_numpy(io['image_t']))
-    assert out.inv_depths[scale].shape == io[f'inv_depth_scale{scale}'].shape
-    np.testing.assert_allclose(out.inv_depths[scale].numpy(), io[f'inv_depth_scale{scale}'],
+    assert out.sigmoids[scale].shape == io[f'inv_depth_scale{scale}'].shape
+    np.testing.assert_allclose(out.sigmoids[scale].numpy(), io[f'inv_depth_scale{scale}'],
                                atol=1e-4)
 
 

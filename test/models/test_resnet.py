@@ -41,8 +41,8 @@ def test_registry_builds_depth_and_pose(name):
     with torch.no_grad():
         out = depth_net(torch.rand(2, 3, 64, 96))
         pose = pose_net(torch.rand(2, 3, 64, 96), torch.rand(2, 3, 64, 96))
-    assert [d.shape[-1] for d in out.inv_depths] == [96, 48, 24, 12]
-    assert all(((d >= 0) & (d <= 1)).all() for d in out.inv_depths)
+    assert [d.shape[-1] for d in out.sigmoids] == [96, 48, 24, 12]
+    assert all(((d >= 0) & (d <= 1)).all() for d in out.sigmoids)
     assert pose.shape == (2, 4, 4)
     assert torch.allclose(pose[:, 3], torch.tensor([0.0, 0, 0, 1]).expand(2, 4))
 

@@ -80,7 +80,7 @@ def test_registered_and_built_by_name():
     assert isinstance(net, DepthNet)
     with torch.no_grad():
         out = net.eval()(torch.rand(1, 3, H, W))
-    assert [d.shape[-1] for d in out.inv_depths] == [W, W // 2]
+    assert [d.shape[-1] for d in out.sigmoids] == [W, W // 2]
     with pytest.raises(ConfigError, match='scales'):
         build_depth_net('smalldepth', scales=[4])
 
@@ -103,10 +103,10 @@ def test_output_scales_and_range():
     net = build_depth_net('smalldepth').eval()
     with torch.no_grad():
         out = net(torch.rand(2, 3, H, W))
-    assert [tuple(d.shape) for d in out.inv_depths] == \
+    assert [tuple(d.shape) for d in out.sigmoids] == \
         [(2, 1, H >> s, W >> s) for s in range(4)]
     # Initialised near sigmoid(0): not saturated, so the photometric loss has gradients.
-    assert all(((d > 0.2) & (d < 0.8)).all() for d in out.inv_depths)
+    assert all(((d > 0.2) & (d < 0.8)).all() for d in out.sigmoids)
 
 
 def test_folded_network_equals_the_trained_form(nets):
@@ -114,7 +114,7 @@ def test_folded_network_equals_the_trained_form(nets):
     assert has_etm(net) and not has_etm(folded)
     x = torch.rand(2, 3, H, W)
     with torch.no_grad():
-        expected, got = net(x).inv_depths, folded(x).inv_depths
+        expected, got = net(x).sigmoids, folded(x).sigmoids
     for e, g in zip(expected, got):
         assert torch.allclose(g, e, atol=1e-5, rtol=0)
     # Most pixels away from the flat ends of the sigmoid, or the comparison would be vacuous.
@@ -128,9 +128,9 @@ def test_drop_conv_is_active_only_in_training():
     x = torch.rand(1, 3, H, W)
     with torch.no_grad():
         net.eval()
-        assert torch.equal(net(x).inv_depths[0], net(x).inv_depths[0])
+        assert torch.equal(net(x).sigmoids[0], net(x).sigmoids[0])
         net.train()
-        assert not torch.equal(net(x).inv_depths[0], net(x).inv_depths[0])
+        assert not torch.equal(net(x).sigmoids[0], net(x).sigmoids[0])
 
 
 
@@ -154,7 +154,7 @@ def test_checkpoint_holds_training_weights_and_folds_at_load(tmp_path, nets):
     assert has_etm(ckpt.depth_net)  # unfolded, as trained
     x = torch.rand(1, 3, H, W)
     with torch.no_grad():
-        got = fold_for_inference(ckpt.depth_net)(x).inv_depths[0]
-        expected = folded(x).inv_depths[0]
+        got = fold_for_inference(ckpt.depth_net)(x).sigmoids[0]
+        expected = folded(x).sigmoids[0]
     assert torch.allclose(got, expected, atol=1e-6, rtol=0)
     assert path.stat().st_size < 16e6  # both networks, unfolded, float32: ~3.8 M values

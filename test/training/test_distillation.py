@@ -176,7 +176,7 @@ def test_teacher_depth_is_resized_to_the_input_and_mapped_with_its_range():
     depth = teacher.depth(images)
     with torch.no_grad():
         small = F.interpolate(images, size=(32, 64), mode='bilinear', align_corners=False)
-        inv = F.interpolate(net(small).inv_depths[0], size=(64, 128), mode='bilinear',
+        inv = F.interpolate(net(small).sigmoids[0], size=(64, 128), mode='bilinear',
                             align_corners=False)
     torch.testing.assert_close(depth, inv_depth_to_depth(inv, 0.5, 50.0)[1])
     assert not depth.requires_grad

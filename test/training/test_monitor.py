@@ -15,13 +15,13 @@ def test_writes_scalars_and_images(tmp_path):
     monitor = Monitor(tmp_path)
     assert monitor.enabled
     monitor.scalars({'loss/total': 0.5}, 3)
-    monitor.inv_depths('inv_depth', torch.rand(2, 1, 8, 16), 3)
+    monitor.sigmoids('sigmoid', torch.rand(2, 1, 8, 16), 3)
     monitor.images('target', torch.rand(2, 3, 8, 16), 3)
     monitor.close()
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     assert [s.value for s in events.Scalars('loss/total')] == [0.5]
-    assert {'inv_depth', 'target'} <= set(events.Tags()['images'])
+    assert {'sigmoid', 'target'} <= set(events.Tags()['images'])
 
 
 def test_without_tensorboard_logs_once_and_does_nothing(tmp_path, monkeypatch, caplog):
@@ -38,6 +38,6 @@ def test_without_tensorboard_logs_once_and_does_nothing(tmp_path, monkeypatch, c
     assert not monitor.enabled
     assert any('TensorBoard logging disabled' in r.getMessage() for r in caplog.records)
     monitor.scalars({'x': 1.0}, 1)
-    monitor.inv_depths('d', torch.rand(1, 1, 4, 4), 1)
+    monitor.sigmoids('d', torch.rand(1, 1, 4, 4), 1)
     monitor.close()
     assert not (tmp_path / 'tb').exists()

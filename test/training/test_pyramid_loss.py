@@ -92,14 +92,14 @@ def test_snapped_size_known_values(size, fraction, expected):
 
 def test_flip_consistency_is_zero_for_a_flip_equivariant_net():
     net, images = ConvDepthNet(kernel_width=1), _images()
-    reference = net(images).inv_depths
+    reference = net(images).sigmoids
     value = flip_consistency(net, images, reference, SCALES, *DEPTH_RANGE)
     assert float(value.detach()) < 1e-6
 
 
 def test_flip_consistency_is_positive_for_a_net_that_is_not_equivariant():
     net, images = ConvDepthNet(kernel_width=3), _images()
-    reference = net(images).inv_depths
+    reference = net(images).sigmoids
     value = flip_consistency(net, images, reference, SCALES, *DEPTH_RANGE)
     assert float(value.detach()) > 1e-2
 
@@ -107,13 +107,13 @@ def test_flip_consistency_is_positive_for_a_net_that_is_not_equivariant():
 def test_colour_consistency_is_zero_for_a_net_that_ignores_colour():
     config = PyramidConfig(colour_weight=1.0, brightness=0.5, saturation=0.5, hue=0.3)
     net, images = ColourBlindDepthNet(), _images()
-    reference = net(images).inv_depths
+    reference = net(images).sigmoids
     generator = torch.Generator().manual_seed(3)
     value = colour_consistency(net, images, reference, SCALES, *DEPTH_RANGE, config, generator)
     assert float(value.detach()) == 0
     # The same perturbation does change a colour-sensitive net's prediction.
     colour_net = ConvDepthNet()
-    reference = colour_net(images).inv_depths
+    reference = colour_net(images).sigmoids
     generator = torch.Generator().manual_seed(3)
     value = colour_consistency(colour_net, images, reference, SCALES, *DEPTH_RANGE, config,
                                generator)

@@ -22,14 +22,14 @@ def _inputs(ref):
     target = t['loss_color_frame0']
     target_scales = [target] + [F.avg_pool2d(target, 2 ** s) for s in SCALES[1:]]
     sources = {f: t[f'loss_color_frame{f}'] for f in SOURCES}
-    inv_depths = [t[f'loss_sigmoid_scale{s}'] for s in SCALES]
+    sigmoids = [t[f'loss_sigmoid_scale{s}'] for s in SCALES]
     poses = {f: t[f'loss_cam_T_cam_frame{f}'] for f in SOURCES}
-    return target_scales, sources, inv_depths, poses, t['K']
+    return target_scales, sources, sigmoids, poses, t['K']
 
 
 def _run(ref, tie_noise):
-    target_scales, sources, inv_depths, poses, k = _inputs(ref)
-    return self_supervised_loss(target_scales, sources, inv_depths, poses, k, min_depth=0.1,
+    target_scales, sources, sigmoids, poses, k = _inputs(ref)
+    return self_supervised_loss(target_scales, sources, sigmoids, poses, k, min_depth=0.1,
                                 max_depth=100.0, config=LossConfig(tie_noise=tie_noise),
                                 generator=torch.Generator().manual_seed(0))
 
@@ -69,11 +69,11 @@ def test_automask_agrees_where_not_a_tie(ref):
 
 
 def test_gradients_reach_depth_and_pose(ref):
-    target_scales, sources, inv_depths, poses, k = _inputs(ref)
-    inv_depths = [d.clone().requires_grad_(True) for d in inv_depths]
+    target_scales, sources, sigmoids, poses, k = _inputs(ref)
+    sigmoids = [d.clone().requires_grad_(True) for d in sigmoids]
     poses = {f: p.clone().requires_grad_(True) for f, p in poses.items()}
-    out = self_supervised_loss(target_scales, sources, inv_depths, poses, k, min_depth=0.1,
+    out = self_supervised_loss(target_scales, sources, sigmoids, poses, k, min_depth=0.1,
                                max_depth=100.0)
     out.total.backward()
-    assert all(d.grad is not None and d.grad.abs().sum() > 0 for d in inv_depths)
+    assert all(d.grad is not None and d.grad.abs().sum() > 0 for d in sigmoids)
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in poses.values())

@@ -59,7 +59,7 @@ def test_checkpoint_reloads_with_its_resolved_config(first_run):
     assert (state['epoch'], state['step']) == (4, 4)
     with torch.no_grad():
         out = ckpt.depth_net(torch.rand(1, 3, 64, 128))
-    assert out.inv_depths[0].shape == (1, 1, 64, 128)
+    assert out.sigmoids[0].shape == (1, 1, 64, 128)
 
 
 def test_resume_continues_where_it_stopped(first_run, tmp_path):

@@ -95,11 +95,11 @@ class Teacher:
         if (height, width) != (self.height, self.width):
             images = F.interpolate(images, size=(self.height, self.width), mode='bilinear',
                                    align_corners=False)
-        inv_depth = self.net(images).inv_depths[0].float()
-        if inv_depth.shape[-2:] != (height, width):
-            inv_depth = F.interpolate(inv_depth, size=(height, width), mode='bilinear',
+        sigmoid = self.net(images).sigmoids[0].float()
+        if sigmoid.shape[-2:] != (height, width):
+            sigmoid = F.interpolate(sigmoid, size=(height, width), mode='bilinear',
                                       align_corners=False)
-        _, depth = inv_depth_to_depth(inv_depth, self.min_depth, self.max_depth)
+        _, depth = inv_depth_to_depth(sigmoid, self.min_depth, self.max_depth)
         return depth
 
 
@@ -160,13 +160,13 @@ def position_mask(target: torch.Tensor, sources: Mapping[int, torch.Tensor],
     return ((teacher_error < student_error) & (automask > 0)).to(target.dtype)
 
 
-def distillation_loss(student_inv_depths: Sequence[torch.Tensor], teacher_depth: torch.Tensor,
+def distillation_loss(student_sigmoids: Sequence[torch.Tensor], teacher_depth: torch.Tensor,
                       scales: Sequence[int], min_depth: float, max_depth: float,
                       masks: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
     """Mean over `scales` of the masked mean |log d_student - log d_teacher|.
 
     Args:
-        student_inv_depths: per scale (index = scale), the student's sigmoid outputs.
+        student_sigmoids: per scale (index = scale), the student's sigmoid outputs.
         teacher_depth: [B, 1, H, W] teacher depth (no gradient).
         scales: supervised scales.
         min_depth, max_depth: the student's depth range.
@@ -179,9 +179,9 @@ def distillation_loss(student_inv_depths: Sequence[torch.Tensor], teacher_depth:
     log_teacher = torch.log(teacher_depth.detach())
     terms = []
     for i, scale in enumerate(scales):
-        inv_depth = F.interpolate(student_inv_depths[scale], size=(height, width),
+        sigmoid = F.interpolate(student_sigmoids[scale], size=(height, width),
                                   mode='bilinear', align_corners=False)
-        error = (log_depth(inv_depth, min_depth, max_depth) - log_teacher).abs()[:, 0]
+        error = (log_depth(sigmoid, min_depth, max_depth) - log_teacher).abs()[:, 0]
         if masks is None:
             terms.append(error.mean())
         else:

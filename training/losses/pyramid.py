@@ -102,7 +102,7 @@ def snapped_size(height: int, width: int, fraction: float) -> tuple[int, int]:
     return side(height), side(width)
 
 
-def resized_input_inv_depths(depth_net: nn.Module, image: torch.Tensor, fraction: float,
+def resized_input_sigmoids(depth_net: nn.Module, image: torch.Tensor, fraction: float,
                              sizes: Sequence[tuple[int, int]]) -> list[torch.Tensor]:
     """The depth network's outputs for `image` resized by `fraction`, resized to `sizes`.
 
@@ -123,29 +123,29 @@ def resized_input_inv_depths(depth_net: nn.Module, image: torch.Tensor, fraction
         mode = 'area' if size[0] <= height and size[1] <= width else 'bilinear'
         image = F.interpolate(image, size=size, mode=mode,
                               **({} if mode == 'area' else {'align_corners': False}))
-    inv_depths = depth_net(image).inv_depths
-    return [_resize(inv_depth, tuple(size)) for inv_depth, size in zip(inv_depths, sizes)]
+    sigmoids = depth_net(image).sigmoids
+    return [_resize(sigmoid, tuple(size)) for sigmoid, size in zip(sigmoids, sizes)]
 
 
-def log_depth(inv_depth: torch.Tensor, min_depth: float, max_depth: float) -> torch.Tensor:
+def log_depth(sigmoid: torch.Tensor, min_depth: float, max_depth: float) -> torch.Tensor:
     """log of the depth that a sigmoid output maps to (same shape)."""
-    scaled, _ = inv_depth_to_depth(inv_depth, min_depth, max_depth)
+    scaled, _ = inv_depth_to_depth(sigmoid, min_depth, max_depth)
     return -torch.log(scaled)
 
 
-def consistency(inv_depths: Sequence[torch.Tensor], reference: Sequence[torch.Tensor],
+def consistency(sigmoids: Sequence[torch.Tensor], reference: Sequence[torch.Tensor],
                 scales: Sequence[int], min_depth: float, max_depth: float) -> torch.Tensor:
     """Mean over `scales` of mean |log d - log d_reference|; the reference gets no gradient.
 
     Args:
-        inv_depths, reference: per scale, [B, 1, h, w] sigmoid outputs of the same size.
+        sigmoids, reference: per scale, [B, 1, h, w] sigmoid outputs of the same size.
         scales: which entries to compare.
         min_depth, max_depth: the range the sigmoid output maps to.
 
     Returns:
         Scalar.
     """
-    terms = [(log_depth(inv_depths[s].float(), min_depth, max_depth)
+    terms = [(log_depth(sigmoids[s].float(), min_depth, max_depth)
               - log_depth(reference[s].detach().float(), min_depth, max_depth)).abs().mean()
              for s in scales]
     return torch.stack(terms).mean()
@@ -161,7 +161,7 @@ def flip_consistency(depth_net: nn.Module, image: torch.Tensor,
         image: [B, 3, H, W] network input whose prediction is `reference`.
         Other arguments as in `consistency`.
     """
-    flipped = depth_net(image.flip(-1)).inv_depths
+    flipped = depth_net(image.flip(-1)).sigmoids
     return consistency([d.flip(-1) for d in flipped], reference, scales, min_depth, max_depth)
 
 
@@ -186,12 +186,12 @@ def colour_consistency(depth_net: nn.Module, image: torch.Tensor,
     Arguments as in `flip_consistency`; `config` holds the perturbation strengths and
     `generator` draws them.
     """
-    perturbed = depth_net(perturb_colours(image, config, generator)).inv_depths
+    perturbed = depth_net(perturb_colours(image, config, generator)).sigmoids
     return consistency(perturbed, reference, scales, min_depth, max_depth)
 
 
 def pyramid_terms(depth_net: nn.Module, image: torch.Tensor,
-                  inv_depths: Sequence[torch.Tensor], config: PyramidConfig,
+                  sigmoids: Sequence[torch.Tensor], config: PyramidConfig,
                   scales: Sequence[int], min_depth: float, max_depth: float,
                   photometric: Callable[[list[torch.Tensor]], torch.Tensor],
                   generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
@@ -200,12 +200,12 @@ def pyramid_terms(depth_net: nn.Module, image: torch.Tensor,
     Args:
         depth_net: image [B, 3, H, W] -> `DepthOutput`.
         image: [B, 3, H, W] the target as the network saw it.
-        inv_depths: the network's sigmoid outputs for `image`, per scale.
+        sigmoids: the network's sigmoid outputs for `image`, per scale.
         config: which terms and how strong the colour perturbation is.
         scales: supervised decoder scales.
         min_depth, max_depth: the range the sigmoid output maps to.
         photometric: the main loss for a list of per-scale sigmoid outputs (of the sizes of
-            `inv_depths`) -> scalar.
+            `sigmoids`) -> scalar.
         generator: CPU generator for the colour perturbation.
 
     Returns:
@@ -214,15 +214,15 @@ def pyramid_terms(depth_net: nn.Module, image: torch.Tensor,
     weights = config.weights
     terms = {}
     if RESOLUTION in weights:
-        sizes = [tuple(d.shape[-2:]) for d in inv_depths]
+        sizes = [tuple(d.shape[-2:]) for d in sigmoids]
         terms[RESOLUTION] = torch.stack([
-            photometric(resized_input_inv_depths(depth_net, image, fraction, sizes))
+            photometric(resized_input_sigmoids(depth_net, image, fraction, sizes))
             for fraction in config.input_scales]).mean()
     if FLIP in weights:
-        terms[FLIP] = flip_consistency(depth_net, image, inv_depths, scales, min_depth,
+        terms[FLIP] = flip_consistency(depth_net, image, sigmoids, scales, min_depth,
                                        max_depth)
     if COLOUR in weights:
-        terms[COLOUR] = colour_consistency(depth_net, image, inv_depths, scales, min_depth,
+        terms[COLOUR] = colour_consistency(depth_net, image, sigmoids, scales, min_depth,
                                            max_depth, config, generator)
     return terms
 

@@ -62,7 +62,7 @@ class LossResult:
 
 def self_supervised_loss(target_scales: Sequence[torch.Tensor],
                          sources: Mapping[int, torch.Tensor],
-                         inv_depths: Sequence[torch.Tensor],
+                         sigmoids: Sequence[torch.Tensor],
                          source_from_target: Mapping[int, torch.Tensor], k: torch.Tensor, *,
                          min_depth: float, max_depth: float, config: LossConfig = LossConfig(),
                          generator: torch.Generator | None = None) -> LossResult:
@@ -72,7 +72,7 @@ def self_supervised_loss(target_scales: Sequence[torch.Tensor],
         target_scales: target colour image per scale s, [B, 3, H / 2^s, W / 2^s] in [0, 1]
             (index = scale; index 0 is the full-resolution target).
         sources: frame offset (e.g. -1, +1) -> [B, 3, H, W] full-resolution source image.
-        inv_depths: the depth network's sigmoid outputs per scale (index = scale).
+        sigmoids: the depth network's sigmoid outputs per scale (index = scale).
         source_from_target: frame offset -> [B, 4, 4] transform of target-camera points into
             that source camera.
         k: [B, 4, 4] intrinsics in pixels at H x W.
@@ -92,16 +92,16 @@ def self_supervised_loss(target_scales: Sequence[torch.Tensor],
     per_scale, automasks = [], []
     warped: dict[int, list[torch.Tensor]] = {offset: [] for offset in sources}
     for scale in config.scales:
-        inv_depth = F.interpolate(inv_depths[scale], size=(height, width), mode='bilinear',
+        sigmoid = F.interpolate(sigmoids[scale], size=(height, width), mode='bilinear',
                                   align_corners=False)
-        _, depth = inv_depth_to_depth(inv_depth, min_depth, max_depth)
+        _, depth = inv_depth_to_depth(sigmoid, min_depth, max_depth)
         errors = []
         for offset, source in sources.items():
             image = synthesize_view(source, depth, k, source_from_target[offset], inv_k)
             warped[offset].append(image)
             errors.append(photometric_error(image, target, config.ssim_weight))
         reprojection = min_reprojection(errors, identity, config.tie_noise, generator)
-        smoothness = edge_aware_smoothness(mean_normalised(inv_depths[scale]),
+        smoothness = edge_aware_smoothness(mean_normalised(sigmoids[scale]),
                                            target_scales[scale])
         per_scale.append(reprojection.per_pixel.mean()
                          + config.smoothness_weight * smoothness / (2 ** scale))

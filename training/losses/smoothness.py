@@ -10,23 +10,24 @@ from __future__ import annotations
 import torch
 
 
-def edge_aware_smoothness(inv_depth: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+def edge_aware_smoothness(sigmoid: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     """mean(|dx d| exp(-|dx I|)) + mean(|dy d| exp(-|dy I|)).
 
     Args:
-        inv_depth: [B, 1, H, W] inverse depth (or the network's sigmoid output).
+        sigmoid: [B, 1, H, W] the network's sigmoid output (Monodepth2 smooths it after
+            `mean_normalised`; any map works).
         image: [B, 3, H, W] colour image of the same size.
 
     Returns:
         Scalar loss.
     """
-    d_dx = (inv_depth[:, :, :, :-1] - inv_depth[:, :, :, 1:]).abs()
-    d_dy = (inv_depth[:, :, :-1, :] - inv_depth[:, :, 1:, :]).abs()
+    d_dx = (sigmoid[:, :, :, :-1] - sigmoid[:, :, :, 1:]).abs()
+    d_dy = (sigmoid[:, :, :-1, :] - sigmoid[:, :, 1:, :]).abs()
     i_dx = (image[:, :, :, :-1] - image[:, :, :, 1:]).abs().mean(dim=1, keepdim=True)
     i_dy = (image[:, :, :-1, :] - image[:, :, 1:, :]).abs().mean(dim=1, keepdim=True)
     return (d_dx * torch.exp(-i_dx)).mean() + (d_dy * torch.exp(-i_dy)).mean()
 
 
-def mean_normalised(inv_depth: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+def mean_normalised(sigmoid: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
     """Divide each [1, H, W] map of a [B, 1, H, W] batch by its spatial mean."""
-    return inv_depth / (inv_depth.mean(dim=(2, 3), keepdim=True) + eps)
+    return sigmoid / (sigmoid.mean(dim=(2, 3), keepdim=True) + eps)
