@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--odom-topic', default=None,
                         help="--recorded: the node's odometry (default: /visual_odometry or "
                              '/odom, whichever the bag has)')
+    parser.add_argument('--base-to-camera', default=None, metavar="'X Y Z ROLL PITCH YAW'",
+                        help="--recorded: the camera's mounting in the odometry's child frame "
+                             "(the node's base_to_camera parameter); default: the recording's "
+                             '/tf_static, or none when the child frame is the camera frame')
     parser.add_argument('--pred-depth-topic', default='/depth/image',
                         help="--recorded: the node's depth images (default: /depth/image)")
     add_model_arguments(parser)
@@ -97,4 +101,5 @@ def _recorded(args: argparse.Namespace, options):
                           'the scale the node published')
     topics = RecordedTopics(odom=args.odom_topic, depth=args.pred_depth_topic or None,
                             gt_odom=args.gt_topic or None, gt_depth=args.depth_topic or None)
-    return evaluate_recorded_to(args.out, args.recorded, args.bag, topics, options)
+    return evaluate_recorded_to(args.out, args.recorded, args.bag, topics, options,
+                                args.base_to_camera)

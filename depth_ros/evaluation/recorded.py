@@ -5,12 +5,15 @@ The bag holds the node's outputs (for example recorded with `bag_replay.launch.p
 (`/ground_truth/odom`, `/ground_truth/depth`) is read from the same bag, or from the bag that was
 played (`gt_bag`) when the recording lacks it.
 
-Frames: the node publishes odometry of the camera optical frame (its child frame, unless the
-`child_from_camera` mounting says otherwise) in an odometry frame with REP 103 axes at the first
-camera pose. Ground truth is KITTI's: the camera's pose in the first camera, optical axes. The
-published poses are converted with `geometry.frames.cam0_from_cam_of_odometry`
-(cam_0_from_cam_i = inv(odom_from_cam_0) odom_from_cam_i), so both are compared in the same
-convention, which the report states. Depth images are scored as published (1/depth), with
+Frames: the node publishes REP 105 odometry, odom_frame -> base_frame (REP 103 axes), with the
+camera mounted at base_from_camera. Ground truth is KITTI's: the camera's pose in the first
+camera, optical axes. The published poses are converted with
+`geometry.frames.cam0_from_cam_of_odometry`: odom_from_cam = odom_from_base @ base_from_camera,
+cam_0_from_cam_i = inv(odom_from_cam_0) @ odom_from_cam_i, so both are compared in the same
+convention, which the report states. The mounting comes from `base_to_camera` (the node's
+parameter of that name, 'x y z roll pitch yaw'), else from /tf_static in the recording (the
+chain from the odometry's child frame to the depth images' frame), else the child frame must be
+the camera frame itself. Depth images are scored as published (1/depth), with
 per-image median scaling and as they are. The report and files are those of `evaluate`.
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ from depth_ros.evaluation.scoring import DepthScores, GroundTruth, match_depth, 
 from depth_ros.evaluation.trajectory_io import sort_by_stamp
 from depth_ros.evaluation.writers import EvalWriter
 from depth_ros.geometry.frames import cam0_from_cam_of_odometry
+from depth_ros.ros.base_motion import parse_mounting, transform_to_matrix
 from depth_ros.ros.codecs import image_to_depth
 
 
@@ -43,9 +47,10 @@ LOG = logging.getLogger(__name__)
 # The node's topics as bag_replay.launch.py records them; the first odometry topic found is used.
 ODOM_TOPICS = ('/visual_odometry', '/odom')
 DEPTH_TOPIC = '/depth/image'
-ODOMETRY_CONVENTION = ('node odometry (odometry frame with REP 103 axes, child = camera optical '
-                       'frame) converted to the KITTI camera frame: cam_0_from_cam_i = '
-                       'inv(odom_from_cam_0) @ odom_from_cam_i')
+ODOMETRY_CONVENTION = ('node odometry (REP 105 odom -> base, REP 103 axes) converted to the KITTI '
+                       'camera frame: odom_from_cam = odom_from_base @ base_from_camera, '
+                       'cam_0_from_cam_i = inv(odom_from_cam_0) @ odom_from_cam_i')
+TF_TOPICS = ('/tf_static', '/tf')
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,82 @@ def _odom_topic(reader: BagReader, topics: RecordedTopics) -> str | None:
     return next((t for t in ODOM_TOPICS if t in reader.topics), None)
 
 
-def _recorded_poses(bag: Path, topic: str, child_from_camera: np.ndarray | None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(cam0_from_cam [N, 4, 4] optical axes, stamps [N]) of the node's odometry."""
-    poses, stamps = read_bag_poses_ns(bag, topic)
-    poses, stamps, _, _ = sort_by_stamp(poses, stamps, f'{bag}:{topic}')
-    return cam0_from_cam_of_odometry(poses, child_from_camera), stamps
+def _first(reader: BagReader, topic: str) -> Any:
+    for _, _, _, decode in reader.messages([topic]):
+        return decode()
+    raise InputError(f'{reader.path}:{topic} holds no message')
+
+
+def _static_edges(reader: BagReader) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """parent frame -> [(child frame, parent_from_child)] of the recorded TF messages."""
+    edges: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for topic in (t for t in TF_TOPICS if t in reader.topics):
+        for _, _, _, decode in reader.messages([topic]):
+            for t in decode().transforms:
+                r, q = t.transform.translation, t.transform.rotation
+                edges.setdefault(t.header.frame_id, []).append((t.child_frame_id, (
+                    transform_to_matrix((r.x, r.y, r.z), (q.x, q.y, q.z, q.w)))))
+    return edges
+
+
+def _tf_chain(edges: dict, source: str, target: str, depth: int = 0) -> np.ndarray | None:
+    """source_from_target through the recorded TF tree (downwards from `source`), or None."""
+    if source == target:
+        return np.eye(4)
+    for child, parent_from_child in edges.get(source, []) if depth < 16 else []:
+        rest = _tf_chain(edges, child, target, depth + 1)
+        if rest is not None:
+            return parent_from_child @ rest
+    return None
+
+
+def child_from_camera(reader: BagReader, odom_topic: str, camera_frame: str | None,
+                      base_to_camera: str | None) -> tuple[np.ndarray | None, str]:
+    """The camera's pose in the odometry's child frame, and where it came from.
+
+    Raises:
+        InputError: the child frame is not the camera frame and no mounting is known.
+    """
+    if base_to_camera:
+        try:
+            return parse_mounting(base_to_camera), 'base_to_camera'
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    child = str(_first(reader, odom_topic).child_frame_id)
+    if camera_frame is None or child == camera_frame:
+        return None, f'the odometry child frame {child!r} is the camera frame'
+    found = _tf_chain(_static_edges(reader), child, camera_frame)
+    if found is None:
+        raise InputError(f"{reader.path}:{odom_topic}: the odometry's child frame is {child!r}, "
+                         f'not the camera frame {camera_frame!r}, and the recording has no TF '
+                         f"from one to the other: give --base-to-camera 'x y z roll pitch yaw' "
+                         "(the node's base_to_camera) or record /tf_static")
+    return found, f'TF {child} -> {camera_frame}'
+
+
+def _recorded_poses(rec: BagReader, topic: str, camera_frame: str | None,
+                    base_to_camera: str | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """(cam0_from_cam [N, 4, 4] optical axes, stamps [N], mounting source) of the odometry."""
+    mounting, source = child_from_camera(rec, topic, camera_frame, base_to_camera)
+    poses, stamps = read_bag_poses_ns(rec.path, topic)
+    poses, stamps, _, _ = sort_by_stamp(poses, stamps, f'{rec.path}:{topic}')
+    return cam0_from_cam_of_odometry(poses, mounting), stamps, source
+
+
+def recorded_camera_trajectory(bag: str | os.PathLike, odom_topic: str,
+                               base_to_camera: str | None = None,
+                               depth_topic: str = DEPTH_TOPIC) -> tuple[np.ndarray, np.ndarray,
+                                                                         str]:
+    """The camera trajectory (KITTI convention) of the node's odometry recorded in `bag`.
+
+    Returns:
+        (cam0_from_cam [N, 4, 4], stamps [N] ns, where the mounting came from).
+    """
+    with BagReader(bag) as rec:
+        rec.require(odom_topic, ('nav_msgs/msg/Odometry',))
+        camera_frame = (str(_first(rec, depth_topic).header.frame_id)
+                        if depth_topic in rec.topics else None)
+        return _recorded_poses(rec, odom_topic, camera_frame, base_to_camera)
 
 
 def _ground_truth(bags: list[tuple[Path, BagReader]], topics: RecordedTopics,
@@ -143,7 +218,7 @@ def _score_depth(rec: BagReader, depth_topic: str, gt_depth: tuple[Path, str],
 
 def evaluate_recorded(bag: str | os.PathLike, gt_bag: str | os.PathLike | None = None,
                       topics: RecordedTopics | None = None, options: EvalOptions | None = None,
-                      child_from_camera: np.ndarray | None = None,
+                      base_to_camera: str | None = None,
                       sink: FrameSink | None = None) -> BagEvalResult:
     """Score the node's recorded odometry and depth against ground truth.
 
@@ -152,8 +227,9 @@ def evaluate_recorded(bag: str | os.PathLike, gt_bag: str | os.PathLike | None =
         gt_bag: the bag that was played, for ground truth the recording lacks.
         topics: see RecordedTopics.
         options: pairing and depth settings (see EvalOptions; the pipeline ones are unused).
-        child_from_camera: [4, 4] camera optical frame in the odometry's child frame; None when
-            the child frame is the camera optical frame (the node's default).
+        base_to_camera: the camera's mounting in the odometry's child frame, 'x y z roll pitch
+            yaw' (the node's parameter); None: from the recording's TF, or none when the child
+            frame is the camera frame.
         sink: receives every recorded depth frame (e.g. `writers.EvalWriter`).
 
     Raises:
@@ -175,7 +251,11 @@ def evaluate_recorded(bag: str | os.PathLike, gt_bag: str | os.PathLike | None =
         gt, gt_depth = _ground_truth(bags, topics, notes)
         poses = stamps = None
         if odom_topic is not None:
-            poses, stamps = _recorded_poses(rec.path, odom_topic, child_from_camera)
+            camera_frame = None if depth_topic is None else str(
+                _first(rec, depth_topic).header.frame_id)
+            poses, stamps, mounting = _recorded_poses(rec, odom_topic, camera_frame,
+                                                      base_to_camera)
+            notes.append(f'camera mounting: {mounting}')
         plan = plan_frames(stamps if stamps is not None
                            else rec.header_stamps_ns(depth_topic), options.gap_factor)
         log_plan(plan, odom_topic or depth_topic)
@@ -210,10 +290,10 @@ def evaluate_recorded_to(out_dir: str | os.PathLike, bag: str | os.PathLike,
                          gt_bag: str | os.PathLike | None = None,
                          topics: RecordedTopics | None = None,
                          options: EvalOptions | None = None,
-                         child_from_camera: np.ndarray | None = None) -> BagEvalResult:
+                         base_to_camera: str | None = None) -> BagEvalResult:
     """`evaluate_recorded` with its files written by `writers.EvalWriter` into `out_dir`."""
     options = options or EvalOptions()
     with EvalWriter(out_dir, options.storage, options.result_bag, options.plots,
                     options.previews) as writer:
-        result = evaluate_recorded(bag, gt_bag, topics, options, child_from_camera, writer)
+        result = evaluate_recorded(bag, gt_bag, topics, options, base_to_camera, writer)
         return writer.finish(result)

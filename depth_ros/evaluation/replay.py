@@ -13,8 +13,8 @@ the bag carries ground-truth depth, with per-image median scaling and as predict
 Frame stream checks (`plan_frames`): a frame whose header stamp repeats an earlier one is a
 duplicate and skipped; a frame received after a later-stamped one is out of order, and frames
 are processed in stamp order with a warning; a stamp step above `gap_factor` times the median
-period is reported as a gap (its motion is measured unless the step exceeds max_pose_gap_s,
-as in the node).
+period is reported as a gap; its motion is measured unless the step exceeds max_pose_gap_s,
+where the pipeline restarts the chain, as in the node.
 
 The result is a typed `BagEvalResult`; files (result bag, metrics.json, plots, previews) are
 written by `writers.EvalWriter`, which receives every frame as a sink. This module takes any

@@ -129,7 +129,7 @@ def format_result(result: BagEvalResult) -> str:
                  f'{issues["out_of_order"]} out of order (sorted), {len(result.plan.gaps)} '
                  'gap(s)')
     lines += [f'  gap of {g.gap_s:.3f} s before frame {g.index} (~{g.missing_frames} dropped; '
-              'its pose spans the gap)' for g in result.plan.gaps]
+              'the chain restarts after gaps over max_pose_gap_s)' for g in result.plan.gaps]
     if result.trajectory is not None:
         lines += ['', format_report(result.trajectory)]
     for name, depth in (('median-scaled', result.depth), ('unscaled', result.depth_unscaled)):

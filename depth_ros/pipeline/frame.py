@@ -8,7 +8,8 @@ predict / relative_pose / has_pose), so torch is imported only by whoever builds
 Per frame: validate the image and intrinsics, run the depth network once on the prepared image,
 pick the scale (`pipeline.scale`), chain the pose network's motion between this frame and the
 previous one (`pipeline.odometry`, translation times the same scale as this frame's depth), and
-subsample the depth for publishing. Time going backwards resets the chain and the scale filter.
+subsample the depth for publishing. Time going backwards, or forward by more than
+max_pose_gap_s, resets the chain and the scale filter.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class PipelineConfig:
         mounting: the camera's height and the ground's up direction (camera-height scale).
         scale_window: frames in the camera-height filter's sliding median.
         depth_downsample: the result's depth keeps every N-th row and column.
-        max_pose_gap_s: longest stamp step whose motion is measured; longer steps keep the pose.
+        max_pose_gap_s: longest stamp step whose motion is measured; a longer step forward
+            resets the chain (as time going backwards does).
     """
 
     scale_source: str = 'fixed'
@@ -172,8 +174,8 @@ class FramePipeline:
             intr, notes = check_frame(rgb, intrinsics)
         except InputError as exc:
             return DroppedFrame(int(stamp_ns), 'invalid_input', str(exc))
-        if self._chain.classify(stamp_ns) is Event.BACKWARDS:
-            self._scale.reset()  # a restarted bag: the ground seen before says nothing now
+        if self._chain.classify(stamp_ns) in (Event.BACKWARDS, Event.GAP):
+            self._scale.reset()  # a restart or a jump: the ground seen before says nothing now
         start = time.perf_counter()
         prepare = getattr(self.predictor, 'prepare', None)
         prepared = prepare(rgb) if prepare is not None else rgb

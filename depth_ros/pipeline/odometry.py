@@ -9,8 +9,8 @@ origin, KITTI's convention; the ROS layer turns them into REP 103 odometry
 How each frame's stamp relates to the previous one decides what happens (`Event`):
 - the first frame starts the chain at the identity;
 - time going backwards (a bag restarted) resets the chain to the identity;
-- a step longer than `max_gap_ns` keeps the pose but measures no motion across it (the
-  previous frame is too old to pair with), and the next frames chain on from there;
+- a step forward longer than `max_gap_ns` (frames lost, a bag skipped ahead) resets it too: the
+  previous frame is too old to pair with, and a pose chained across the jump would be a guess;
 - the same stamp again changes nothing.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Event(enum.Enum):
     START = 'start'          # first frame: pose is the identity
     MOTION = 'motion'        # relative pose measured and chained
     BACKWARDS = 'backwards'  # stamp older than the previous: chain reset to the identity
-    GAP = 'gap'              # too long since the previous frame: pose kept, motion unmeasured
+    GAP = 'gap'              # too long since the previous frame: chain reset to the identity
     REPEAT = 'repeat'        # same stamp again: nothing changes
 
     @property
@@ -94,7 +94,7 @@ class OdometryChain:
         """
         event = self.classify(stamp_ns)
         relative = linear = angular = None
-        if event is Event.BACKWARDS:
+        if event in (Event.BACKWARDS, Event.GAP):
             self._cam0_from_cam = np.eye(4)
         elif event is Event.MOTION:
             relative = np.asarray(previous_from_current(), dtype=np.float64)

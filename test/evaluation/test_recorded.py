@@ -1,7 +1,8 @@
 """`evaluate --recorded`: a bag of what the node publishes scores like `evaluate` on the source.
 
-The recorded bag is built here the way the node publishes (odometry in REP 103 axes through
-`geometry.frames.odom_from_optical_chain` and the odometry codec, depth through the depth codec),
+The recorded bag is built here the way the node publishes (REP 105 odometry odom -> base_link
+through `ros.base_motion.base_pose` with a tilted, offset mounting, and the odometry codec; depth
+through the depth codec),
 from the frame pipeline's results on a constructed KITTI-layout drive; the real node does the same
 in test/ros/real_rclpy/test_evaluate_node.py. A wrong frame conversion, a stamp paired twice or a
 depth read back wrongly shows up as a different ATE or depth figure.
@@ -18,11 +19,19 @@ from depth_ros.evaluation.bag_io import BagReader, BagWriter, read_bag_poses_ns,
 from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC, kitti_to_bag
 from depth_ros.evaluation.recorded import RecordedTopics, evaluate_recorded
 from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
-from depth_ros.geometry.frames import odom_from_optical_chain
-from depth_ros.ros.codecs import MsgTypes, depth_to_image, make_header, pose_to_odometry
+from depth_ros.ros.base_motion import base_pose, parse_mounting
+from depth_ros.ros.codecs import (
+    MsgTypes,
+    depth_to_image,
+    make_header,
+    pose_to_odometry,
+    pose_to_transform_stamped,
+)
 
 
 N, HEIGHT, WIDTH = 9, 32, 96
+# A camera 1.2 m up and 0.3 m forward of the base, looking along its x axis, pitched down.
+MOUNTING = '0.3 -0.05 1.2 -1.6707963 0 -1.5707963'
 
 
 def _truth(n: int) -> np.ndarray:
@@ -96,16 +105,25 @@ class Published:
         self.frames.append((stamp_ns, frame_id, depth_m, cam0_from_cam))
 
 
-def write_node_recording(path: Path, frames: list[tuple], gt_from: Path | None) -> None:
-    """The node's /odom and /depth/image for `frames`, plus the ground truth of `gt_from`."""
+def write_node_recording(path: Path, frames: list[tuple], gt_from: Path | None,
+                         child: str = 'base_link', tf_static: bool = False) -> None:
+    """The node's /visual_odometry (odom -> `child`) and /depth/image for `frames`, plus the
+    ground truth of `gt_from`; with `tf_static` the mounting on /tf_static."""
     types = MsgTypes.from_typestore(typestore())
+    base_from_cam = parse_mounting(MOUNTING) if child == 'base_link' else np.eye(4)
     with BagWriter(path) as writer:
+        if tf_static:
+            tf_message = typestore().types['tf2_msgs/msg/TFMessage']
+            writer.write('/tf_static', frames[0][0], tf_message(transforms=[
+                pose_to_transform_stamped(types, base_from_cam,
+                                          make_header(types, frames[0][0], 'base_link'),
+                                          frames[0][1])]))
         for stamp, frame_id, depth_m, cam0_from_cam in frames:
             header = make_header(types, stamp, frame_id)
             writer.write('/depth/image', stamp, depth_to_image(types, depth_m, header))
-            writer.write('/odom', stamp, pose_to_odometry(
-                types, odom_from_optical_chain(cam0_from_cam),
-                make_header(types, stamp, 'odom'), frame_id))
+            writer.write('/visual_odometry', stamp, pose_to_odometry(
+                types, base_pose(base_from_cam, cam0_from_cam),
+                make_header(types, stamp, 'odom'), child if child == 'base_link' else frame_id))
         if gt_from is not None:
             poses, stamps = read_bag_poses_ns(gt_from, GT_ODOM_TOPIC)
             for pose, stamp in zip(poses, stamps):
@@ -142,9 +160,26 @@ def test_recorded_outputs_score_like_the_replay(drive, replayed, tmp_path, gt_in
     result, frames = replayed
     recording = tmp_path / 'recording'
     write_node_recording(recording, frames, drive if gt_in_recording else None)
-    recorded = evaluate_recorded(recording, None if gt_in_recording else drive)
+    recorded = evaluate_recorded(recording, None if gt_in_recording else drive,
+                                 base_to_camera=MOUNTING)
     _same_figures(recorded, result)
-    assert 'REP 103' in recorded.to_dict()['conventions']['odometry']
+    assert 'REP 105' in recorded.to_dict()['conventions']['odometry']
+
+
+@pytest.mark.parametrize('child, tf_static', [('base_link', True), ('camera', False)])
+def test_mounting_from_tf_static_or_a_camera_child_frame(drive, replayed, tmp_path, child,
+                                                         tf_static):
+    result, frames = replayed
+    write_node_recording(tmp_path / 'recording', frames, drive, child, tf_static)
+    _same_figures(evaluate_recorded(tmp_path / 'recording'), result)
+
+
+def test_unknown_mounting_is_refused(drive, replayed, tmp_path):
+    from depth_ros.errors import InputError
+    _, frames = replayed
+    write_node_recording(tmp_path / 'recording', frames, drive)
+    with pytest.raises(InputError, match='--base-to-camera'):
+        evaluate_recorded(tmp_path / 'recording')
 
 
 def test_recorded_cli_writes_the_same_files(drive, replayed, tmp_path, capsys):
@@ -152,7 +187,7 @@ def test_recorded_cli_writes_the_same_files(drive, replayed, tmp_path, capsys):
     write_node_recording(tmp_path / 'recording', frames, None)
     out = tmp_path / 'out'
     assert main(['evaluate', '--recorded', str(tmp_path / 'recording'), '--bag', str(drive),
-                 '--out', str(out), '--previews', '2']) == 0
+                 '--out', str(out), '--previews', '2', '--base-to-camera', MOUNTING]) == 0
     text = capsys.readouterr().out
     assert 'recorded outputs' in text and 'KITTI camera frame' in text
     names = {p.name for p in out.iterdir()}
@@ -162,13 +197,12 @@ def test_recorded_cli_writes_the_same_files(drive, replayed, tmp_path, capsys):
 
 
 def test_wrong_frame_convention_is_visible(drive, replayed, tmp_path):
-    """Odometry whose child frame had body axes instead of optical ones (B P B^-1) changes the
-    5-frame ATE: the tests above would catch a wrong conversion."""
+    """Scoring the base's odometry as if it were the camera's (no mounting) changes the 5-frame
+    ATE: the tests above would catch a missing conversion."""
     result, frames = replayed
-    body_from_optical = odom_from_optical_chain(np.eye(4))
-    skewed = [(s, f, d, p @ np.linalg.inv(body_from_optical)) for s, f, d, p in frames]
-    write_node_recording(tmp_path / 'recording', skewed, drive)
-    recorded = evaluate_recorded(tmp_path / 'recording', options=EvalOptions())
+    write_node_recording(tmp_path / 'recording', frames, drive)
+    recorded = evaluate_recorded(tmp_path / 'recording', options=EvalOptions(),
+                                 base_to_camera='0 0 0 0 0 0')
     assert recorded.trajectory.ate_5frame.mean != pytest.approx(
         result.trajectory.ate_5frame.mean, rel=1e-3)
 
@@ -184,3 +218,15 @@ def test_evaluate_bag_result_unchanged_by_writing(drive, tmp_path):
     written = evaluate_bag(drive, NoisyTruth(), tmp_path / 'out', options=EvalOptions(plots=False))
     assert bare.trajectory.ate_5frame.mean == written.trajectory.ate_5frame.mean
     assert (tmp_path / 'out' / 'metrics.json').is_file()
+
+
+def test_eval_trajectory_takes_the_node_odometry(drive, replayed, tmp_path, capsys):
+    import json
+    result, frames = replayed
+    write_node_recording(tmp_path / 'recording', frames, None, tf_static=True)
+    assert main(['eval-trajectory', '--gt', f'{drive}:/ground_truth/odom', '--pred',
+                 f'{tmp_path / "recording"}:/visual_odometry', '--json']) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 'TF base_link -> camera' in report['conventions']['odometry']
+    assert report['ate_5frame']['mean'] == pytest.approx(result.trajectory.ate_5frame.mean,
+                                                         rel=1e-9)

@@ -74,7 +74,7 @@ def test_time_backwards_resets():
     np.testing.assert_allclose(step.cam0_from_cam[:3, 3], [0, 0, 2.0], atol=1e-12)
 
 
-def test_gap_keeps_pose_without_measuring_and_repeat_changes_nothing():
+def test_gap_resets_without_measuring_and_repeat_changes_nothing():
     calls = []
 
     def rel():
@@ -88,5 +88,7 @@ def test_gap_keeps_pose_without_measuring_and_repeat_changes_nothing():
     step = odom.update(5 * SECOND, rel)
     assert step.event is Event.GAP and step.linear_velocity is None
     assert step.previous_from_current is None and step.event.resets
-    np.testing.assert_allclose(step.cam0_from_cam[:3, 3], [0, 0, 1.0], atol=1e-12)
+    np.testing.assert_allclose(step.cam0_from_cam, np.eye(4))  # a jump forward restarts
     assert len(calls) == 1
+    step = odom.update(5 * SECOND + SECOND // 10, rel)
+    np.testing.assert_allclose(step.cam0_from_cam[:3, 3], [0, 0, 1.0], atol=1e-12)
