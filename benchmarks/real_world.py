@@ -63,11 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_row_prior:
         return make_row_prior(args.shared)
     from depth_ros.inference import Predictor
-    from depth_ros.inference.predictor import default_weights_path
     args.out.mkdir(parents=True, exist_ok=True)
-    predictor = Predictor.from_checkpoint(args.weights)
+    weights = _weights_path(args.weights)
+    predictor = Predictor.from_checkpoint(weights)
     start = time.perf_counter()
-    weights = args.weights or default_weights_path()
     results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
                'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
                'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
@@ -81,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                                               args)
         results['sets'][name] = entry
     results['static_pairs'] = static_pair_test(predictor, identical, args)
+    results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)
     results['seconds'] = time.perf_counter() - start
     table = format_markdown(results)
     _write(args.out / 'real_world.json', json.dumps(_json_safe(results), indent=1) + '\n')
@@ -98,7 +98,9 @@ PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction c
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--weights', type=Path, help='checkpoint (default: the shipped weights)')
+    p.add_argument('--weights', type=Path,
+                   help="checkpoint, or a packaged name ('default', 'synthetic'); default: "
+                        "the shipped default weights")
     p.add_argument('--out', type=Path, default=ROOT / 'real_world_out')
     p.add_argument('--shared', type=Path, default=SHARED, help='the shared data folder')
     p.add_argument('--sets', nargs='+', choices=sorted(EVAL_SETS), default=list(EVAL_SETS))
@@ -109,6 +111,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
                         f'{ROW_PRIOR_DEPTHS}/depth_2 and exit')
     return p.parse_args(argv)
+
+
+def _weights_path(weights: Path | None) -> Path:
+    """A checkpoint path, packaged weights by name ('default', 'synthetic') included."""
+    from depth_ros.errors import WeightsError
+    from depth_ros.inference.predictor import PACKAGED_WEIGHTS, default_weights_path
+
+    if weights is not None and (weights.exists() or str(weights) not in PACKAGED_WEIGHTS):
+        return weights
+    path = default_weights_path(str(weights or 'default'))
+    if path is None:
+        raise WeightsError(f'this build ships no {str(weights or "default")!r} weights')
+    return path
 
 
 def make_row_prior(shared: Path) -> int:
@@ -382,11 +397,56 @@ def format_markdown(results: dict) -> str:
             f'consecutive frames of real video whose mean grey difference is under '
             f'{STILL_MAX_GREY_DIFF} (a camera standing still: sfnd queue, EuRoC at rest); '
             'these come from the train split.']
+    out += ['', '## Issue 12 deliverable 5 targets', '', '| target | value | met |',
+            '|---|---|---|']
+    out += [f"| {t['target']} | {_f(t['value'], 4)} | {_met(t['met'])} |"
+            for t in results['issue_12_targets']]
     out += ['', '## Verdicts', '']
     for name, entry in sets.items():
         out += [f'- {name}: {line}' for line in entry.get('verdicts', [])]
     out += ['', f"{results['seconds']:.0f} s in all."]
     return '\n'.join(out)
+
+
+def _met(met: bool | None) -> str:
+    return 'n/a' if met is None else ('yes' if met else '**NO**')
+
+
+def _target(target: str, value: float | None, limit: float) -> dict:
+    return {'target': target, 'value': value,
+            'met': None if value is None else bool(value <= limit)}
+
+
+def issue_targets(results: dict, weights_bytes: int) -> list[dict]:
+    """Deliverable 5 of issue 12 on the real sets (the synthetic seeds: benchmarks/learning.py)."""
+    sets, out = results['sets'], []
+    depth = sets.get('dev_0926_0005', {}).get('depth')
+    if depth:
+        net = bl._get(depth, 'network', 'median_scaled', 'abs_rel')
+        out.append(_target('dev abs_rel (Garg crop, median-scaled) <= 0.17', net, 0.17))
+        for name in ('row_prior', 'row_prior_oracle'):
+            prior = bl._get(depth, 'baselines', name, 'median_scaled', 'abs_rel')
+            out.append(_target(f'dev abs_rel <= 0.6x the {bl.BASELINE_TITLES[name]}',
+                               net / prior if net and prior else None, 0.6))
+        ratio = sets['dev_0926_0005']['camera_height'].get('factor_over_lidar_scale')
+        out.append(_target('dev camera-height scale within 10 % of the LiDAR scale '
+                           '(abs(factor / LiDAR - 1))', None if ratio is None else abs(ratio - 1),
+                           0.10))
+    for name, entry in sets.items():
+        traj = entry.get('trajectory', {})
+        ate = bl._get(traj, 'network', 'ate_5frame', 'mean')
+        forward = bl._get(traj, 'baselines', 'constant_forward', 'ate_5frame', 'mean')
+        if ate is not None and forward:
+            out.append(_target(f'{name} 5-frame ATE <= 0.75x constant-forward', ate / forward,
+                               0.75))
+    for name, group in results['static_pairs'].items():
+        if isinstance(group, dict) and group.get('pairs'):
+            out.append(_target(f'{name}: max translation < 0.02 m per frame',
+                               group['translation_m_max'], STATIC_TARGETS['translation_m']))
+            out.append(_target(f'{name}: max rotation < 0.1 deg per frame',
+                               group['rotation_deg_max'], STATIC_TARGETS['rotation_deg']))
+    out.append(_target('weights file <= 20 MB', weights_bytes / 1e6, 20.0))
+    return out
 
 
 def _json_safe(value):

@@ -65,6 +65,10 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     from PIL import Image
     with Image.open(preview) as im:  # camera, prediction and LiDAR panels, 512 wide
         assert im.size == (512, 3 * round(375 * 512 / 1242))
+    targets = {t['target']: t for t in results['issue_12_targets']}
+    abs_rel = targets['dev abs_rel (Garg crop, median-scaled) <= 0.17']
+    assert abs_rel['value'] == network['median_scaled']['abs_rel']
+    assert abs_rel['met'] == (abs_rel['value'] <= 0.17)
     table = (tmp_path / 'real_world.md').read_text()
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
 
