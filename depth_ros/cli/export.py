@@ -30,9 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='symbolic batch dimension (default: batch 1)')
     parser.add_argument('--max-batch', type=int, default=4,
                         help='largest batch of dynamic-batch TensorRT engines (default 4)')
-    parser.add_argument('--output', default='inv_depth', choices=('inv_depth', 'depth_m'),
-                        help='depth graph output: sigmoid inverse depth (what the backends use) '
-                             'or depth in metres')
+    parser.add_argument('--output', default='sigmoid',
+                        choices=('sigmoid', 'depth_m', 'inv_depth'),
+                        help="depth graph output: the network's sigmoid (what the backends use) "
+                             "or depth in metres ('inv_depth': the sigmoid's old name, "
+                             'deprecated)')
     parser.add_argument('--no-pose', action='store_true', help='export the depth network only')
     parser.add_argument('--no-verify', action='store_true',
                         help='skip the parity check against torch')

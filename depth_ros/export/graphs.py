@@ -1,11 +1,14 @@
 """The modules that are traced into deployable graphs: one output per graph, plain tensors only.
 
 `DepthGraph` exposes the depth network's full-resolution output, either the decoder's sigmoid
-(`inv_depth`, what every backend returns) or metric depth (`depth_m`, for consumers that want
-metres straight from the graph). `PoseGraph` exposes the pose network's 4x4 matrix for an
-ordered image pair.
+(`sigmoid`, what every backend returns) or metric depth (`depth_m`, for consumers that want
+metres straight from the graph). Graphs exported before the rename call the sigmoid output
+`inv_depth`; `depth_output_name` reads that name as `sigmoid`. `PoseGraph` exposes the pose
+network's 4x4 matrix for an ordered image pair.
 """
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -19,7 +22,24 @@ from depth_ros.geometry.projection import inv_depth_to_depth
 DEPTH_INPUT = 'images'
 POSE_INPUTS = ('first', 'second')
 POSE_OUTPUT = 'matrix'
-DEPTH_OUTPUTS = ('inv_depth', 'depth_m')
+DEPTH_OUTPUTS = ('sigmoid', 'depth_m')
+SIGMOID_OUTPUT = 'sigmoid'
+# The sigmoid output's old name: accepted for one release, with a warning when asked for.
+LEGACY_SIGMOID_OUTPUT = 'inv_depth'
+
+
+def depth_output_name(name: str, *, warn: bool = True) -> str:
+    """`name` as one of DEPTH_OUTPUTS: the legacy 'inv_depth' is read as 'sigmoid' (with a
+    FutureWarning when `warn`: a user asked for it); anything else is a ConfigError."""
+    if name == LEGACY_SIGMOID_OUTPUT:
+        if warn:
+            warnings.warn("the depth output 'inv_depth' is now called 'sigmoid' (it is the "
+                          "network's sigmoid, not inverse depth); 'inv_depth' will be refused "
+                          'in the next release', FutureWarning, stacklevel=3)
+        return SIGMOID_OUTPUT
+    if name not in DEPTH_OUTPUTS:
+        raise ConfigError(f'depth graph output must be one of {DEPTH_OUTPUTS}, got {name!r}')
+    return name
 
 
 class DepthGraph(nn.Module):
@@ -27,7 +47,7 @@ class DepthGraph(nn.Module):
 
     Args:
         depth_net: a registry depth network returning `DepthOutput`.
-        output: 'inv_depth' for the sigmoid map in [0,1] (map it with
+        output: 'sigmoid' for the sigmoid map in [0,1] (map it with
             `inv_depth_to_depth(x, min_depth, max_depth)`), or 'depth_m' for depth in metres:
             depth_scale / (1/max_depth + (1/min_depth - 1/max_depth) * sigmoid).
         min_depth, max_depth, depth_scale: the checkpoint's depth range and metres per unit
@@ -36,13 +56,12 @@ class DepthGraph(nn.Module):
             stay float32 so the graph's interface does not change with precision.
     """
 
-    def __init__(self, depth_net: nn.Module, output: str = 'inv_depth', min_depth: float = 0.1,
-                 max_depth: float = 100.0, depth_scale: float = 1.0, half: bool = False) -> None:
+    def __init__(self, depth_net: nn.Module, output: str = SIGMOID_OUTPUT,
+                 min_depth: float = 0.1, max_depth: float = 100.0, depth_scale: float = 1.0,
+                 half: bool = False) -> None:
         super().__init__()
-        if output not in DEPTH_OUTPUTS:
-            raise ConfigError(f'depth graph output must be one of {DEPTH_OUTPUTS}, got {output!r}')
         self.depth_net = depth_net
-        self.output = output
+        self.output = depth_output_name(output)
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
         self.depth_scale = float(depth_scale)
         self.half = half
@@ -50,7 +69,7 @@ class DepthGraph(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.half() if self.half else images
         sigmoid = self.depth_net(x).sigmoids[0].float()
-        if self.output == 'inv_depth':
+        if self.output == SIGMOID_OUTPUT:
             return sigmoid
         _, depth = inv_depth_to_depth(sigmoid, self.min_depth, self.max_depth)
         return depth * self.depth_scale

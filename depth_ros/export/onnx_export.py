@@ -26,11 +26,13 @@ from torch import nn
 from depth_ros.errors import BackendError, ConfigError, OutputError, WeightsError
 from depth_ros.export.graphs import (
     DEPTH_INPUT,
-    DEPTH_OUTPUTS,
+    LEGACY_SIGMOID_OUTPUT,
     POSE_INPUTS,
     POSE_OUTPUT,
+    SIGMOID_OUTPUT,
     DepthGraph,
     PoseGraph,
+    depth_output_name,
 )
 from depth_ros.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
@@ -40,7 +42,7 @@ from depth_ros.models.etm import fold_for_inference
 LOG = logging.getLogger(__name__)
 PRECISIONS = ('fp32', 'fp16')
 # Bumped whenever the exported graphs change, so cached files from older versions are rebuilt.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: the depth graph's sigmoid output is called 'sigmoid' (was 'inv_depth')
 # The encoder's total stride: input sizes must be multiples of it.
 STRIDE = 32
 
@@ -59,7 +61,8 @@ class GraphInfo:
     Attributes:
         path: the .onnx file.
         graph: 'depth' or 'pose'.
-        output: 'inv_depth', 'depth_m' or 'matrix'.
+        output: 'sigmoid', 'depth_m' or 'matrix' (a graph exported as 'inv_depth', the
+            sigmoid's old name, reads as 'sigmoid').
         precision: 'fp32' or 'fp16' (inputs and outputs are float32 either way).
         meta: the checkpoint metadata, height and width those of the graph.
         source_sha256: SHA-256 of the weights it was exported from ('' if unknown).
@@ -89,19 +92,18 @@ def validate_export_args(height: int, width: int, opset: int, precision: str) ->
 
 def export_depth_onnx(depth_net: nn.Module, meta: CheckpointMeta, path: str | os.PathLike, *,
                       opset: int = DEFAULT_OPSET, precision: str = 'fp32',
-                      dynamic_batch: bool = False, output: str = 'inv_depth',
+                      dynamic_batch: bool = False, output: str = SIGMOID_OUTPUT,
                       source_sha256: str = '') -> Path:
     """Export the depth network at meta.height x meta.width to one single-output graph.
 
     Graph: `images` [B,3,H,W] float32 in [0,1] -> `output` [B,1,H,W] float32, where output is
-    'inv_depth' (the decoder's full-resolution sigmoid) or 'depth_m' (metres); see `DepthGraph`.
+    'sigmoid' (the decoder's full-resolution sigmoid) or 'depth_m' (metres); see `DepthGraph`.
 
     Returns:
         The written path (written atomically: a reader never sees a partial file).
     """
     validate_export_args(meta.height, meta.width, opset, precision)
-    if output not in DEPTH_OUTPUTS:
-        raise ConfigError(f'depth output must be one of {DEPTH_OUTPUTS}, got {output!r}')
+    output = depth_output_name(output)
     half = precision == 'fp16'
     module = DepthGraph(_cpu_copy(depth_net, half), output, meta.min_depth, meta.max_depth,
                         meta.depth_scale, half=half).eval()
@@ -142,7 +144,9 @@ def read_graph_info(path: str | os.PathLike) -> GraphInfo:
     if META_KEY not in props:
         raise WeightsError(f'{path} has no depth_ros metadata; export it with depth-ros export')
     batch_dim = model.graph.input[0].type.tensor_type.shape.dim[0]
-    return GraphInfo(path=path, graph=props.get(GRAPH_KEY, ''), output=props.get(OUTPUT_KEY, ''),
+    output = props.get(OUTPUT_KEY, '')
+    output = SIGMOID_OUTPUT if output == LEGACY_SIGMOID_OUTPUT else output  # older exports
+    return GraphInfo(path=path, graph=props.get(GRAPH_KEY, ''), output=output,
                      precision=props.get(PRECISION_KEY, 'fp32'),
                      meta=CheckpointMeta.from_json(props[META_KEY]),
                      source_sha256=props.get(SOURCE_KEY, ''),

@@ -16,7 +16,14 @@ import torch
 
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export.cache import file_sha256
-from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, DepthGraph, PoseGraph
+from depth_ros.export.graphs import (
+    DEPTH_INPUT,
+    POSE_INPUTS,
+    SIGMOID_OUTPUT,
+    DepthGraph,
+    PoseGraph,
+    depth_output_name,
+)
 from depth_ros.export.onnx_export import (
     DEFAULT_OPSET,
     export_depth_onnx,
@@ -61,7 +68,7 @@ class ExportReport:
 def export_checkpoint(weights: str | os.PathLike, *, fmt: str = 'onnx', precision: str = 'fp32',
                       height: int | None = None, width: int | None = None,
                       out_dir: str | os.PathLike | None = None, opset: int = DEFAULT_OPSET,
-                      dynamic_batch: bool = False, depth_output: str = 'inv_depth',
+                      dynamic_batch: bool = False, depth_output: str = SIGMOID_OUTPUT,
                       include_pose: bool = True, verify: bool = True, max_batch: int = 4,
                       device: str = 'cuda') -> ExportReport:
     """Export a checkpoint's networks and check each graph against torch.
@@ -72,7 +79,8 @@ def export_checkpoint(weights: str | os.PathLike, *, fmt: str = 'onnx', precisio
         precision: 'fp32' or 'fp16'.
         height, width: network input size (default: the checkpoint's); multiples of 32.
         dynamic_batch: symbolic batch dimension (engines then accept 1..max_batch).
-        depth_output: 'inv_depth' (sigmoid map, what the backends use) or 'depth_m' (metres).
+        depth_output: 'sigmoid' (the sigmoid map, what the backends use) or 'depth_m'
+            (metres); 'inv_depth', the sigmoid's old name, is accepted with a FutureWarning.
         verify: measure parity and raise BackendError when above `verify.TOLERANCE`.
 
     Raises:
@@ -80,6 +88,7 @@ def export_checkpoint(weights: str | os.PathLike, *, fmt: str = 'onnx', precisio
     """
     if fmt not in FORMATS:
         raise ConfigError(f'format must be one of {", ".join(FORMATS)}, got {fmt!r}')
+    depth_output = depth_output_name(depth_output)
     if fmt == 'tensorrt':
         _require_tensorrt(device)  # before minutes of exporting
     ckpt = load_checkpoint(weights)
@@ -103,7 +112,7 @@ def _export_onnx(ckpt: Checkpoint, meta: CheckpointMeta, base: Path, digest: str
                  verify: bool) -> list[ExportedFile]:
     options = dict(opset=opset, precision=precision, dynamic_batch=dynamic_batch,
                    source_sha256=digest)
-    suffix = 'depth' if depth_output == 'inv_depth' else depth_output
+    suffix = 'depth' if depth_output == SIGMOID_OUTPUT else depth_output
     depth = export_depth_onnx(ckpt.depth_net, meta, f'{base}.{suffix}.onnx', output=depth_output,
                               **options)
     files = [_checked(depth, 'depth', depth_difference(ckpt.depth_net, depth, batch=2)

@@ -1,7 +1,7 @@
 """Parity of exported graphs with the torch networks they come from (onnxruntime on the CPU).
 
-Differences are the maximum absolute difference on the graph's output ('inv_depth' sigmoid
-map, pose 'matrix'), and the maximum relative difference for 'depth_m'. Tolerances, checked by
+Differences are the maximum absolute difference on the graph's output ('sigmoid' map, pose
+'matrix'), and the maximum relative difference for 'depth_m'. Tolerances, checked by
 `depth-ros export` and the tests: fp32 1e-4, fp16 1e-2 (float16 weights and activations against
 the float32 reference).
 """

@@ -26,7 +26,7 @@ import torch
 
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export.cache import ensure_onnx
-from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, POSE_OUTPUT
+from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, SIGMOID_OUTPUT
 from depth_ros.export.onnx_export import DEFAULT_OPSET, read_graph_info
 from depth_ros.models.checkpoint import Checkpoint
 
@@ -97,10 +97,12 @@ def make_session(path: str | os.PathLike, device: torch.device, threads: int | N
 class _Graph:
     """One session plus the torch <-> onnxruntime hand-over (IO binding on CUDA)."""
 
-    def __init__(self, session: ort.InferenceSession, device: torch.device, output: str) -> None:
+    def __init__(self, session: ort.InferenceSession, device: torch.device) -> None:
         self.session = session
         self.device = device
-        self.output = output
+        # Single-output graphs: the name is read from the graph (older exports call the
+        # depth graph's sigmoid output 'inv_depth').
+        self.output = session.get_outputs()[0].name
         shape = session.get_inputs()[0].shape
         self.size = tuple(shape[2:])  # (H, W) of the graph
         self.batch = shape[0] if isinstance(shape[0], int) else None  # None: dynamic
@@ -150,15 +152,15 @@ class OnnxRuntimeBackend:
         graphs = ensure_onnx(checkpoint, precision=precision, opset=opset, cache_dir=cache_dir,
                              force=force_export)
         info = read_graph_info(graphs.depth)
-        if info.output != 'inv_depth':
+        if info.output != SIGMOID_OUTPUT:
             raise BackendError(f'{graphs.depth.name} outputs {info.output!r}; the backend needs '
-                               "a graph exported with the 'inv_depth' output")
+                               f'a graph exported with the {SIGMOID_OUTPUT!r} output')
         self.depth_path, self.pose_path = graphs.depth, graphs.pose
         session = dict(threads=threads, optimization=optimization, spinning=spinning)
-        self._depth = _Graph(make_session(graphs.depth, device, **session), device, info.output)
+        self._depth = _Graph(make_session(graphs.depth, device, **session), device)
         self._pose = None
         if graphs.pose is not None:
-            self._pose = _Graph(make_session(graphs.pose, device, **session), device, POSE_OUTPUT)
+            self._pose = _Graph(make_session(graphs.pose, device, **session), device)
         self.has_pose = self._pose is not None
         LOG.info('onnxruntime on %s: %s', device, self.depth_path.name)
 

@@ -25,7 +25,7 @@ import torch
 
 from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export.cache import default_cache_dir, ensure_onnx, file_sha256
-from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, POSE_OUTPUT
+from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, POSE_OUTPUT, SIGMOID_OUTPUT
 from depth_ros.export.onnx_export import DEFAULT_OPSET, read_graph_info
 from depth_ros.export.tensorrt_engine import (
     PRECISIONS,
@@ -93,9 +93,9 @@ class TensorRTBackend:
         self.device = device
         self.precision = precision
         graphs = ensure_onnx(checkpoint, precision='fp32', opset=opset, cache_dir=cache_dir)
-        if read_graph_info(graphs.depth).output != 'inv_depth':
-            raise BackendError(f"{graphs.depth.name} does not output 'inv_depth'; export the "
-                               'depth graph with the inv_depth output')
+        if read_graph_info(graphs.depth).output != SIGMOID_OUTPUT:
+            raise BackendError(f'{graphs.depth.name} does not output {SIGMOID_OUTPUT!r}; export '
+                               f'the depth graph with the {SIGMOID_OUTPUT} output')
         options = dict(precision=precision, max_batch=max_batch, workspace_gb=workspace_gb,
                        cache_dir=cache_dir, force_rebuild=force_rebuild)
         self.engines = {'depth': ensure_engine(graphs.depth, device, **options)}

@@ -63,7 +63,7 @@ def test_graph_interface(exported):
     model = onnx.load(str(exported['depth'].path))
     onnx.checker.check_model(model)
     assert [i.name for i in model.graph.input] == ['images']
-    assert [o.name for o in model.graph.output] == ['inv_depth']
+    assert [o.name for o in model.graph.output] == ['sigmoid']
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == 'batch' and [d.dim_value for d in dims[1:]] == [3, H, W]
     assert {o.domain: o.version for o in model.opset_import}[''] == 17
@@ -100,7 +100,7 @@ def test_metadata_rebuilds_the_checkpoint_meta(exported, weights, nets):
     info = read_graph_info(exported['depth'].path)
     assert info.meta == nets.meta
     assert (info.graph, info.output, info.precision, info.dynamic_batch) == (
-        'depth', 'inv_depth', 'fp32', True)
+        'depth', 'sigmoid', 'fp32', True)
     assert info.source_sha256 == hashlib.sha256(weights.read_bytes()).hexdigest()
     ckpt = load_onnx_checkpoint(exported['depth'].path)
     assert ckpt.meta == nets.meta and ckpt.depth_net is None

@@ -92,7 +92,7 @@ def test_metric_depth_graph_is_refused_by_the_backend(weights, tmp_path):
     report = export_checkpoint(weights, out_dir=tmp_path, include_pose=False, verify=False,
                                depth_output='depth_m')
     ckpt = load_onnx_checkpoint(report.files[0].path)
-    with pytest.raises(BackendError, match="needs a graph exported with the 'inv_depth'"):
+    with pytest.raises(BackendError, match="needs a graph exported with the 'sigmoid'"):
         onnx_backend.OnnxRuntimeBackend(ckpt, torch.device('cpu'))
 
 
@@ -113,3 +113,27 @@ def test_option_errors(weights):
         onnx_backend.session_options(optimization='max')
     options = onnx_backend.session_options(threads=1, optimization='basic')
     assert options.intra_op_num_threads == 1
+
+
+def test_graphs_exported_before_the_sigmoid_rename_still_run(weights, tmp_path):
+    """An older export names the depth output 'inv_depth' (tensor and metadata); it reads as
+    'sigmoid' and predicts what the current export predicts. Asking for the old name warns."""
+    import onnx
+
+    with pytest.warns(FutureWarning, match="now called 'sigmoid'"):
+        report = export_checkpoint(weights, out_dir=tmp_path / 'new', include_pose=False,
+                                   depth_output='inv_depth')
+    current = report.files[0].path
+    model = onnx.load(str(current))
+    model.graph.output[0].name = 'inv_depth'
+    for node in model.graph.node:
+        node.output[:] = ['inv_depth' if o == 'sigmoid' else o for o in node.output]
+    for prop in model.metadata_props:
+        if prop.key == 'depth_ros.output':
+            prop.value = 'inv_depth'
+    legacy = tmp_path / 'legacy.depth.onnx'
+    onnx.save(model, str(legacy))
+    assert load_onnx_checkpoint(legacy).path == legacy
+    image = _image(7)
+    np.testing.assert_array_equal(Predictor.from_onnx(legacy).predict(image).depth_m,
+                                  Predictor.from_onnx(current).predict(image).depth_m)
