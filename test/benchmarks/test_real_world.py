@@ -103,3 +103,32 @@ def test_kitti_to_bag_writes_the_real_jpeg_frames_unchanged(tmp_path):
             raw = np.asarray(png)  # metres * 256, 0 = none (NaN in the bag's 32FC1)
         np.testing.assert_allclose(image_to_depth(depth), np.where(raw > 0, raw / 256.0, np.nan),
                                    rtol=1e-6)
+
+
+def test_issue_targets_from_constructed_results():
+    spec = importlib.util.spec_from_file_location('real_world_report',
+                                                  ROOT / 'benchmarks' / 'real_world_report.py')
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    depth = {'network': {'median_scaled': {'abs_rel': 0.15}},
+             'baselines': {'row_prior': {'median_scaled': {'abs_rel': 0.30}},
+                           'row_prior_oracle': {'median_scaled': {'abs_rel': 0.20}}}}
+    trajectory = {'network': {'ate_5frame': {'mean': 0.02}},
+                  'baselines': {'constant_forward': {'ate_5frame': {'mean': 0.04}}}}
+    results = {'sets': {'dev_0926_0005': {'depth': depth, 'trajectory': trajectory,
+                                          'camera_height': {'factor_over_lidar_scale': 0.85}}},
+               'static_pairs': {'targets': report.STATIC_TARGETS,
+                                'identical_dev': {'pairs': 2, 'translation_m_max': 0.01,
+                                                  'rotation_deg_max': 0.2}}}
+    got = {t['target']: (t['value'], t['met'])
+           for t in report.issue_targets(results, 25_000_000)}
+    assert got['dev abs_rel (Garg crop, median-scaled) <= 0.17'] == (0.15, True)
+    assert got['dev abs_rel <= 0.6x the row prior'] == (pytest.approx(0.5), True)
+    assert got["dev abs_rel <= 0.6x the row prior of the set's own LiDAR (oracle)"] == (
+        pytest.approx(0.75), False)
+    assert got['dev camera-height scale within 10 % of the LiDAR scale '
+               '(abs(factor / LiDAR - 1))'] == (pytest.approx(0.15), False)
+    assert got['dev_0926_0005 5-frame ATE <= 0.75x constant-forward'] == (0.5, True)
+    assert got['identical_dev: max translation < 0.02 m per frame'] == (0.01, True)
+    assert got['identical_dev: max rotation < 0.1 deg per frame'] == (0.2, False)
+    assert got['weights file <= 20 MB'] == (25.0, False)

@@ -1,0 +1,151 @@
+"""Tables of benchmarks/real_world.py: markdown of its results and issue 12's targets."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+import sys
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from depth_ros.evaluation import baselines as bl  # noqa: E402
+
+
+STILL_MAX_GREY_DIFF = 2.0  # a still camera's frame difference (JPEG + sensor noise): ~1.7
+STATIC_TARGETS = {'translation_m': 0.02, 'rotation_deg': 0.1}
+
+
+def _f(value, digits: int = 3) -> str:
+    return 'n/a' if value is None or not math.isfinite(value) else f'{value:.{digits}f}'
+
+
+def _depth_rows(name: str, depth: dict) -> list[str]:
+    rows = [('network', depth['network'])] + [(bl.BASELINE_TITLES[k], v)
+                                              for k, v in depth['baselines'].items()]
+    lines = []
+    for title, scores in rows:
+        med = scores.get('median_scaled') or {}
+        cells = [med.get('abs_rel'), med.get('a1'), med.get('rmse'),
+                 (scores.get('unscaled') or {}).get('abs_rel'),
+                 (scores.get('camera_height') or {}).get('abs_rel'),
+                 (scores.get('median_scaled_no_crop') or {}).get('abs_rel')]
+        bold = '**' if title == 'network' else ''
+        lines.append(f'| {name} | {bold}{title}{bold} | '
+                     + ' | '.join(_f(c) for c in cells) + ' |')
+    return lines
+
+
+def _trajectory_rows(name: str, traj: dict) -> list[str]:
+    rows = [('network', traj['network'])] + [(bl.BASELINE_TITLES[k], v)
+                                            for k, v in traj['baselines'].items()]
+    forward = bl._get(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
+    lines = []
+    for title, fig in rows:
+        ate = bl._get(fig, 'ate_5frame', 'mean')
+        ratio = f'{ate / forward:.2f}x' if ate is not None and forward else 'n/a'
+        cells = [_f(ate, 4), ratio, _f(bl._get(fig, 'ape', 'sim3', 'rmse')),
+                 _f(bl._get(fig, 'ape', 'se3', 'rmse')),
+                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_m'))} / "
+                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_deg'))}"]
+        bold = '**' if title == 'network' else ''
+        lines.append(f'| {name} | {bold}{title}{bold} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def _static_rows(static: dict) -> list[str]:
+    lines = []
+    for name, s in static.items():
+        if name == 'targets' or not s.get('pairs'):
+            continue
+        lines.append(f"| {name} | {s['pairs']} | {_f(s['translation_m_median'], 4)} / "
+                     f"{_f(s['translation_m_max'], 4)} | {_f(s['rotation_deg_median'])} / "
+                     f"{_f(s['rotation_deg_max'])} | {'yes' if s['meets_targets'] else 'NO'} |")
+    return lines
+
+
+def format_markdown(results: dict) -> str:
+    """The benchmark's tables and verdicts as markdown."""
+    sets = results['sets']
+    out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
+           f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
+           f"{results['architecture']}, depth_scale {results['depth_scale']:.4g}). "
+           f"Protocol: {results['protocol']}.", '',
+           f"Row prior: {results['row_prior']}.", '',
+           '## Depth against LiDAR', '',
+           '| set | predictor | abs_rel median-scaled | a1 | rmse (m) | abs_rel unscaled | '
+           'abs_rel camera-height | abs_rel median-scaled, no crop |',
+           '|---|---|---|---|---|---|---|---|']
+    for name, entry in sets.items():
+        if 'depth' in entry:
+            out += _depth_rows(name, entry['depth'])
+    for name, entry in sets.items():
+        ch = entry.get('camera_height', {})
+        if ch.get('factor_over_lidar_scale') is not None:
+            out.append(f"\n{name}: camera-height factor / LiDAR median scale "
+                       f"{ch['factor_over_lidar_scale']:.3f} (median over frames; factor on "
+                       f"{ch['frames_with_factor']}/{ch['frames']} frames)")
+    out += ['', '## Odometry (pose network, chained)', '',
+            '| set | predictor | 5-frame ATE (m) | ATE / constant-forward | APE Sim(3) rmse (m) '
+            '| APE SE(3) rmse (m) | devkit 7dof RPE (m / deg) |', '|---|---|---|---|---|---|---|']
+    for name, entry in sets.items():
+        if 'trajectory' in entry:
+            out += _trajectory_rows(name, entry['trajectory'])
+    t = results['static_pairs']['targets']
+    out += ['', '## Static pairs (a camera standing still)', '',
+            f"| pairs | n | translation median / max (m, weights' scale) | rotation median / "
+            f"max (deg) | max < {t['translation_m']} m and < {t['rotation_deg']} deg |",
+            '|---|---|---|---|---|'] + _static_rows(results['static_pairs'])
+    out += ['', 'identical_SET: frames of the set each paired with itself; *_still: '
+            f'consecutive frames of real video whose mean grey difference is under '
+            f'{STILL_MAX_GREY_DIFF} (a camera standing still: sfnd queue, EuRoC at rest); '
+            'these come from the train split.']
+    out += ['', '## Issue 12 deliverable 5 targets', '', '| target | value | met |',
+            '|---|---|---|']
+    out += [f"| {t['target']} | {_f(t['value'], 4)} | {_met(t['met'])} |"
+            for t in results['issue_12_targets']]
+    out += ['', '## Verdicts', '']
+    for name, entry in sets.items():
+        out += [f'- {name}: {line}' for line in entry.get('verdicts', [])]
+    out += ['', f"{results['seconds']:.0f} s in all."]
+    return '\n'.join(out)
+
+
+def _met(met: bool | None) -> str:
+    return 'n/a' if met is None else ('yes' if met else '**NO**')
+
+
+def _target(target: str, value: float | None, limit: float) -> dict:
+    return {'target': target, 'value': value,
+            'met': None if value is None else bool(value <= limit)}
+
+
+def issue_targets(results: dict, weights_bytes: int) -> list[dict]:
+    """Deliverable 5 of issue 12 on the real sets (the synthetic seeds: benchmarks/learning.py)."""
+    sets, out = results['sets'], []
+    depth = sets.get('dev_0926_0005', {}).get('depth')
+    if depth:
+        net = bl._get(depth, 'network', 'median_scaled', 'abs_rel')
+        out.append(_target('dev abs_rel (Garg crop, median-scaled) <= 0.17', net, 0.17))
+        for name in ('row_prior', 'row_prior_oracle'):
+            prior = bl._get(depth, 'baselines', name, 'median_scaled', 'abs_rel')
+            out.append(_target(f'dev abs_rel <= 0.6x the {bl.BASELINE_TITLES[name]}',
+                               net / prior if net and prior else None, 0.6))
+        ratio = sets['dev_0926_0005']['camera_height'].get('factor_over_lidar_scale')
+        out.append(_target('dev camera-height scale within 10 % of the LiDAR scale '
+                           '(abs(factor / LiDAR - 1))', None if ratio is None else abs(ratio - 1),
+                           0.10))
+    for name, entry in sets.items():
+        traj = entry.get('trajectory', {})
+        ate = bl._get(traj, 'network', 'ate_5frame', 'mean')
+        forward = bl._get(traj, 'baselines', 'constant_forward', 'ate_5frame', 'mean')
+        if ate is not None and forward:
+            out.append(_target(f'{name} 5-frame ATE <= 0.75x constant-forward', ate / forward,
+                               0.75))
+    for name, group in results['static_pairs'].items():
+        if isinstance(group, dict) and group.get('pairs'):
+            out.append(_target(f'{name}: max translation < 0.02 m per frame',
+                               group['translation_m_max'], STATIC_TARGETS['translation_m']))
+            out.append(_target(f'{name}: max rotation < 0.1 deg per frame',
+                               group['rotation_deg_max'], STATIC_TARGETS['rotation_deg']))
+    out.append(_target('weights file <= 20 MB', weights_bytes / 1e6, 20.0))
+    return out
