@@ -85,6 +85,12 @@ def _logged_transition(callback: Callable) -> Callable:
     return wrapper
 
 
+def replace_qos_depth(qos: QoSProfile, depth: int) -> QoSProfile:
+    """`qos` with another history depth."""
+    return QoSProfile(history=qos.history, depth=depth, reliability=qos.reliability,
+                      durability=qos.durability)
+
+
 def pipeline_config(config: params.NodeConfig) -> PipelineConfig:
     """The frame pipeline's settings from the node's parameters."""
     return PipelineConfig(
@@ -172,8 +178,11 @@ class DepthNode(LifecycleNode):
                 CompressedImage, topic, self._on_compressed, qos)
         else:
             image_sub = self.create_subscription(self.types.Image, 'image', self._on_image, qos)
-        self._input_subs = [image_sub, self.create_subscription(
-            self.types.CameraInfo, 'camera_info', self._on_camera_info, qos)]
+        # camera_info is tiny: a deeper history keeps it while images are being taken.
+        info_qos = replace_qos_depth(qos, max(config.qos_depth, config.queue_size))
+        self._info_sub = self.create_subscription(
+            self.types.CameraInfo, 'camera_info', self._on_camera_info, info_qos)
+        self._input_subs = [image_sub, self._info_sub]
         self.worker.start()
         return super().on_activate(state)
 
@@ -302,7 +311,26 @@ class DepthNode(LifecycleNode):
         if not self._anyone_listening():
             self.stats['skipped_no_subscribers'] += 1
             return
+        self._take_waiting_camera_infos()
         self._submit(self.inputs.image(msg, compressed))
+
+    def _take_waiting_camera_infos(self) -> None:
+        """Pair with every camera_info already received before this image.
+
+        rclpy's executor takes one message per subscription per wait cycle, so on a busy CPU
+        the small camera_infos drain no faster than the large images and the reader's history
+        drops them: images then wait for a camera_info that never comes. Taking the waiting
+        ones here (as the executor itself does, `handle.take_message`) keeps them.
+        """
+        sub = getattr(self, '_info_sub', None)
+        for _ in range(max(self.config.queue_size, 1) * 2):
+            if sub is None or sub not in self._input_subs:
+                return
+            with sub.handle:
+                taken = sub.handle.take_message(sub.msg_type, sub.raw)
+            if taken is None:
+                return
+            self._on_camera_info(taken[0])
 
     def _on_compressed(self, msg: Any) -> None:
         self._on_image(msg, compressed=True)
@@ -445,6 +473,7 @@ class DepthNode(LifecycleNode):
                 self.types, odom_from_base, odom_header, config.base_frame))
 
     def _publish_diagnostics(self) -> None:
+        self.diagnostics.state.extra['frames paired (total)'] = str(self.inputs.pairer.paired)
         header = codecs.make_header(self.types, self.get_clock().now().nanoseconds, '')
         self._diagnostics_pub.publish(self.diagnostics.build(
             _DIAGNOSTIC_TYPES, time.monotonic(), header))

@@ -1,0 +1,45 @@
+"""A camera in its own process: the real 1242x375 KITTI frame and its camera_info at a rate.
+
+    python camera_publisher.py RATE_HZ DURATION_S QOS(reliable|best_effort)
+
+Both topics get the stamp of the moment of publishing (system time), camera_info first. Prints
+'published N frames' at the end.
+"""
+import sys
+import time
+
+import frames
+import rclpy
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+
+
+def main(rate_hz: float, duration_s: float, reliability: str) -> int:
+    rclpy.init()
+    node = rclpy.create_node('kitti_camera')
+    policy = (ReliabilityPolicy.RELIABLE if reliability == 'reliable'
+              else ReliabilityPolicy.BEST_EFFORT)
+    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=policy)
+    image_pub = node.create_publisher(Image, 'camera/image_rect', qos)
+    info_pub = node.create_publisher(CameraInfo, 'camera/camera_info', qos)
+    rgb = frames.load_rgb()
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline and not (image_pub.get_subscription_count()
+                                              and info_pub.get_subscription_count()):
+        time.sleep(0.05)  # wait for the node's subscriptions
+    start, sent = time.monotonic(), 0
+    while time.monotonic() - start < duration_s:
+        stamp = node.get_clock().now().to_msg()
+        info_pub.publish(frames.info_msg(rgb.shape[1], rgb.shape[0], stamp))
+        image_pub.publish(frames.image_msg(rgb, stamp))
+        sent += 1
+        time.sleep(max(0.0, start + sent / rate_hz - time.monotonic()))
+    print(f'published {sent} frames', flush=True)
+    time.sleep(1.0)  # let reliable repairs finish
+    node.destroy_node()
+    rclpy.shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]))
