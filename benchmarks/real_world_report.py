@@ -38,15 +38,15 @@ def _depth_rows(name: str, depth: dict) -> list[str]:
 def _trajectory_rows(name: str, traj: dict) -> list[str]:
     rows = [('network', traj['network'])] + [(bl.BASELINE_TITLES[k], v)
                                             for k, v in traj['baselines'].items()]
-    forward = bl._get(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
+    forward = bl.figure(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
     lines = []
     for title, fig in rows:
-        ate = bl._get(fig, 'ate_5frame', 'mean')
+        ate = bl.figure(fig, 'ate_5frame', 'mean')
         ratio = f'{ate / forward:.2f}x' if ate is not None and forward else 'n/a'
-        cells = [_f(ate, 4), ratio, _f(bl._get(fig, 'ape', 'sim3', 'rmse')),
-                 _f(bl._get(fig, 'ape', 'se3', 'rmse')),
-                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_m'))} / "
-                 f"{_f(bl._get(fig, 'kitti_devkit', '7dof', 'rpe_deg'))}"]
+        cells = [_f(ate, 4), ratio, _f(bl.figure(fig, 'ape', 'sim3', 'rmse')),
+                 _f(bl.figure(fig, 'ape', 'se3', 'rmse')),
+                 f"{_f(bl.figure(fig, 'kitti_devkit', '7dof', 'rpe_m'))} / "
+                 f"{_f(bl.figure(fig, 'kitti_devkit', '7dof', 'rpe_deg'))}"]
         bold = '**' if title == 'network' else ''
         lines.append(f'| {name} | {bold}{title}{bold} | ' + ' | '.join(cells) + ' |')
     return lines
@@ -124,10 +124,10 @@ def issue_targets(results: dict, weights_bytes: int) -> list[dict]:
     sets, out = results['sets'], []
     depth = sets.get('dev_0926_0005', {}).get('depth')
     if depth:
-        net = bl._get(depth, 'network', 'median_scaled', 'abs_rel')
+        net = bl.figure(depth, 'network', 'median_scaled', 'abs_rel')
         out.append(_target('dev abs_rel (Garg crop, median-scaled) <= 0.17', net, 0.17))
         for name in ('row_prior', 'row_prior_oracle'):
-            prior = bl._get(depth, 'baselines', name, 'median_scaled', 'abs_rel')
+            prior = bl.figure(depth, 'baselines', name, 'median_scaled', 'abs_rel')
             out.append(_target(f'dev abs_rel <= 0.6x the {bl.BASELINE_TITLES[name]}',
                                net / prior if net and prior else None, 0.6))
         ratio = sets['dev_0926_0005']['camera_height'].get('factor_over_lidar_scale')
@@ -136,8 +136,8 @@ def issue_targets(results: dict, weights_bytes: int) -> list[dict]:
                            0.10))
     for name, entry in sets.items():
         traj = entry.get('trajectory', {})
-        ate = bl._get(traj, 'network', 'ate_5frame', 'mean')
-        forward = bl._get(traj, 'baselines', 'constant_forward', 'ate_5frame', 'mean')
+        ate = bl.figure(traj, 'network', 'ate_5frame', 'mean')
+        forward = bl.figure(traj, 'baselines', 'constant_forward', 'ate_5frame', 'mean')
         if ate is not None and forward:
             out.append(_target(f'{name} 5-frame ATE <= 0.75x constant-forward', ate / forward,
                                0.75))

@@ -44,7 +44,6 @@ from depth_ros.geometry.intrinsics import Intrinsics
 ROW_PRIOR_PATH = Path(__file__).resolve().parent / 'data' / 'kitti_row_prior.json'
 DEFAULT_CAMERA_HEIGHT_M = 1.65  # KITTI's colour cameras (Geiger et al., IJRR 2013, Fig. 3)
 DEPTH_BASELINES = ('row_prior', 'flat_ground', 'constant_depth')
-ODOMETRY_BASELINES = ('constant_forward', 'static')
 PROTOCOLS = ('median_scaled', 'unscaled', 'camera_height')
 _SCORING_KINDS = {'median_scaled': 'median', 'unscaled': 'fixed', 'camera_height': 'height'}
 BASELINE_TITLES = {'row_prior': 'row prior', 'flat_ground': 'flat-ground prior',
@@ -332,11 +331,11 @@ def format_baselines(report: dict[str, Any] | None) -> list[str]:
         return []
     lines = ['', 'baselines (same frames and pixels)']
     for name, scores in report['depth'].items():
-        cells = [f'{p.replace("_", "-")} {_get(scores, p, "abs_rel"):.4f}' for p in PROTOCOLS
-                 if _get(scores, p, 'abs_rel') is not None]
+        cells = [f'{p.replace("_", "-")} {figure(scores, p, "abs_rel"):.4f}' for p in PROTOCOLS
+                 if figure(scores, p, 'abs_rel') is not None]
         lines.append(f'  {BASELINE_TITLES[name]:<18} depth abs_rel: ' + ', '.join(cells))
     for name, figures in report['odometry'].items():
-        ate, sim3 = _get(figures, 'ate_5frame', 'mean'), _get(figures, 'ape', 'sim3', 'rmse')
+        ate, sim3 = figure(figures, 'ate_5frame', 'mean'), figure(figures, 'ape', 'sim3', 'rmse')
         lines.append(f'  {BASELINE_TITLES[name]:<18} 5-frame ATE {ate:.4f} m'
                      + (f', APE Sim(3) rmse {sim3:.4f} m' if sim3 is not None else ''))
     return lines + [f'  {line}' for line in report['verdicts']]
@@ -402,7 +401,8 @@ def verdict(what: str, network: float | None, baseline: float | None,
             f'network {beats} the {title}')
 
 
-def _get(tree: Any, *keys: str) -> Any:
+def figure(tree: Any, *keys: str) -> Any:
+    """tree[k1][k2]... of nested result dicts, None where a level is missing or None."""
     for key in keys:
         if not isinstance(tree, dict) or tree.get(key) is None:
             return None
@@ -428,12 +428,12 @@ def comparison_lines(network_depth: dict[str, Any] | None, depth_baselines: dict
     for protocol in protocols:
         for name, scores in depth_baselines.items():
             lines.append(verdict(f'depth abs_rel, {protocol.replace("_", "-")}',
-                                 _get(network_depth, protocol, 'abs_rel'),
-                                 _get(scores, protocol, 'abs_rel'), name))
+                                 figure(network_depth, protocol, 'abs_rel'),
+                                 figure(scores, protocol, 'abs_rel'), name))
     for name, figures in trajectory_baselines.items():
-        lines.append(verdict('5-frame ATE (m)', _get(network_trajectory, 'ate_5frame', 'mean'),
-                             _get(figures, 'ate_5frame', 'mean'), name))
+        lines.append(verdict('5-frame ATE (m)', figure(network_trajectory, 'ate_5frame', 'mean'),
+                             figure(figures, 'ate_5frame', 'mean'), name))
         lines.append(verdict('APE Sim(3) rmse (m)',
-                             _get(network_trajectory, 'ape', 'sim3', 'rmse'),
-                             _get(figures, 'ape', 'sim3', 'rmse'), name))
+                             figure(network_trajectory, 'ape', 'sim3', 'rmse'),
+                             figure(figures, 'ape', 'sim3', 'rmse'), name))
     return [line for line in lines if line is not None]
