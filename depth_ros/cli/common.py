@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from depth_ros.inference.backend_choices import BACKEND_NAMES
 
@@ -12,13 +13,26 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default: cpu)')
     parser.add_argument('--backend', default='torch', choices=BACKEND_NAMES,
                         help='inference backend (default: torch)')
+    parser.add_argument('--metres-per-unit', type=float, default=None,
+                        help="metres per network unit, replacing the checkpoint's calibration "
+                             '(default: from the checkpoint)')
     parser.add_argument('--depth-scale', type=float, default=None,
-                        help='metres per network unit (default: from the checkpoint)')
+                        help='deprecated name of --metres-per-unit')
+
+
+def metres_per_unit(args: argparse.Namespace) -> float | None:
+    """--metres-per-unit, or the deprecated --depth-scale with a warning on stderr."""
+    if args.depth_scale is not None:
+        print('warning: --depth-scale is deprecated (it replaces the checkpoint calibration); '
+              'use --metres-per-unit', file=sys.stderr)
+        if args.metres_per_unit is None:
+            return args.depth_scale
+    return args.metres_per_unit
 
 
 def load_predictor(args: argparse.Namespace):
-    """Predictor from --weights/--device/--backend/--depth-scale (imports torch)."""
+    """Predictor from --weights/--device/--backend/--metres-per-unit (imports torch)."""
     from depth_ros.inference import Predictor
 
     return Predictor.from_checkpoint(args.weights, device=args.device, backend=args.backend,
-                                     depth_scale=args.depth_scale)
+                                     metres_per_unit=metres_per_unit(args))

@@ -49,21 +49,21 @@ class DepthGraph(nn.Module):
         depth_net: a registry depth network returning `DepthOutput`.
         output: 'sigmoid' for the sigmoid map in [0,1] (map it with
             `inv_depth_to_depth(x, min_depth, max_depth)`), or 'depth_m' for depth in metres:
-            depth_scale / (1/max_depth + (1/min_depth - 1/max_depth) * sigmoid).
-        min_depth, max_depth, depth_scale: the checkpoint's depth range and metres per unit
+            metres_per_unit / (1/max_depth + (1/min_depth - 1/max_depth) * sigmoid).
+        min_depth, max_depth, metres_per_unit: the checkpoint's depth range and calibration
             (used by 'depth_m' only).
         half: run the network in float16 (weights must already be float16); inputs and outputs
             stay float32 so the graph's interface does not change with precision.
     """
 
     def __init__(self, depth_net: nn.Module, output: str = SIGMOID_OUTPUT,
-                 min_depth: float = 0.1, max_depth: float = 100.0, depth_scale: float = 1.0,
-                 half: bool = False) -> None:
+                 min_depth: float = 0.1, max_depth: float = 100.0,
+                 metres_per_unit: float = 1.0, half: bool = False) -> None:
         super().__init__()
         self.depth_net = depth_net
         self.output = depth_output_name(output)
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
-        self.depth_scale = float(depth_scale)
+        self.metres_per_unit = float(metres_per_unit)
         self.half = half
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -72,14 +72,14 @@ class DepthGraph(nn.Module):
         if self.output == SIGMOID_OUTPUT:
             return sigmoid
         _, depth = inv_depth_to_depth(sigmoid, self.min_depth, self.max_depth)
-        return depth * self.depth_scale
+        return depth * self.metres_per_unit
 
 
 class PoseGraph(nn.Module):
     """(first, second) [B,3,H,W] float32 in [0,1] -> matrix [B,4,4] float32.
 
     `matrix` is `PoseNet.forward(first, second)`: second_from_first for the ordered pair, with
-    translation in network units (multiply by depth_scale for metres). For consecutive frames
+    translation in network units (multiply by metres_per_unit for metres). For consecutive frames
     fed in temporal order it is current_from_previous, as the Backend protocol's `pose` returns.
     """
 

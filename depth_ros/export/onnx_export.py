@@ -106,7 +106,7 @@ def export_depth_onnx(depth_net: nn.Module, meta: CheckpointMeta, path: str | os
     output = depth_output_name(output)
     half = precision == 'fp16'
     module = DepthGraph(_cpu_copy(depth_net, half), output, meta.min_depth, meta.max_depth,
-                        meta.depth_scale, half=half).eval()
+                        meta.metres_per_unit, half=half).eval()
     images = torch.rand(2 if dynamic_batch else 1, 3, meta.height, meta.width)
     props = _props(meta, 'depth', output, precision, source_sha256)
     return _export(module, (images,), Path(path), (DEPTH_INPUT,), output, opset, dynamic_batch,

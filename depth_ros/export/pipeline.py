@@ -156,7 +156,7 @@ def _engine_parity(ckpt: Checkpoint, item: ExportedFile, engine: Path,
     meta = info.meta
     if item.graph == 'depth':
         reference = DepthGraph(ckpt.depth_net, info.output, meta.min_depth, meta.max_depth,
-                               meta.depth_scale).eval()
+                               meta.metres_per_unit).eval()
         feed = parity_inputs((DEPTH_INPUT,), 1, meta.height, meta.width)
     else:
         reference = PoseGraph(ckpt.pose_net).eval()

@@ -42,7 +42,7 @@ def depth_difference(depth_net: nn.Module, path: str | os.PathLike, batch: int =
     info = read_graph_info(path)
     meta = info.meta
     reference = DepthGraph(depth_net, info.output, meta.min_depth, meta.max_depth,
-                           meta.depth_scale).eval()
+                           meta.metres_per_unit).eval()
     feed = parity_inputs((DEPTH_INPUT,), batch if info.dynamic_batch else 1, meta.height,
                          meta.width)
     return _difference(reference, path, feed, relative=info.output == 'depth_m')

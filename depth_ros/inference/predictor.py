@@ -6,6 +6,7 @@ from importlib import resources
 import logging
 import os
 from pathlib import Path
+import warnings
 
 import numpy as np
 import torch
@@ -39,12 +40,20 @@ class DepthResult:
     """Depth of one image at the input resolution.
 
     Attributes:
-        depth_m: float32 [H, W] depth along the optical axis, metres (times `depth_scale`).
-        inv_depth: float32 [H, W], 1 / depth_m.
+        depth_m: float32 [H, W] depth along the optical axis, metres.
+        inv_depth_m: float32 [H, W], 1 / depth_m (inverse metres).
     """
 
     depth_m: np.ndarray
-    inv_depth: np.ndarray
+    inv_depth_m: np.ndarray
+
+    @property
+    def inv_depth(self) -> np.ndarray:
+        """Deprecated name of `inv_depth_m` (inverse depth is in network units elsewhere);
+        kept for one release."""
+        warnings.warn('DepthResult.inv_depth is deprecated; use inv_depth_m', DeprecationWarning,
+                      stacklevel=2)
+        return self.inv_depth_m
 
 
 @dataclass
@@ -63,19 +72,38 @@ class Predictor:
     Build it with `Predictor.from_checkpoint(path, device='cpu', backend='torch')`.
     """
 
-    def __init__(self, backend: Backend, meta: CheckpointMeta, depth_scale: float | None = None):
+    def __init__(self, backend: Backend, meta: CheckpointMeta,
+                 metres_per_unit: float | None = None, *,
+                 depth_scale: float | None = None) -> None:
+        """Args:
+            metres_per_unit: replaces the checkpoint's calibration (None: meta's).
+            depth_scale: deprecated name of `metres_per_unit` (one release).
+        """
+        if depth_scale is not None:
+            warnings.warn('Predictor(depth_scale=...) is deprecated; use metres_per_unit',
+                          DeprecationWarning, stacklevel=3)
+            metres_per_unit = depth_scale
         self.backend = backend
         # Camera images go to a GPU through reused page-locked buffers (asynchronous copies).
         self._upload = PinnedUploader(backend.device) if backend.device.type == 'cuda' else None
         self.meta = meta
-        self.depth_scale = float(meta.depth_scale if depth_scale is None else depth_scale)
+        self.metres_per_unit = float(meta.metres_per_unit if metres_per_unit is None
+                                     else metres_per_unit)
+
+    @property
+    def depth_scale(self) -> float:
+        """Deprecated name of `metres_per_unit`; kept for one release."""
+        warnings.warn('Predictor.depth_scale is deprecated; use metres_per_unit',
+                      DeprecationWarning, stacklevel=2)
+        return self.metres_per_unit
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike | None = None, device: str = 'cpu',
-                        backend: str = 'torch', depth_scale: float | None = None,
-                        **backend_options) -> Predictor:
+                        backend: str = 'torch', metres_per_unit: float | None = None, *,
+                        depth_scale: float | None = None, **backend_options) -> Predictor:
         """Load a native checkpoint (None: the shipped default weights; 'synthetic' or
-        'default': packaged weights by name) into a backend."""
+        'default': packaged weights by name) into a backend. `metres_per_unit` replaces the
+        checkpoint's calibration (`depth_scale`: its deprecated name)."""
         if path is not None and str(path) in PACKAGED_WEIGHTS and not Path(path).exists():
             name, path = str(path), default_weights_path(str(path))
             if path is None:
@@ -87,12 +115,13 @@ class Predictor:
                 raise WeightsError('this build ships no default weights; pass a checkpoint '
                                    '(e.g. --weights model.safetensors)')
         ckpt = load_checkpoint(path, device='cpu')
-        return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta, depth_scale)
+        return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta,
+                   metres_per_unit, depth_scale=depth_scale)
 
     @classmethod
     def from_onnx(cls, path: str | os.PathLike, device: str = 'cpu',
-                  backend: str = 'onnxruntime', depth_scale: float | None = None,
-                  **backend_options) -> Predictor:
+                  backend: str = 'onnxruntime', metres_per_unit: float | None = None, *,
+                  depth_scale: float | None = None, **backend_options) -> Predictor:
         """An exported `*.depth.onnx` file alone (its metadata gives the meta; the pose graph
         beside it is used when present). `backend` may be 'onnxruntime' or 'tensorrt' (which
         builds its engine from the file)."""
@@ -101,7 +130,7 @@ class Predictor:
         checkpoint = load_onnx_checkpoint(Path(path))
         dev = resolve_device(device)
         return cls(make_backend(backend, checkpoint, dev, **backend_options), checkpoint.meta,
-                   depth_scale)
+                   metres_per_unit, depth_scale=depth_scale)
 
     @classmethod
     def from_random(cls, arch: str = 'resnet18', height: int = 192, width: int = 640,
@@ -147,17 +176,17 @@ class Predictor:
         sigmoid = self.backend.depth(images)
         inv_units, _ = inv_depth_to_depth(sigmoid, self.meta.min_depth, self.meta.max_depth)
         # Scaling commutes with the (linear) resize: do it on the small map.
-        inv_metric = inv_units.float() / self.depth_scale
+        inv_metric = inv_units.float() / self.metres_per_unit
         results = []
         for i, p in enumerate(prepared):
             inv_m = resize_map_numpy(inv_metric[i:i + 1], p.height, p.width)
-            results.append(DepthResult(depth_m=np.reciprocal(inv_m), inv_depth=inv_m))
+            results.append(DepthResult(depth_m=np.reciprocal(inv_m), inv_depth_m=inv_m))
         return results
 
     def relative_pose(self, previous: np.ndarray | PreparedImage,
                       current: np.ndarray | PreparedImage) -> np.ndarray:
         """previous_from_current [4,4] float64: the current camera's pose in the previous
-        camera's frame, translation in metres (times `depth_scale`).
+        camera's frame, translation in metres (network units times `metres_per_unit`).
 
         The pair is fed in temporal order, as in training; the network then predicts
         current_from_previous, which is inverted here.
@@ -165,5 +194,5 @@ class Predictor:
         prev = previous if isinstance(previous, PreparedImage) else self.prepare(previous)
         cur = current if isinstance(current, PreparedImage) else self.prepare(current)
         cur_from_prev = self.backend.pose(prev.tensor, cur.tensor)[0].double().cpu().numpy()
-        cur_from_prev[:3, 3] *= self.depth_scale
+        cur_from_prev[:3, 3] *= self.metres_per_unit
         return invert(cur_from_prev)

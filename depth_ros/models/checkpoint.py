@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+import warnings
 
 import torch
 from torch import nn
@@ -33,7 +34,8 @@ class CheckpointMeta:
         depth_arch, pose_arch: registry name + kwargs (pose_arch None: depth only).
         height, width: network input size in pixels.
         min_depth, max_depth: the range the sigmoid output is mapped to (network units).
-        depth_scale: metres per network unit (1.0 when trained with metric scale).
+        metres_per_unit: the calibration: metres per network unit (1.0 when trained with
+            metric scale). Headers written before the rename call it `depth_scale`.
         training_config: the resolved training configuration, if trained by depth_ros.
     """
 
@@ -43,11 +45,18 @@ class CheckpointMeta:
     width: int
     min_depth: float = 0.1
     max_depth: float = 100.0
-    depth_scale: float = 1.0
+    metres_per_unit: float = 1.0
     training_config: dict[str, Any] = field(default_factory=dict)
     notes: str = ''
     format_version: int = FORMAT_VERSION
     depth_ros_version: str = __version__
+
+    @property
+    def depth_scale(self) -> float:
+        """Deprecated name of `metres_per_unit`; kept for one release."""
+        warnings.warn('CheckpointMeta.depth_scale is deprecated; use metres_per_unit',
+                      DeprecationWarning, stacklevel=2)
+        return self.metres_per_unit
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -63,6 +72,8 @@ class CheckpointMeta:
                                f'depth_ros ({FORMAT_VERSION}); upgrade depth_ros')
         d['depth_arch'] = ArchSpec(**d['depth_arch'])
         d['pose_arch'] = ArchSpec(**d['pose_arch']) if d.get('pose_arch') else None
+        if 'depth_scale' in d:  # the field's name before depth_ros 0.2
+            d.setdefault('metres_per_unit', d.pop('depth_scale'))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -88,14 +99,17 @@ class Checkpoint:
 def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.Module | None,
                     *, depth_arch: ArchSpec, pose_arch: ArchSpec | None = None, height: int,
                     width: int, min_depth: float = 0.1, max_depth: float = 100.0,
-                    depth_scale: float = 1.0, training_config: dict | None = None,
-                    notes: str = '', half: bool = False) -> CheckpointMeta:
+                    metres_per_unit: float = 1.0, training_config: dict | None = None,
+                    notes: str = '', half: bool = False,
+                    depth_scale: float | None = None) -> CheckpointMeta:
     """Write both networks to one .safetensors file.
 
     Args:
         depth_arch, pose_arch: what each network was built as (`ArchSpec.of(name, **kwargs)`);
             loading rebuilds them through the registry. `pose_arch` is required with a pose
             network.
+        metres_per_unit: the calibration (metres per network unit).
+        depth_scale: deprecated name of `metres_per_unit` (one release, DeprecationWarning).
         half: store floating-point tensors as float16 (half the file size, e.g. for weights
             shipped inside the package); loading casts them back to the networks' float32. A
             tensor outside float16's range stays float32.
@@ -106,12 +120,16 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
         if net is not None and is_folded(net):
             raise WeightsError('this network was folded for inference (fold_for_inference); '
                                'save the unfolded training network instead')
+    if depth_scale is not None:
+        warnings.warn('save_checkpoint(depth_scale=...) is deprecated; use metres_per_unit',
+                      DeprecationWarning, stacklevel=2)
+        metres_per_unit = depth_scale
     if (pose_net is None) != (pose_arch is None):
         raise WeightsError('pass pose_arch exactly when saving a pose network')
     meta = CheckpointMeta(
         depth_arch=depth_arch, pose_arch=pose_arch if pose_net is not None else None,
         height=int(height), width=int(width), min_depth=float(min_depth),
-        max_depth=float(max_depth), depth_scale=float(depth_scale),
+        max_depth=float(max_depth), metres_per_unit=float(metres_per_unit),
         training_config=dict(training_config or {}), notes=notes)
     tensors = {f'depth.{k}': v.detach().cpu().contiguous()
                for k, v in depth_net.state_dict().items()}

@@ -35,7 +35,7 @@ def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp('export') / 'm.safetensors'
     save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'),
                     depth_arch=RESNET18, pose_arch=RESNET18, height=H, width=W, min_depth=0.1,
-                    max_depth=80.0, depth_scale=2.0)
+                    max_depth=80.0, metres_per_unit=2.0)
     return path
 
 

@@ -90,7 +90,7 @@ def test_engine_parity_cache_and_rebuild(weights, tmp_path, precision, tolerance
     assert got.shape == expected.shape and (got - expected).abs().max() <= tolerance
     meta = ref.meta
     inv_tolerance = (1 / meta.min_depth - 1 / meta.max_depth) * tolerance
-    np.testing.assert_allclose(trt_pred.predict(image).inv_depth, ref.predict(image).inv_depth,
+    np.testing.assert_allclose(trt_pred.predict(image).inv_depth_m, ref.predict(image).inv_depth_m,
                                rtol=0, atol=inv_tolerance)
     first = trt_pred.backend.engines
     assert set(first) == {'depth', 'pose'} and all(e.built for e in first.values())

@@ -25,7 +25,7 @@ def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp('ort') / 'm.safetensors'
     save_checkpoint(path, build_depth_net('resnet18'), build_pose_net('resnet18'),
                     depth_arch=ArchSpec.of('resnet18'), pose_arch=ArchSpec.of('resnet18'),
-                    height=64, width=192, depth_scale=1.5)
+                    height=64, width=192, metres_per_unit=1.5)
     return path
 
 
@@ -44,7 +44,7 @@ def test_depth_matches_the_torch_backend(predictors):
     got, expected = ort_pred.predict(_image(0)), torch_pred.predict(_image(0))
     assert got.depth_m.shape == (375, 1242) and got.depth_m.dtype == np.float32
     np.testing.assert_allclose(got.depth_m, expected.depth_m, rtol=DEPTH_RTOL)
-    np.testing.assert_allclose(got.inv_depth, expected.inv_depth, rtol=DEPTH_RTOL)
+    np.testing.assert_allclose(got.inv_depth_m, expected.inv_depth_m, rtol=DEPTH_RTOL)
 
 
 def test_batch_and_pose_match_the_torch_backend(predictors):
@@ -72,7 +72,7 @@ def test_graphs_cached_beside_the_weights_and_reused(weights, predictors):
 def test_predictor_from_the_onnx_file_alone(predictors):
     ort_pred, torch_pred = predictors
     alone = Predictor.from_onnx(ort_pred.backend.depth_path)
-    assert alone.meta == torch_pred.meta and alone.depth_scale == 1.5 and alone.has_pose
+    assert alone.meta == torch_pred.meta and alone.metres_per_unit == 1.5 and alone.has_pose
     np.testing.assert_allclose(alone.predict(_image(4)).depth_m,
                                torch_pred.predict(_image(4)).depth_m, rtol=DEPTH_RTOL)
 

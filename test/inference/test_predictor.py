@@ -29,14 +29,23 @@ def test_depth_at_input_resolution_in_range(predictor):
     r = predictor.predict(_image())
     assert r.depth_m.shape == (75, 250) and r.depth_m.dtype == np.float32
     assert np.all((r.depth_m >= 0.1 - 1e-5) & (r.depth_m <= 100 + 1e-3))
-    np.testing.assert_allclose(r.inv_depth * r.depth_m, 1.0, rtol=1e-5)
+    np.testing.assert_allclose(r.inv_depth_m * r.depth_m, 1.0, rtol=1e-5)
 
 
-def test_depth_scale_multiplies_depth(checkpoint):
+def test_metres_per_unit_multiplies_depth(checkpoint):
     img = _image()
     base = Predictor.from_checkpoint(checkpoint).predict(img).depth_m
-    scaled = Predictor.from_checkpoint(checkpoint, depth_scale=2.5).predict(img).depth_m
+    scaled = Predictor.from_checkpoint(checkpoint, metres_per_unit=2.5).predict(img).depth_m
     np.testing.assert_allclose(scaled, 2.5 * base, rtol=1e-5)
+    # The names before the metres_per_unit / inv_depth_m rename, for one release.
+    with pytest.warns(DeprecationWarning, match='metres_per_unit'):
+        old = Predictor.from_checkpoint(checkpoint, depth_scale=2.5)
+    with pytest.warns(DeprecationWarning, match='metres_per_unit'):
+        assert old.depth_scale == 2.5
+    result = old.predict(img)
+    np.testing.assert_array_equal(result.depth_m, scaled)
+    with pytest.warns(DeprecationWarning, match='inv_depth_m'):
+        assert result.inv_depth is result.inv_depth_m
 
 
 def test_network_sized_input_matches_bare_network(predictor, checkpoint):

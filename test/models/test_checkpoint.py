@@ -1,4 +1,6 @@
 """Native checkpoints: exact round trip, metadata, wrong architecture, corrupt files."""
+import json
+
 import pytest
 import torch
 
@@ -21,7 +23,7 @@ def saved(tmp_path_factory):
     path = tmp_path_factory.mktemp('ckpt') / 'model.safetensors'
     save_checkpoint(path, depth_net, pose_net, depth_arch=ArchSpec.of('resnet18', scales=(0, 1)),
                     pose_arch=ArchSpec.of('resnet18'), height=96, width=320, min_depth=0.5,
-                    max_depth=80.0, depth_scale=2.0, training_config={'lr': 1e-4})
+                    max_depth=80.0, metres_per_unit=2.0, training_config={'lr': 1e-4})
     return path, depth_net, pose_net
 
 
@@ -33,7 +35,7 @@ def test_round_trip_is_exact(saved):
         assert sa.keys() == sb.keys()
         assert all(torch.equal(sa[k], sb[k]) for k in sa)
     meta = ckpt.meta
-    assert (meta.height, meta.width, meta.min_depth, meta.max_depth, meta.depth_scale) == \
+    assert (meta.height, meta.width, meta.min_depth, meta.max_depth, meta.metres_per_unit) == \
         (96, 320, 0.5, 80.0, 2.0)
     assert meta.depth_arch.name == 'resnet18' and meta.depth_arch.kwargs == {'scales': [0, 1]}
     assert meta.training_config == {'lr': 1e-4}
@@ -126,3 +128,26 @@ def test_half_storage_keeps_values_outside_float16_range(tmp_path):
     loaded = load_checkpoint(path).depth_net
     assert torch.equal(loaded.encoder.bn1.running_var,
                        depth_net.encoder.bn1.running_var)
+
+
+def test_headers_and_names_before_the_metres_per_unit_rename(saved, tmp_path):
+    """A header written with 'depth_scale' (every checkpoint before the rename, the shipped
+    weights among them) reads as metres_per_unit; the old Python names still work for one
+    release and say so."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path, depth_net, pose_net = saved
+    with safe_open(str(path), framework='pt') as f:
+        header = json.loads(f.metadata()['depth_ros'])
+    header['depth_scale'] = header.pop('metres_per_unit')
+    old = tmp_path / 'old.safetensors'
+    save_file(load_file(str(path)), str(old), metadata={'depth_ros': json.dumps(header)})
+    assert read_meta(old) == read_meta(path) and read_meta(old).metres_per_unit == 2.0
+    with pytest.warns(DeprecationWarning, match='metres_per_unit'):
+        assert read_meta(old).depth_scale == 2.0
+    again = tmp_path / 'again.safetensors'
+    with pytest.warns(DeprecationWarning, match='metres_per_unit'):
+        save_checkpoint(again, depth_net, None, depth_arch=ArchSpec.of('resnet18', scales=[0, 1]),
+                        height=96, width=320, depth_scale=3.0)
+    assert read_meta(again).metres_per_unit == 3.0
