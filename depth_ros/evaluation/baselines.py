@@ -278,7 +278,7 @@ class DepthBaselines:
 
     def add(self, gt_depth_m: np.ndarray, intrinsics: Intrinsics | None = None) -> None:
         """Score every baseline on one ground-truth frame (intrinsics: of the GT's image)."""
-        gt = np.asarray(gt_depth_m)
+        gt = np.nan_to_num(np.asarray(gt_depth_m, dtype=np.float32), nan=0.0)
         for name, (inv_depth, factor) in self._maps(*gt.shape, intrinsics).items():
             self.scores.setdefault(name, self._make()).add(gt, inv_depth, factor)
 
