@@ -62,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(KITTI colour cameras and the synthetic world: 1.65)')
     parser.add_argument('--camera-pitch-deg', type=float, default=0.0, metavar='DEG',
                         help='downward camera pitch, prior of the ground-plane fit')
+    parser.add_argument('--motion-gate-threshold', type=float, default=0.45, metavar='GREY',
+                        help="the node's motion gate: consecutive frames differing by at most "
+                             'this many grey levels get no motion (default 0.45, as the node; '
+                             '0: off)')
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 
@@ -79,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                           camera_height_m=(args.camera_height_m
                                            if args.scale == 'camera_height' else None),
                           camera_pitch_deg=args.camera_pitch_deg,
-                          camera_info_topic=args.camera_info_topic)
+                          camera_info_topic=args.camera_info_topic,
+                          motion_gate_threshold=args.motion_gate_threshold)
     if args.recorded is not None:
         result = _recorded(args, options)
     else:

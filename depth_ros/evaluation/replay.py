@@ -57,6 +57,8 @@ from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, 
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
 from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb
+from depth_ros.ros.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
+from depth_ros.ros.motion_gate import GatedPredictor
 
 
 LOG = logging.getLogger(__name__)
@@ -93,6 +95,8 @@ class EvalOptions:
         camera_pitch_deg: the camera's downward pitch, prior of the ground-plane fit.
         camera_info_topic: the camera's intrinsics (needed by the camera-height scale).
         max_pose_gap_s: longest stamp step whose motion is measured (the node's parameter).
+        motion_gate_threshold: the node's motion gate (`ros.motion_gate`): consecutive frames
+            differing by at most this many grey levels get no motion; 0 turns it off.
     """
 
     max_time_diff_s: float = 0.01
@@ -108,6 +112,7 @@ class EvalOptions:
     camera_pitch_deg: float = 0.0
     camera_info_topic: str = CAMERA_INFO_TOPIC
     max_pose_gap_s: float = 1.0
+    motion_gate_threshold: float = GATE_THRESHOLD
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
@@ -155,7 +160,7 @@ class _Replay:
             self.factors[position] = factor
         gt_depth = image_to_depth(depth_msg) if depth_msg is not None else None
         if gt_depth is not None:
-            self.scores.add(gt_depth, result.network_inv_depth,
+            self.scores.add(gt_depth, result.unscaled_inv_depth_m,
                             factor if self.height_mode else None)
             self.baselines.add_depth(gt_depth, self.intrinsics)
         if self.sink is not None:
@@ -284,7 +289,9 @@ def replay_bag(bag: str | os.PathLike, predictor: Any, image_topic: str = IMAGE_
         gt = load_ground_truth(bag, gt_topic) if gt_topic else None
         if sink is not None:
             sink.start(len(plan), gt)
-        pipeline = FramePipeline(predictor, options.pipeline_config())
+        # The node's predictor, gate included: the motion scored is the motion it publishes.
+        gated = GatedPredictor(predictor, options.motion_gate_threshold)
+        pipeline = FramePipeline(gated, options.pipeline_config())
         replay = _replay(reader, pipeline, (image_topic, depth_topic), plan, options, sink,
                          notes)
     return _result(Path(bag), image_topic, plan, replay, gt, options, notes,

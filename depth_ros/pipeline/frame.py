@@ -65,8 +65,8 @@ class FrameResult:
             published resolution (the input subsampled by `depth_downsample`).
         intrinsics: intrinsics of `depth_m`.
         rgb: [h, w, 3] uint8 colours of the pixels of `depth_m`.
-        network_inv_depth: [H, W] float32 inverse depth of the weights (1/m before the scale
-            factor) at the input resolution, for evaluation and previews.
+        unscaled_inv_depth_m: [H, W] float32 inverse depth in 1/m as the weights give it
+            (before the scale factor) at the input resolution, for evaluation.
         scale: the scale applied.
         odometry: the chained pose (optical axes) and the motion, None without a pose network.
         notes: things worth a warning that did not stop the frame.
@@ -77,7 +77,7 @@ class FrameResult:
     depth_m: np.ndarray = field(repr=False)
     intrinsics: Intrinsics
     rgb: np.ndarray = field(repr=False)
-    network_inv_depth: np.ndarray = field(repr=False)
+    unscaled_inv_depth_m: np.ndarray = field(repr=False)
     scale: ScaleResult
     odometry: OdometryStep | None = field(repr=False)
     notes: tuple[str, ...] = ()
@@ -211,6 +211,11 @@ class FramePipeline:
             intr = strided_intrinsics(intr, step)
         return FrameResult(stamp_ns, np.ascontiguousarray(depth, dtype=np.float32), intr,
                            np.ascontiguousarray(rgb),
-                           np.asarray(prediction.inv_depth, dtype=np.float32), scale, odometry,
-                           notes, network_s)
+                           _inv_depth_m(prediction), scale, odometry, notes, network_s)
+
+
+def _inv_depth_m(prediction: Any) -> np.ndarray:
+    """The prediction's inverse depth in 1/m (`inv_depth_m`; `inv_depth` is its old name)."""
+    inv = getattr(prediction, 'inv_depth_m', None)
+    return np.asarray(prediction.inv_depth if inv is None else inv, dtype=np.float32)
 

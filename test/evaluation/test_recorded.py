@@ -62,7 +62,7 @@ class NoisyTruth:
         rows = np.linspace(5.0, 30.0, HEIGHT, dtype=np.float32)[:, None]
         depth = np.broadcast_to(rows * (0.4 + 0.01 * index), (HEIGHT, WIDTH)).copy()
         depth *= 1 + 0.05 * np.sin(np.arange(WIDTH, dtype=np.float32))[None]
-        return SimpleNamespace(depth_m=depth, inv_depth=1 / depth)
+        return SimpleNamespace(depth_m=depth, inv_depth_m=1 / depth)
 
     def relative_pose(self, previous: int, current: int) -> np.ndarray:
         rel = np.linalg.inv(self.poses[previous]) @ self.poses[current]

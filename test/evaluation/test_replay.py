@@ -73,7 +73,7 @@ class IndexPredictor:
 
     def predict(self, index: int) -> SimpleNamespace:
         depth = np.nan_to_num(_gt_depth(index), nan=2.0) * 0.5
-        return SimpleNamespace(depth_m=depth, inv_depth=1.0 / depth)
+        return SimpleNamespace(depth_m=depth, inv_depth_m=1.0 / depth)
 
     def relative_pose(self, prev: int, cur: int) -> np.ndarray:
         return invert(self.world_from_cam[prev]) @ self.world_from_cam[cur]

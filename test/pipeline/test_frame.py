@@ -41,7 +41,7 @@ class ScaledTruth:
 
     def predict(self, index: int) -> SimpleNamespace:
         depth = road_depth() / np.float32(FACTOR)
-        return SimpleNamespace(depth_m=depth, inv_depth=1 / depth)
+        return SimpleNamespace(depth_m=depth, inv_depth_m=1 / depth)
 
     def relative_pose(self, previous: int, current: int) -> np.ndarray:
         self.pairs.append((previous, current))
@@ -65,7 +65,7 @@ def test_fixed_scale_multiplies_depth_and_motion():
                                                            depth_scale=FACTOR))
     results = run(pipeline, [i * SECOND // 10 for i in range(4)])
     np.testing.assert_allclose(results[0].depth_m, road_depth(), rtol=1e-6)
-    np.testing.assert_allclose(results[-1].network_inv_depth, FACTOR / road_depth(), rtol=1e-6)
+    np.testing.assert_allclose(results[-1].unscaled_inv_depth_m, FACTOR / road_depth(), rtol=1e-6)
     np.testing.assert_allclose(results[-1].odometry.cam0_from_cam[:3, 3], [0, 0, 3 * STEP_M])
     np.testing.assert_allclose(results[-1].odometry.linear_velocity, [0, 0, STEP_M * 10])
     assert [r.event for r in results] == [Event.START] + [Event.MOTION] * 3
