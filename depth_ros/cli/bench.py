@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='batch sizes, e.g. 1,4 (default: 1,2 on the CPU, 1,4 on a GPU)')
     parser.add_argument('--backends', default='',
                         help='comma-separated variants, e.g. torch,onnxruntime,tensorrt-fp16 '
-                             '(default: every one available on the device)')
+                             '(default: every one available on the device except the '
+                             'torch.compile ones, e.g. torch-fp16-cl-compile)')
     parser.add_argument('--device', default='auto', help='cpu, cuda[:N] or auto (default)')
     parser.add_argument('--reps', type=int, default=defaults.reps,
                         help=f'most timed repetitions per measurement (default {defaults.reps})')
