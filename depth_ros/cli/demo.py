@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     result = predictor.predict(frame)
     from PIL import Image
     Image.fromarray(frame).save(out / 'generated_frame.png')
-    npy, png = write_depth_outputs(out, 'generated_frame', result.depth_m, result.inv_depth)
+    npy, png = write_depth_outputs(out, 'generated_frame', result.depth_m, result.inv_depth_m)
     print(f'wrote {out / "generated_frame.png"}, {npy} ({frame.shape[1]}x{frame.shape[0]}), {png}')
     return 0
 

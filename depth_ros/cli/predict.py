@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise WeightsError(f'checkpoint holds a {arch!r} depth network, not {args.arch!r}')
     for path in tqdm(paths, desc='predict', unit='img', disable=len(paths) < 2):
         result = predictor.predict(read_image(path))
-        npy, png = write_depth_outputs(out_dir, path.stem, result.depth_m, result.inv_depth)
+        npy, png = write_depth_outputs(out_dir, path.stem, result.depth_m, result.inv_depth_m)
         print(f'{path} -> {npy} ({result.depth_m.shape[1]}x{result.depth_m.shape[0]}, '
               f'median {float(np.nanmedian(result.depth_m)):.2f} m), {png}')
     return 0

@@ -196,13 +196,13 @@ def level_loss(depth: torch.Tensor, gt: torch.Tensor, valid: torch.Tensor,
             gradient_loss(depth, gt, valid, spacing), normal_loss(depth, gt, valid, spacing))
 
 
-def supervised_loss(inv_depth_sigmoids: Sequence[torch.Tensor], depth_m: torch.Tensor,
+def supervised_loss(sigmoids: Sequence[torch.Tensor], depth_m: torch.Tensor,
                     min_depth: float, max_depth: float,
                     config: SupervisedLossConfig | None = None) -> SupervisedLossResult:
     """Sum over levels k of w_k (depth + lambda_g gradient + lambda_n normal).
 
     Args:
-        inv_depth_sigmoids: the network's maps, full resolution first; level k is
+        sigmoids: the network's maps, full resolution first; level k is
             [B, 1, H / 2^k, W / 2^k] in (0, 1).
         depth_m: [B, 1, H, W] ground-truth depth (m), 0 where not measured.
         min_depth, max_depth: the range the sigmoid maps to (m).
@@ -213,13 +213,13 @@ def supervised_loss(inv_depth_sigmoids: Sequence[torch.Tensor], depth_m: torch.T
             than level weights.
     """
     config = config or SupervisedLossConfig()
-    if len(inv_depth_sigmoids) > len(config.level_weights):
-        raise InputError(f'{len(inv_depth_sigmoids)} output levels but only '
+    if len(sigmoids) > len(config.level_weights):
+        raise InputError(f'{len(sigmoids)} output levels but only '
                          f'{len(config.level_weights)} loss.level_weights')
     height, width = depth_m.shape[-2:]
     parts = torch.zeros(3, dtype=depth_m.dtype, device=depth_m.device)
     per_level = []
-    for k, sigmoid in enumerate(inv_depth_sigmoids):
+    for k, sigmoid in enumerate(sigmoids):
         factor = 2 ** k
         size = (height // factor, width // factor)
         if tuple(sigmoid.shape[-2:]) != size or height % factor or width % factor:
