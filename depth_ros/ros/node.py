@@ -67,6 +67,8 @@ from depth_ros.ros.worker import LatestWorker
 NODE_NAME = 'mono_depth'
 THROTTLE_S = 5.0
 DIAGNOSTICS_PERIOD_S = 1.0
+# camera_info history depth per `queue_size` (10 x 10: 10 s of camera_info at 10 Hz).
+INFO_HISTORY_PER_QUEUED = 10
 _DIAGNOSTIC_TYPES = diagnostic_msgs.msg
 # Outputs are reliable so both RViz (reliable) and sensor-data (best-effort) subscribers match.
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
@@ -178,8 +180,9 @@ class DepthNode(LifecycleNode):
                 CompressedImage, topic, self._on_compressed, qos)
         else:
             image_sub = self.create_subscription(self.types.Image, 'image', self._on_image, qos)
-        # camera_info is tiny: a deeper history keeps it while images are being taken.
-        info_qos = replace_qos_depth(qos, max(config.qos_depth, config.queue_size))
+        # camera_info is tiny (~300 bytes): a deep history keeps every one through a busy spell.
+        info_qos = replace_qos_depth(qos, max(config.qos_depth, INFO_HISTORY_PER_QUEUED *
+                                              config.queue_size))
         self._info_sub = self.create_subscription(
             self.types.CameraInfo, 'camera_info', self._on_camera_info, info_qos)
         self._input_subs = [image_sub, self._info_sub]
@@ -323,7 +326,7 @@ class DepthNode(LifecycleNode):
         ones here (as the executor itself does, `handle.take_message`) keeps them.
         """
         sub = getattr(self, '_info_sub', None)
-        for _ in range(max(self.config.queue_size, 1) * 2):
+        for _ in range(INFO_HISTORY_PER_QUEUED * max(self.config.queue_size, 1)):
             if sub is None or sub not in self._input_subs:
                 return
             with sub.handle:
