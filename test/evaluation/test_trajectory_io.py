@@ -53,3 +53,21 @@ def test_load_trajectory_reports_missing_sources(tmp_path):
         load_trajectory(tmp_path / 'missing.txt')
     with pytest.raises(InputError, match='bag not found'):
         load_trajectory(f'{tmp_path / "missing_bag"}:/odom')
+
+
+def _kitti13(path, rows):
+    """13-column KITTI file: index then a pure translation along z."""
+    path.write_text(''.join(f'{i} 1 0 0 0 0 1 0 0 0 0 1 {z}\n' for i, z in rows))
+    return path
+
+
+def test_kitti_indices_sorted_and_identical_repeats_counted(tmp_path):
+    seq = load_trajectory(_kitti13(tmp_path / 'p.txt', [(0, 0.0), (2, 2.0), (1, 1.0), (2, 2.0)]))
+    np.testing.assert_array_equal(seq.frame_ids, [0, 1, 2])
+    np.testing.assert_allclose(seq.world_from_cam[:, 2, 3], [0.0, 1.0, 2.0])
+    assert (seq.duplicates, seq.reordered) == (1, True)
+
+
+def test_kitti_index_repeated_with_another_pose_is_refused(tmp_path):
+    with pytest.raises(InputError, match='appears twice with different poses'):
+        load_trajectory(_kitti13(tmp_path / 'p.txt', [(0, 0.0), (1, 1.0), (1, 1.5)]))
