@@ -67,3 +67,65 @@ def test_evaluation_metrics_are_numpy_only():
         pytest.skip('depth_ros.evaluation not present')
     loaded = _loaded_after_import('depth_ros.evaluation')
     assert not (loaded & {'torch', 'rclpy', 'training', 'matplotlib'}), loaded
+
+
+# What each layer of depth_ros/ (and training/) may import, besides itself. The layers run
+# geometry -> models -> inference/export -> pipeline -> ros/evaluation/cli, with training beside
+# (docs/ARCHITECTURE.md); errors, lazy, memory and colormaps are leaves everyone may use.
+LEAVES = {'errors', 'lazy', 'memory', 'colormaps', 'depth_ros'}  # 'depth_ros': __version__
+MAY_IMPORT = {
+    'geometry': set(),
+    'models': {'geometry'},
+    'export': {'geometry', 'models'},
+    'inference': {'geometry', 'models', 'export'},
+    'synth': {'geometry'},
+    'pipeline': {'geometry', 'inference'},
+    'bench': {'geometry', 'models', 'export', 'inference'},
+    'ros': {'geometry', 'models', 'inference', 'pipeline'},
+    # Bags hold ROS messages: evaluation reads and writes them with ros/'s pure codecs (and
+    # uses its other ROS-free helpers); that the evaluation imports no ROS package is checked
+    # above.
+    'evaluation': {'geometry', 'models', 'inference', 'pipeline', 'synth', 'ros'},
+    'cli': {'geometry', 'models', 'export', 'inference', 'pipeline', 'synth', 'bench', 'ros',
+            'evaluation'},
+    'training': {'geometry', 'models', 'inference', 'evaluation'},
+}
+
+
+def _layer(module: str) -> str:
+    parts = module.split('.')
+    return 'training' if parts[0] == 'training' else (parts[1] if len(parts) > 1 else parts[0])
+
+
+def test_layers_import_only_downwards():
+    from test_import_graph import import_graph
+
+    graph = import_graph()
+    offenders = []
+    for module, targets in graph.items():
+        layer = _layer(module)
+        allowed = MAY_IMPORT.get(layer, set()) | LEAVES | {layer}
+        offenders += [f'{module} -> {t}' for t in sorted(targets)
+                      if _layer(t) not in allowed and layer not in LEAVES]
+    leaves = LEAVES - {'depth_ros'}
+    leaf_offenders = [f'{m} -> {t}' for m, ts in graph.items() if _layer(m) in leaves
+                      for t in ts if _layer(t) not in LEAVES]
+    assert not offenders + leaf_offenders, 'imports against the layering: ' + ', '.join(
+        offenders + leaf_offenders)
+
+
+def test_every_layer_is_placed():
+    from test_import_graph import import_graph
+
+    layers = {_layer(m) for m in import_graph()}
+    assert layers <= set(MAY_IMPORT) | LEAVES, f'layers without a rule: {layers - set(MAY_IMPORT)}'
+
+
+def test_ros_evaluation_edge_uses_ros_free_modules_only():
+    from test_import_graph import _modules, import_graph
+
+    graph, files = import_graph(), _modules()
+    used = {t for m, ts in graph.items() if _layer(m) in ('evaluation', 'training')
+            for t in ts if _layer(t) == 'ros'}
+    rclpy_users = {t for t in used if _imports(files[t]) & ROS_PACKAGES}
+    assert not rclpy_users, f'evaluation uses ROS-importing modules {sorted(rclpy_users)}'
