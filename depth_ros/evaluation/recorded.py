@@ -192,17 +192,21 @@ def _ground_truth(bags: list[tuple[Path, BagReader]], topics: RecordedTopics,
     return gt, depth
 
 
-def _score_depth(rec: BagReader, depth_topic: str, gt_depth: tuple[Path, str],
+def _score_depth(rec: BagReader, depth_topic: str, gt_depth: tuple[Path, str] | None,
                  poses: dict[int, np.ndarray], options: EvalOptions, sink: FrameSink | None,
                  scores: DepthScores) -> None:
-    """Score every recorded depth image against its ground truth (paired by stamp, once)."""
+    """Score every recorded depth image against its ground truth (paired by stamp, once) and
+    hand each to `sink`."""
     stamps = rec.header_stamps_ns(depth_topic)
     order = np.argsort(stamps, kind='stable')
-    with BagReader(gt_depth[0]) as gt_reader:
-        pairs = match_depth(stamps[order], gt_reader.header_stamps_ns(gt_depth[1]),
-                            options.max_time_diff_s)
+    with contextlib.ExitStack() as stack:
+        pairs, theirs = {}, None
+        if gt_depth is not None:
+            gt_reader = stack.enter_context(BagReader(gt_depth[0]))
+            pairs = match_depth(stamps[order], gt_reader.header_stamps_ns(gt_depth[1]),
+                                options.max_time_diff_s)
+            theirs = _Stream(gt_reader, gt_depth[1], set(pairs.values()))
         ours = _Stream(rec, depth_topic, set(order.tolist()))
-        theirs = _Stream(gt_reader, gt_depth[1], set(pairs.values()))
         for position, index in enumerate(order):
             msg = ours.get(int(index))
             depth_m = image_to_depth(msg)
@@ -262,7 +266,7 @@ def evaluate_recorded(bag: str | os.PathLike, gt_bag: str | os.PathLike | None =
         scores = DepthScores(options.min_depth_m, options.max_depth_m, options.garg_crop)
         if sink is not None:
             sink.start(rec.topics[depth_topic].count if depth_topic else 0, gt)
-        if depth_topic is not None and gt_depth is not None:
+        if depth_topic is not None and (gt_depth is not None or sink is not None):
             by_stamp = {} if poses is None else dict(zip(stamps.tolist(), poses))
             _score_depth(rec, depth_topic, gt_depth, by_stamp, options, sink, scores)
     return _result(Path(bag), odom_topic or depth_topic, plan, poses, gt, scores, notes,

@@ -230,3 +230,16 @@ def test_eval_trajectory_takes_the_node_odometry(drive, replayed, tmp_path, caps
     assert 'TF base_link -> camera' in report['conventions']['odometry']
     assert report['ate_5frame']['mean'] == pytest.approx(result.trajectory.ate_5frame.mean,
                                                          rel=1e-9)
+
+
+def test_result_bag_without_ground_truth_depth(drive, replayed, tmp_path):
+    from depth_ros.evaluation.recorded import evaluate_recorded_to
+    _, frames = replayed
+    write_node_recording(tmp_path / 'recording', frames, None)
+    result = evaluate_recorded_to(tmp_path / 'out', tmp_path / 'recording', drive,
+                                  RecordedTopics(gt_depth=None), EvalOptions(plots=False),
+                                  MOUNTING)
+    assert result.depth is None and result.trajectory is not None
+    with BagReader(tmp_path / 'out' / 'result_bag') as reader:
+        counts = {topic: info.count for topic, info in reader.topics.items()}
+    assert counts == {'/depth_ros/depth': N, '/depth_ros/odom': N, GT_ODOM_TOPIC: N}
