@@ -72,7 +72,7 @@ class CheckpointMeta:
                                f'depth_ros ({FORMAT_VERSION}); upgrade depth_ros')
         d['depth_arch'] = ArchSpec(**d['depth_arch'])
         d['pose_arch'] = ArchSpec(**d['pose_arch']) if d.get('pose_arch') else None
-        if 'depth_scale' in d:  # the field's name before depth_ros 0.2
+        if 'depth_scale' in d:  # the field's name in older headers
             d.setdefault('metres_per_unit', d.pop('depth_scale'))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
