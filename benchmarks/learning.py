@@ -73,7 +73,7 @@ def _parse() -> argparse.Namespace:
                         "counts its steps after the previous phase's")
     p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning')
     p.add_argument('--install-default', action='store_true',
-                   help='write depth_ros/weights/default.safetensors (float16, depth_scale '
+                   help='write depth_ros/weights/default.safetensors (float16, metres_per_unit '
                         'calibrated); '
                         'update its MODEL_CARD.md with the figures printed')
     args = p.parse_args()
@@ -129,7 +129,7 @@ def evaluate_predictor(predictor, frames) -> dict:
         result = predictor.predict(image)
         estimate = scale.update(result.depth_m, intr)
         gts.append(np.where(frame.depth_m > 0, frame.depth_m, 0.0))
-        preds.append(result.inv_depth)
+        preds.append(result.inv_depth_m)
         height_factors.append(estimate.factor)
         if prepared and predictor.has_pose:
             pred_local.append(invert(predictor.relative_pose(prepared[-1], image)))
@@ -231,7 +231,7 @@ def _verdicts(entry: dict) -> list[str]:
     height = trained.get('camera_height', {})
     network = {'median_scaled': trained['depth_median_scaled'],
                'camera_height': {'abs_rel': height['abs_rel']} if 'abs_rel' in height else None}
-    # 'unscaled' is left out: a training checkpoint's depth_scale is 1, not metres.
+    # 'unscaled' is left out: a training checkpoint's metres_per_unit is 1, not metres.
     return bl.comparison_lines(network, entry['baselines']['depth'], trained,
                                entry['baselines']['odometry'],
                                protocols=('median_scaled', 'camera_height'))
@@ -348,7 +348,7 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
     frames = _sequence(TRAIN_SEEDS[0], 40)
     predictor = Predictor.from_checkpoint(checkpoint)
     gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in frames]
-    preds = [predictor.predict(f.rgb).inv_depth for f in frames]
+    preds = [predictor.predict(f.rgb).inv_depth_m for f in frames]
     ratio = float(np.median(evaluate_depths(gts, preds, garg_crop=False,
                                             max_depth=MAX_EVAL_DEPTH_M).scales))
     ckpt = load_checkpoint(checkpoint)
@@ -356,7 +356,8 @@ def install_default(checkpoint: Path, data: Path, results: dict) -> None:
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=ckpt.meta.depth_arch,
                     pose_arch=ckpt.meta.pose_arch, height=ckpt.meta.height,
                     width=ckpt.meta.width, min_depth=ckpt.meta.min_depth,
-                    max_depth=ckpt.meta.max_depth, depth_scale=ratio * ckpt.meta.depth_scale,
+                    max_depth=ckpt.meta.max_depth,
+                    metres_per_unit=ratio * ckpt.meta.metres_per_unit,
                     training_config=ckpt.meta.training_config, half=True,
                     notes=f'depth_ros default weights: {_arch_title(checkpoint)} trained '
                           'self-supervised on the synthetic world; see MODEL_CARD.md')

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
                'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
                'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
-               'depth_scale': predictor.depth_scale,
+               'metres_per_unit': predictor.metres_per_unit,
                'architecture': f'{predictor.meta.depth_arch.name} + '
                                f'{getattr(predictor.meta.pose_arch, "name", None)}',
                'protocol': PROTOCOL, 'row_prior': bl.load_row_prior().source, 'sets': {}}
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction clamped to '
             '[1e-3, 80] m, metrics averaged per image; median-scaled = per-image median ratio, '
-            "unscaled = the weights' metres (depth_scale), camera-height = the package's "
+            "unscaled = the weights' metres (metres_per_unit), camera-height = the package's "
             'estimator (1.65 m, level prior, 30-frame filter); odometry: pose-network pairs '
             '(i, i+1) chained; 5-frame ATE (Monodepth2), APE (evo), KITTI devkit')
 
@@ -184,10 +184,10 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         factors.append(np.nan if factor is None else factor)
         if seq.depth_reader is not None:
             gt = seq.depth_reader(i)
-            if network.add(gt, result.inv_depth, factor):
+            if network.add(gt, result.inv_depth_m, factor):
                 base.add(gt, intr)
             if i in preview_at:
-                previews[i] = (image, result.inv_depth, gt)
+                previews[i] = (image, result.inv_depth_m, gt)
         if i in still_at:
             still.append(prepared)
     entry = {'folder': _relative(folder, args.shared), 'frames': n, 'camera': seq.camera,

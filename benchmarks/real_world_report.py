@@ -68,7 +68,7 @@ def format_markdown(results: dict) -> str:
     sets = results['sets']
     out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
            f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
-           f"{results['architecture']}, depth_scale {results['depth_scale']:.4g}). "
+           f"{results['architecture']}, metres_per_unit {results['metres_per_unit']:.4g}). "
            f"Protocol: {results['protocol']}.", '',
            f"Row prior: {results['row_prior']}.", '',
            '## Depth against LiDAR', '',
