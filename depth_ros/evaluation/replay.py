@@ -145,6 +145,7 @@ class _Replay:
         self.poses = np.zeros((len(plan), 4, 4)) if pipeline.predictor.has_pose else None
         self.factors = np.full(len(plan), np.nan)
         self.network_s = 0.0
+        self.notes: dict[str, None] = {}  # the pipeline's warnings, each once, in order
 
     def frame(self, position: int, image_msg: Any, depth_msg: Any | None) -> None:
         stamp_ns = int(self.plan.stamps_ns[position])
@@ -152,6 +153,7 @@ class _Replay:
         if isinstance(result, DroppedFrame):
             raise InputError(f'frame {position} (stamp {stamp_ns} ns): {result.reason}')
         self.network_s += result.network_s
+        self.notes.update(dict.fromkeys(result.notes))
         pose = None if result.odometry is None else result.odometry.cam0_from_cam
         if self.poses is not None:
             self.poses[position] = pose
@@ -254,6 +256,7 @@ def _replay(reader: BagReader, pipeline: FramePipeline, topics: tuple[str, str |
     for position, image_msg, depth_msg in tqdm(inputs, total=len(plan), desc='evaluate',
                                                unit='frame', disable=len(plan) < 2):
         replay.frame(position, image_msg, depth_msg)
+    notes.extend(replay.notes)
     return replay
 
 
