@@ -116,15 +116,20 @@ def read_kitti_calib(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if not os.path.isfile(path):
         raise InputError(f'calibration file not found: {path}')
     out: dict[str, np.ndarray] = {}
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            if ':' not in line:
-                continue
-            key, value = line.split(':', 1)
-            try:
-                out[key.strip()] = np.array([float(v) for v in value.split()], dtype=np.float64)
-            except ValueError:
-                continue
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(f'{path} is not a text calibration file (byte {exc.start} is not '
+                         'UTF-8)') from None
+    for line in lines:
+        if ':' not in line:
+            continue
+        key, value = line.split(':', 1)
+        try:
+            out[key.strip()] = np.array([float(v) for v in value.split()], dtype=np.float64)
+        except ValueError:
+            continue
     if not out:
         raise InputError(f'no calibration entries found in {path}')
     return out

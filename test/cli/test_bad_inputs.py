@@ -106,6 +106,12 @@ def _binary_times(tmp: Path, weights: Path):
     return ['kitti-to-bag', '--sequence-dir', str(seq), '--out', str(tmp / 'bag')], [tmp / 'bag']
 
 
+def _binary_calibration(tmp: Path, weights: Path):
+    seq = _sequence(tmp)
+    (seq / 'calib.txt').write_bytes(bytes(range(256)))
+    return ['kitti-to-bag', '--sequence-dir', str(seq), '--out', str(tmp / 'bag')], [tmp / 'bag']
+
+
 def _corrupt_image(tmp: Path, weights: Path):
     seq = _sequence(tmp, frames=4)
     (seq / 'image_2' / '000002.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'broken' * 10)
@@ -141,6 +147,7 @@ CASES: dict[str, Case] = {
     'stamp repeated with different poses': _conflicting_stamps,
     'times file not increasing': _times_not_increasing,
     'binary times file': _binary_times,
+    'binary calibration file': _binary_calibration,
     'corrupt image in a sequence': _corrupt_image,
     'start time out of range': _start_time_zero,
     'output folder not empty': _output_not_empty,
