@@ -276,7 +276,7 @@ def _raw_ground_truth(drive_dir: Path, calib_dir: Path, frames: int) -> tuple[np
         raise InputError(f'{oxts_dir} has {len(files)} records for {frames} frames')
     try:
         oxts = np.stack([np.loadtxt(path, ndmin=1)[:6] for path in files[:frames]])
-    except ValueError as exc:
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f'{oxts_dir}: unreadable OXTS record ({exc})') from None
     return oxts_to_poses(oxts, rect_cam_from_imu(calib_dir)), str(oxts_dir)
 
