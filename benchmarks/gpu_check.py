@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gpu_report import markdown  # noqa: E402
-from gpu_steps import ROOT, STEPS, StepContext, child_env  # noqa: E402
+from gpu_steps import ROOT, STEPS, StepContext, run_group, stop_groups_on_sigterm  # noqa: E402
 
 
 BUDGETS_S = {'tests': 110, 'bench': 160, 'compile': 70, 'train_monodepth2': 50,
@@ -115,7 +115,8 @@ def run_all(args: argparse.Namespace) -> dict:
 
 def run_step(args: argparse.Namespace, name: str, budget: float, out: Path,
              log_lines: list[str]) -> dict:
-    """Run step `name` in a child process; stop it GRACE_S after its budget."""
+    """Run step `name` in a child process; stop it (and what it started) GRACE_S after its
+    budget."""
     result_path = out / f'.{name}.json'
     result_path.unlink(missing_ok=True)
     argv = [sys.executable, str(Path(__file__).resolve()), '--step', name, '--result',
@@ -124,13 +125,7 @@ def run_step(args: argparse.Namespace, name: str, budget: float, out: Path,
     if args.dry_run:
         argv.append('--dry-run')
     start = time.monotonic()
-    try:
-        proc = subprocess.run(argv, cwd=ROOT, env=child_env(), capture_output=True, text=True,
-                              timeout=budget + GRACE_S)
-        output, code = proc.stdout + proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        output = ''.join(_text(x) for x in (exc.stdout, exc.stderr))
-        code = None
+    output, code = run_group(argv, budget + GRACE_S)
     log_lines += [f'===== {name} (exit {code}) =====', output]
     if result_path.is_file():
         result = json.loads(result_path.read_text(encoding='utf-8'))
@@ -144,15 +139,11 @@ def run_step(args: argparse.Namespace, name: str, budget: float, out: Path,
     return result
 
 
-def _text(data: bytes | str | None) -> str:
-    if data is None:
-        return ''
-    return data if isinstance(data, str) else data.decode('utf-8', 'replace')
-
-
 def run_one(args: argparse.Namespace) -> int:
     """Child process: one step within its budget, its result written whole to --result."""
     import logging
+
+    stop_groups_on_sigterm()
 
     logging.basicConfig(level=logging.WARNING)
     if args.dry_run:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,16 +52,57 @@ def child_env() -> dict[str, str]:
     return env
 
 
+# Process groups this process started and has not seen end (see `run_group`).
+_GROUPS: set[int] = set()
+
+
+def run_group(argv: list[str], timeout: float) -> tuple[str, int | None]:
+    """Run `argv` in the repository root in a process group of its own; past `timeout`
+    seconds the group (its children too: loader workers, pytest, training) is asked to stop,
+    and killed 5 s later. Returns (stdout + stderr, exit status or None when stopped)."""
+    proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    _GROUPS.add(proc.pid)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+        return output, proc.returncode
+    except subprocess.TimeoutExpired:
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            output, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            output = ''
+        _signal_group(proc.pid, signal.SIGKILL)
+        output += proc.communicate()[0] or ''
+        return output, None
+    finally:
+        _GROUPS.discard(proc.pid)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:  # the group has ended
+        pass
+
+
+def stop_groups_on_sigterm() -> None:
+    """In a step's process: on SIGTERM (the step overran its budget), kill the process groups
+    it started (e.g. pytest) before exiting, so nothing outlives the step."""
+    def stop(signum, frame):
+        for pgid in list(_GROUPS):
+            _signal_group(pgid, signal.SIGKILL)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run_tests(ctx: StepContext) -> dict:
     """pytest on the CUDA test files (they skip without CUDA, as in a dry run on the CPU)."""
     argv = [sys.executable, '-m', 'pytest', '-v', '-rfE', '-p', 'no:cacheprovider',
             *CUDA_TEST_FILES]
-    try:
-        proc = subprocess.run(argv, cwd=ROOT, env=child_env(), capture_output=True, text=True,
-                              timeout=max(5.0, ctx.left() - 5))
-        output, code, stopped = proc.stdout + proc.stderr, proc.returncode, False
-    except subprocess.TimeoutExpired as exc:
-        output, code, stopped = _text(exc.stdout) + _text(exc.stderr), None, True
+    output, code = run_group(argv, max(5.0, ctx.left() - 5))
+    stopped = code is None
     outcomes = TEST_RESULT.findall(output)
     counts = {}
     for _, outcome in outcomes:
@@ -72,12 +114,6 @@ def run_tests(ctx: StepContext) -> dict:
         ctx.notes.append('pytest stopped at the step budget; counts are of the tests finished')
     return {'status': status, 'command': argv, 'counts': counts, 'failed': failed,
             'returncode': code, 'output_tail': output[-4000:], 'notes': ctx.notes}
-
-
-def _text(data: bytes | str | None) -> str:
-    if data is None:
-        return ''
-    return data if isinstance(data, str) else data.decode('utf-8', 'replace')
 
 
 def bench_settings(ctx: StepContext):
@@ -282,21 +318,16 @@ def run_train_real(ctx: StepContext) -> dict:
     argv = [sys.executable, str(script), '--minutes', f'{ctx.train_real_minutes:g}',
             '--device', ctx.device]
     if ctx.dry_run:
-        proc = subprocess.run([sys.executable, str(script), '--help'], cwd=ROOT,
-                              env=child_env(), capture_output=True, text=True, timeout=60)
-        takes = all(opt in proc.stdout for opt in ('--minutes', '--device'))
+        output, _ = run_group([sys.executable, str(script), '--help'], 60)
+        takes = all(opt in output for opt in ('--minutes', '--device'))
         return {'status': 'ok' if takes else 'failed', 'command': argv,
                 'notes': ['dry run: not trained; the script takes --minutes and --device'
                           if takes else 'the script lacks --minutes or --device']}
-    try:
-        proc = subprocess.run(argv, cwd=ROOT, env=child_env(), capture_output=True, text=True,
-                              timeout=max(10.0, ctx.left() - 10))
-    except subprocess.TimeoutExpired as exc:
-        return {'status': 'partial', 'command': argv, 'notes': ['stopped at the budget'],
-                'output_tail': (_text(exc.stdout) + _text(exc.stderr))[-4000:]}
-    result = {'status': 'ok' if proc.returncode == 0 else 'failed', 'command': argv,
-              'returncode': proc.returncode,
-              'output_tail': (proc.stdout + proc.stderr)[-4000:], 'notes': ctx.notes}
+    output, code = run_group(argv, max(10.0, ctx.left() - 10))
+    if code is None:
+        ctx.notes.append('stopped at the budget')
+    result = {'status': {0: 'ok', None: 'partial'}.get(code, 'failed'), 'command': argv,
+              'returncode': code, 'output_tail': output[-4000:], 'notes': ctx.notes}
     result['weights'] = _bring_back_weights(ctx)
     return result
 

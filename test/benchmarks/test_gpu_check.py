@@ -1,6 +1,7 @@
 """benchmarks/gpu_check.py: its dry run on the CPU runs every step at toy sizes and writes the
 JSON and markdown reports; the speed-goal verdicts of its report."""
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -15,7 +16,7 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 
 import gpu_check  # noqa: E402
 from gpu_report import goals, markdown  # noqa: E402
-from gpu_steps import STEPS  # noqa: E402
+from gpu_steps import STEPS, run_group  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -110,3 +111,57 @@ def test_report_of_no_measurements_still_renders():
                'machine': {}, 'steps': {'bench': {'status': 'stopped', 'notes': ['x']}}}
     text = markdown(results)
     assert '| bench | stopped | 0 | x |' in text and 'not measured' in text
+
+
+def _step_args(tmp_path):
+    return gpu_check.parse_args(['--dry-run', '--device', 'cpu', '--out', str(tmp_path)])
+
+
+def _sleepers(marker: str) -> list[str]:
+    """Ids of processes running `sleep <marker>`."""
+    found = []
+    for cmdline in Path('/proc').glob('[0-9]*/cmdline'):
+        try:
+            args = cmdline.read_bytes().split(b'\0')
+        except OSError:
+            continue
+        if args[:2] == [b'sleep', marker.encode()]:
+            found.append(cmdline.parent.name)
+    return found
+
+
+def test_a_stopped_process_group_takes_its_children_along():
+    marker = f'{60 + os.getpid() % 1000 / 1000:.3f}'
+    spawn = (f'import subprocess, time; subprocess.Popen(["sleep", "{marker}"]); '
+             'print("started", flush=True); time.sleep(60)')
+    output, code = run_group([sys.executable, '-c', spawn], timeout=3)
+    assert code is None and 'started' in output
+    assert _sleepers(marker) == []
+
+
+def test_a_stopped_step_stops_the_groups_it_started():
+    # A step process that started a process group of its own (as the tests step does with
+    # pytest) kills it when it is told to stop.
+    marker = f'{70 + os.getpid() % 1000 / 1000:.3f}'
+    step = (f'import sys; sys.path.insert(0, {str(ROOT / "benchmarks")!r}); import gpu_steps; '
+            'gpu_steps.stop_groups_on_sigterm(); print("started", flush=True); '
+            f'gpu_steps.run_group(["sleep", "{marker}"], 600)')
+    output, code = run_group([sys.executable, '-c', step], timeout=4)
+    assert code is None and 'started' in output
+    assert _sleepers(marker) == []
+
+
+def test_a_failing_step_is_recorded_and_leaves_no_result_file(tmp_path):
+    log = []
+    result = gpu_check.run_step(_step_args(tmp_path), 'no_such_step', 60, tmp_path, log)
+    assert result['status'] == 'failed' and 'KeyError' in result['notes'][-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_steps_option_selects_and_orders_steps():
+    args = gpu_check.parse_args(['--steps', 'train_default,bench', '--train-real', '2'])
+    assert [name for name, _ in gpu_check.plan(args)] == ['bench', 'train_default']
+    args = gpu_check.parse_args(['--train-real', '2'])
+    assert gpu_check.plan(args)[-1] == ('train_real', 2 * 60 + 300)
+    with pytest.raises(SystemExit):
+        gpu_check.plan(gpu_check.parse_args(['--steps', 'benchmark']))
