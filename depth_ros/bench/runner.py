@@ -169,9 +169,12 @@ def _base_row(arch: str, net: torch.nn.Module, height: int, width: int) -> dict:
 
 
 def _random_depth_net(arch: str, seed: int) -> torch.nn.Module:
-    # Timed in inference form (ETM branches folded), as deployed.
-    torch.manual_seed(seed)
-    return fold_for_inference(build_for_weights('depth', arch))  # timing needs no pretraining
+    # Timed in inference form (ETM branches folded), as deployed. A forked RNG: the caller's
+    # global torch generator is left as it was.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = build_for_weights('depth', arch)  # timing needs no pretraining
+    return fold_for_inference(net)
 
 
 def _kitti_like_image(height: int, width: int, seed: int) -> np.ndarray:
