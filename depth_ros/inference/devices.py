@@ -11,7 +11,7 @@ from depth_ros.errors import ConfigError, DeviceUnavailableError
 if TYPE_CHECKING:
     import torch
 
-DEVICE_PATTERN = re.compile(r'^(cpu|cuda(:\d+)?)$')
+DEVICE_PATTERN = re.compile(r'cpu|cuda(:\d+)?')
 
 
 def validate_device(device: str, *, require_available: bool = True) -> str:
@@ -25,7 +25,7 @@ def validate_device(device: str, *, require_available: bool = True) -> str:
         ConfigError: the name is not one of the forms above.
         DeviceUnavailableError: a CUDA device is named and this machine has no CUDA.
     """
-    if not isinstance(device, str) or not DEVICE_PATTERN.match(device):
+    if not isinstance(device, str) or not DEVICE_PATTERN.fullmatch(device):
         raise ConfigError(f'device must be cpu, cuda or cuda:N, got {device!r}')
     if require_available and device.startswith('cuda'):
         import torch
