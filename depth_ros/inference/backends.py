@@ -1,9 +1,10 @@
 """Inference backends behind the one Predictor API.
 
-A backend runs the networks on prepared tensors: `depth(images [B,3,h,w]) -> sigmoid inverse
-depth [B,1,h,w]` and `pose(first, second) -> [B,4,4]`, the raw pose-network matrix for the
-ordered pair (second_from_first). Each backend lives in its own module, named in the one table
-`backend_choices.BACKENDS` and imported on first use, so heavy dependencies stay optional.
+A backend runs the networks on prepared tensors: `depth(images [B,3,h,w]) -> sigmoid
+[B,1,h,w]` (the depth network's output in [0, 1]) and `pose(first, second) -> [B,4,4]`, the
+raw pose-network matrix for the ordered pair (second_from_first). Each backend lives in its own
+module, named in the one table `backend_choices.BACKENDS` and imported on first use, so heavy
+dependencies stay optional.
 """
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ class OnnxRuntimeBackend:
         LOG.info('onnxruntime on %s: %s', device, self.depth_path.name)
 
     def depth(self, images: torch.Tensor) -> torch.Tensor:
-        """images [B,3,h,w] in [0,1] -> sigmoid inverse depth [B,1,h,w] float32."""
+        """images [B,3,h,w] in [0,1] -> sigmoid [B,1,h,w] float32."""
         return self._depth(**{DEPTH_INPUT: images})
 
     def pose(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

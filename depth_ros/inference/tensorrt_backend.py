@@ -108,7 +108,7 @@ class TensorRTBackend:
         self.has_pose = self._pose is not None
 
     def depth(self, images: torch.Tensor) -> torch.Tensor:
-        """images [B,3,h,w] in [0,1] -> sigmoid inverse depth [B,1,h,w] float32 (on the GPU)."""
+        """images [B,3,h,w] in [0,1] -> sigmoid [B,1,h,w] float32 (on the GPU)."""
         out = self._depth(**{DEPTH_INPUT: images})
         return next(iter(out.values())).float()
 

@@ -68,7 +68,7 @@ class DepthDecoder(nn.Module):
         self.heads = nn.ModuleList(reflect_conv3x3(DECODER_CHANNELS[s], 1) for s in range(4))
 
     def forward(self, features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """Features (encoder order) -> sigmoid inverse depth per scale, finest first."""
+        """Features (encoder order) -> sigmoid [B, 1, h, w] per scale, finest first."""
         x = features[-1]
         outputs: dict[int, torch.Tensor] = {}
         for j, block in enumerate(self.blocks):

@@ -145,7 +145,7 @@ class NeighbourAggregationDecoder(nn.Module):
 
     def forward(self, features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Encoder features, finest first ([B, C_i, H / 2^(i+1), W / 2^(i+1)]) -> sigmoid
-        inverse depth [B, 1, H / 2^s, W / 2^s] per scale s, finest first."""
+        [B, 1, H / 2^s, W / 2^s] per scale s, finest first."""
         x = features[4]
         outputs: dict[int, torch.Tensor] = {}
         for j, level in enumerate(self.levels):

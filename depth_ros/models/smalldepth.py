@@ -92,7 +92,7 @@ class SparseUpsample(nn.Module):
 class DilatedDispHead(nn.Module):
     """Dilated 3x3 conv to 4 channels, pixel shuffle x2, sigmoid.
 
-    [B, C, H, W] -> normalised inverse depth [B, 1, 2H, 2W] in (0, 1).
+    [B, C, H, W] -> sigmoid [B, 1, 2H, 2W] in (0, 1).
     """
 
     def __init__(self, in_ch: int, dilation: int = 2) -> None:
@@ -166,7 +166,7 @@ class SmallDepthDecoder(nn.Module):
         self.heads = nn.ModuleDict({str(s): DilatedDispHead(ch[s]) for s in self.scales})
 
     def forward(self, features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """Encoder features (finest first) -> sigmoid inverse depth per scale, finest first."""
+        """Encoder features (finest first) -> sigmoid [B, 1, h, w] per scale, finest first."""
         x = features[4]
         outputs: dict[int, torch.Tensor] = {}
         for i in range(3, -1, -1):

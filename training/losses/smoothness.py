@@ -1,8 +1,9 @@
-"""Edge-aware smoothness of an inverse-depth map (Godard et al. 2017, Eq. 3; Monodepth2 Sec. 3).
+"""Edge-aware smoothness of the network's sigmoid map (Godard et al. 2017, Eq. 3; Monodepth2
+Sec. 3).
 
-First differences of inverse depth are penalised less where the image itself has an edge: each
+First differences of the map are penalised less where the image itself has an edge: each
 gradient is weighted by exp(-|image gradient|), the image gradient averaged over channels.
-Callers normalise the inverse depth by its mean first (Monodepth2, following Wang et al. 2018)
+Callers normalise the map by its mean first (Monodepth2, following Wang et al. 2018)
 so the term cannot be lowered by shrinking the depth scale.
 """
 from __future__ import annotations
