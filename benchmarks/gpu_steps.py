@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+import json
 import os
 from pathlib import Path
 import re
@@ -218,9 +219,24 @@ def default_recipe(dry_run: bool) -> Recipe:
     trained = meta.training_config or {}
     batch = int(trained.get('optim', {}).get('batch_size', 8))
     height, width = (64, 128) if dry_run else (meta.height, meta.width)
-    kwargs = {'pretrained': False} if meta.depth_arch.name == 'dna_lite0' else {}
     return Recipe('default', meta.depth_arch.name, meta.pose_arch.name, height, width,
-                  2 if dry_run else batch, kwargs)
+                  2 if dry_run else batch, _without_pretraining(meta.depth_arch))
+
+
+def _without_pretraining(spec) -> dict:
+    """The architecture's arguments, with `pretrained=False` where its factory takes it."""
+    import torch
+
+    from depth_ros.errors import ConfigError
+    from depth_ros.models.registry import build_depth_net
+
+    kwargs = dict(spec.kwargs)
+    try:
+        with torch.device('meta'):  # no memory, no weights read
+            build_depth_net(spec.name, **kwargs, pretrained=False)
+    except ConfigError:  # no such argument
+        return kwargs
+    return {**kwargs, 'pretrained': False}
 
 
 def run_train(ctx: StepContext, recipe: Recipe) -> dict:
@@ -243,7 +259,8 @@ def run_train(ctx: StepContext, recipe: Recipe) -> dict:
             'data.kind=kitti_odometry', f'data.path={root}', 'data.sequences=["00"]',
             f'data.height={recipe.height}', f'data.width={recipe.width}',
             f'model.depth_arch={recipe.depth_arch}', f'model.pose_arch={recipe.pose_arch}',
-            f'model.depth_kwargs={recipe.depth_kwargs}', f'optim.batch_size={recipe.batch}',
+            f'model.depth_kwargs={json.dumps(recipe.depth_kwargs)}',  # JSON is YAML
+            f'optim.batch_size={recipe.batch}',
             f'device={ctx.device}', 'amp=true', f'num_workers={workers}',
             f'output_dir={tmp}/run'])
         device = torch.device(config.device)
