@@ -126,10 +126,15 @@ def run_step(args: argparse.Namespace, name: str, budget: float, out: Path,
         argv.append('--dry-run')
     start = time.monotonic()
     output, code = run_group(argv, budget + GRACE_S)
+    result_path.with_name(f'.{result_path.name}.tmp').unlink(missing_ok=True)  # cut short
     log_lines += [f'===== {name} (exit {code}) =====', output]
     if result_path.is_file():
         result = json.loads(result_path.read_text(encoding='utf-8'))
         result_path.unlink()
+        if code is None:  # what it had saved before it was stopped
+            result['status'] = 'stopped'
+            result.setdefault('notes', []).append(
+                f'stopped after {budget + GRACE_S:.0f} s; figures up to then')
     elif code is None:
         result = {'status': 'stopped', 'notes': [f'stopped after {budget + GRACE_S:.0f} s']}
     else:
@@ -152,7 +157,9 @@ def run_one(args: argparse.Namespace) -> int:
         torch.set_num_threads(1)  # toy sizes: threads only compete with other processes
     ctx = StepContext(device=args.device, dry_run=args.dry_run,
                       deadline=time.monotonic() + args.budget, out=Path(args.out),
-                      train_real_minutes=args.train_real)
+                      train_real_minutes=args.train_real,
+                      save_partial=lambda partial: write_whole(
+                          Path(args.result), json.dumps(partial, indent=2, default=str)))
     try:
         result = STEPS[args.step](ctx)
     except Exception as exc:  # a failing step is reported, the others still run

@@ -7,7 +7,7 @@ overruns its budget altogether.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 import json
 import os
@@ -41,6 +41,8 @@ class StepContext:
     out: Path
     train_real_minutes: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Writes a result so far, kept if the step is stopped before it returns its own.
+    save_partial: Callable[[dict], None] = lambda result: None
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -171,6 +173,9 @@ def _bench_archs(ctx: StepContext, config, archs: list[str], variants: list,
     from depth_ros.bench.runner import run_benchmark
 
     rows, done, slowest = [], [], 0.0
+    result = {'status': 'partial', 'variants': [v.label for v in variants],
+              'sizes': [list(s) for s in config.sizes], 'batches': list(config.batches),
+              'archs': done, 'rows': rows, 'notes': ctx.notes}
     for arch in archs:
         if ctx.left() < 1.2 * slowest:
             ctx.notes.append(f'{label}: budget spent, not measured: '
@@ -182,11 +187,10 @@ def _bench_archs(ctx: StepContext, config, archs: list[str], variants: list,
         rows += [vars(r) for r in report.rows]
         done.append(arch)
         slowest = max(slowest, time.monotonic() - start)
+        ctx.save_partial(result)  # the architectures so far survive a stop
     failed = [r for r in rows if r['error']]
-    status = 'ok' if len(done) == len(archs) and not failed else 'partial'
-    return {'status': status, 'variants': [v.label for v in variants],
-            'sizes': [list(s) for s in config.sizes], 'batches': list(config.batches),
-            'archs': done, 'rows': rows, 'notes': ctx.notes}
+    result['status'] = 'ok' if len(done) == len(archs) and not failed else 'partial'
+    return result
 
 
 @dataclass(frozen=True)
