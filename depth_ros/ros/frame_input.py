@@ -66,9 +66,11 @@ class FrameInput:
         self._log_error, self._log_warn = log_error, log_warn
         self._clock = clock
 
-    def configure(self, queue_size: int, tolerance_s: float, reuse_info: bool) -> None:
+    def configure(self, queue_size: int, tolerance_s: float, reuse_info: bool,
+                  info_queue_size: int | None = None) -> None:
         """Pairing settings (the node's queue_size, sync_tolerance_s, reuse_camera_info)."""
         self.pairer.queue_size = int(queue_size)
+        self.pairer.info_queue_size = int(info_queue_size or queue_size)
         self.pairer.tolerance_ns = int(round(tolerance_s * 1e9))
         self.pairer.reuse_info = bool(reuse_info)
 

@@ -301,7 +301,8 @@ class DepthNode(LifecycleNode):
     def _apply(self, config: params.NodeConfig) -> None:
         self.config = config
         self.inputs.configure(config.queue_size, config.sync_tolerance_s,
-                              config.reuse_camera_info)
+                              config.reuse_camera_info,
+                              INFO_HISTORY_PER_QUEUED * config.queue_size)
         if isinstance(self.predictor, GatedPredictor):
             self.predictor.threshold = config.motion_gate_threshold
         if self.pipeline is not None:

@@ -43,10 +43,14 @@ class StampPairer:
         queue_size: images and camera_infos kept waiting for a partner (each queue).
         tolerance_ns: largest stamp difference accepted (0: exact stamps, TimeSynchronizer).
         reuse_info: pair every image with the latest camera_info when none has its stamp.
+        info_queue_size: camera_infos kept (default `queue_size`); they are small, so a caller
+            may keep more of them than of images.
     """
 
-    def __init__(self, queue_size: int = 10, tolerance_ns: int = 0, reuse_info: bool = False):
+    def __init__(self, queue_size: int = 10, tolerance_ns: int = 0, reuse_info: bool = False,
+                 info_queue_size: int | None = None):
         self.queue_size = int(queue_size)
+        self.info_queue_size = int(info_queue_size or queue_size)
         self.tolerance_ns = int(tolerance_ns)
         self.reuse_info = bool(reuse_info)
         self.drops: Counter[str] = Counter()
@@ -60,7 +64,7 @@ class StampPairer:
         self._latest_info = info
         self._infos[stamp_ns] = info
         self._infos.move_to_end(stamp_ns)
-        while len(self._infos) > self.queue_size:
+        while len(self._infos) > self.info_queue_size:
             self._infos.popitem(last=False)
         image_stamp = self._closest(self._images, stamp_ns)
         if image_stamp is None:

@@ -81,3 +81,10 @@ def test_reset_forgets_waiting_images_and_infos():
     pairer.add_info(1, 'i1')
     pairer.reset()
     assert pairer.add_image(2, 'img').pair is None
+
+
+def test_a_longer_info_queue_keeps_infos_for_late_images():
+    pairer = StampPairer(queue_size=2, info_queue_size=8)
+    for stamp in range(8):
+        pairer.add_info(stamp, f'i{stamp}')
+    assert pairer.add_image(1, 'late').pair == ('late', 'i1')
