@@ -42,7 +42,7 @@ from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage
 
 from depth_ros.colormaps import colorize_depth
@@ -59,6 +59,7 @@ from depth_ros.ros.diagnostics import DiagnosticsCollector
 from depth_ros.ros.frame_input import Frame, FrameInput
 from depth_ros.ros.motion_gate import GatedPredictor
 from depth_ros.ros.msg_types import rclpy_msg_types
+from depth_ros.ros.subscriptions import input_qos, take_waiting
 from depth_ros.ros.tf_mounting import CameraMounting
 from depth_ros.ros.topics import OUTPUTS
 from depth_ros.ros.worker import LatestWorker
@@ -85,12 +86,6 @@ def _logged_transition(callback: Callable) -> Callable:
             self.get_logger().error(f'{callback.__name__} failed: {type(exc).__name__}: {exc}')
             return TransitionCallbackReturn.ERROR
     return wrapper
-
-
-def replace_qos_depth(qos: QoSProfile, depth: int) -> QoSProfile:
-    """`qos` with another history depth."""
-    return QoSProfile(history=qos.history, depth=depth, reliability=qos.reliability,
-                      durability=qos.durability)
 
 
 def pipeline_config(config: params.NodeConfig) -> PipelineConfig:
@@ -169,7 +164,7 @@ class DepthNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the camera and start the worker."""
         config = self.config
-        qos = self._input_qos(config)
+        qos = input_qos(config.qos_reliability, config.qos_depth)
         self.inputs.pairer.reset()
         if self.pipeline is not None:
             self.pipeline.reset()
@@ -181,8 +176,8 @@ class DepthNode(LifecycleNode):
         else:
             image_sub = self.create_subscription(self.types.Image, 'image', self._on_image, qos)
         # camera_info is tiny (~300 bytes): a deep history keeps every one through a busy spell.
-        info_qos = replace_qos_depth(qos, max(config.qos_depth, INFO_HISTORY_PER_QUEUED *
-                                              config.queue_size))
+        info_qos = input_qos(config.qos_reliability,
+                             max(config.qos_depth, INFO_HISTORY_PER_QUEUED * config.queue_size))
         self._info_sub = self.create_subscription(
             self.types.CameraInfo, 'camera_info', self._on_camera_info, info_qos)
         self._input_subs = [image_sub, self._info_sub]
@@ -243,19 +238,8 @@ class DepthNode(LifecycleNode):
     def _start_mounting(self, config: params.NodeConfig, has_pose: bool) -> str | None:
         """Set up the base -> camera mounting; the reason configure must fail, or None."""
         self.mounting = CameraMounting(config.base_to_camera)
-        needs_tf = config.scale_source == 'tf' or self.mounting.fixed is None
-        if needs_tf and not self.mounting.start_tf(self):
-            self.get_logger().warn('tf2_ros is not importable: no TF lookups')
-        odometry = has_pose and config.publish_odometry
-        if not odometry or self.mounting.fixed is not None:
-            return None
-        if self.mounting.wait_for_frame(config.base_frame, config.tf_timeout_s):
-            return None
-        return (f"the odometry needs the camera's mounting: TF has no '{config.base_frame}' "
-                f'frame after {config.tf_timeout_s} s and base_to_camera is empty. Publish '
-                f'{config.base_frame} -> <camera frame> (robot_state_publisher, '
-                "static_transform_publisher) or set base_to_camera 'x y z roll pitch yaw', "
-                'or publish_odometry false')
+        return self.mounting.start(self, config.base_frame, config.scale_source == 'tf',
+                                   has_pose and config.publish_odometry, config.tf_timeout_s)
 
     def _odometry_on(self) -> bool:
         return bool(self.predictor is not None and self.predictor.has_pose
@@ -269,13 +253,6 @@ class DepthNode(LifecycleNode):
                                    'visual_odometry only, not on /tf')
             return None
         return TransformBroadcaster(self)
-
-    @staticmethod
-    def _input_qos(config: params.NodeConfig) -> QoSProfile:
-        reliability = (ReliabilityPolicy.RELIABLE if config.qos_reliability == 'reliable'
-                       else ReliabilityPolicy.BEST_EFFORT)
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=config.qos_depth,
-                          reliability=reliability, durability=DurabilityPolicy.VOLATILE)
 
     # --- parameters ----------------------------------------------------------------------------
 
@@ -319,22 +296,11 @@ class DepthNode(LifecycleNode):
         self._submit(self.inputs.image(msg, compressed))
 
     def _take_waiting_camera_infos(self) -> None:
-        """Pair with every camera_info already received before this image.
-
-        rclpy's executor takes one message per subscription per wait cycle, so on a busy CPU
-        the small camera_infos drain no faster than the large images and the reader's history
-        drops them: images then wait for a camera_info that never comes. Taking the waiting
-        ones here (as the executor itself does, `handle.take_message`) keeps them.
-        """
+        """Pair with every camera_info received before this image (`take_waiting`)."""
         sub = getattr(self, '_info_sub', None)
-        for _ in range(INFO_HISTORY_PER_QUEUED * max(self.config.queue_size, 1)):
-            if sub is None or sub not in self._input_subs:
-                return
-            with sub.handle:
-                taken = sub.handle.take_message(sub.msg_type, sub.raw)
-            if taken is None:
-                return
-            self._on_camera_info(taken[0])
+        if sub is not None and sub in self._input_subs:
+            take_waiting(sub, self._on_camera_info,
+                         INFO_HISTORY_PER_QUEUED * max(self.config.queue_size, 1))
 
     def _on_compressed(self, msg: Any) -> None:
         self._on_image(msg, compressed=True)

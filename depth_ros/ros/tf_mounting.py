@@ -30,6 +30,28 @@ class CameraMounting:
         self._helper: Any = None
         self._cache: dict[tuple[str, str], np.ndarray] = {}
 
+    def start(self, node: Any, base_frame: str, scale_from_tf: bool, odometry: bool,
+              timeout_s: float) -> str | None:
+        """Listen to TF when needed; why configure must fail (no mounting for odometry), or None.
+
+        Args:
+            node: the depth node (its name, namespace and context are reused).
+            base_frame: the odometry's child frame, which must be on TF without the parameter.
+            scale_from_tf: scale_source is 'tf' (the listener is needed for the height).
+            odometry: odometry will be published (it needs the mounting).
+            timeout_s: how long to wait for base_frame on TF.
+        """
+        if (scale_from_tf or self.fixed is None) and not self.start_tf(node):
+            node.get_logger().warn('tf2_ros is not importable: no TF lookups')
+        if not odometry or self.fixed is not None:
+            return None
+        if self.wait_for_frame(base_frame, timeout_s):
+            return None
+        return (f"the odometry needs the camera's mounting: TF has no '{base_frame}' frame "
+                f'after {timeout_s} s and base_to_camera is empty. Publish {base_frame} -> '
+                '<camera frame> (robot_state_publisher, static_transform_publisher) or set '
+                "base_to_camera 'x y z roll pitch yaw', or publish_odometry false")
+
     def start_tf(self, node: Any) -> bool:
         """Listen to /tf and /tf_static; False when tf2_ros is not importable."""
         try:
