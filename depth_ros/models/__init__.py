@@ -5,7 +5,7 @@ from depth_ros.models.checkpoint import (
                                          load_checkpoint,
                                          save_checkpoint,
 )
-from depth_ros.models.monodepth2 import import_monodepth2
+from depth_ros.models.monodepth2 import Monodepth2Model, import_monodepth2
 from depth_ros.models.networks import DepthNet, PoseNet
 from depth_ros.models.outputs import DepthOutput, PoseParameters
 from depth_ros.models.registry import (
@@ -20,7 +20,8 @@ from depth_ros.models.registry import (
 
 
 __all__ = [
-    'ArchSpec', 'Checkpoint', 'CheckpointMeta', 'DepthNet', 'DepthOutput', 'PoseNet',
+    'ArchSpec', 'Checkpoint', 'CheckpointMeta', 'DepthNet', 'DepthOutput', 'Monodepth2Model',
+    'PoseNet',
     'PoseParameters', 'build_depth_net', 'build_pose_net', 'depth_net_names',
     'import_monodepth2', 'load_checkpoint', 'pose_net_names', 'register_depth_net',
     'register_pose_net', 'save_checkpoint',
