@@ -24,11 +24,15 @@ import tools
 
 RATE_HZ = 10.0
 DURATION_S = float(os.environ.get('DEPTH_ROS_INTERPROCESS_S', '60'))
+# On a loaded 2-core machine the node may finish under 1 frame/s; a chain that survives long
+# steps keeps the motion gate comparing consecutive frames instead of resetting at every one.
+MAX_POSE_GAP_S = 30.0
 
 
 def _node_process(installed, tmp_path):
     params = tools.params_file(tmp_path / 'params.yaml', base_to_camera=tools.OPTICAL_AT_BASE,
-                               qos_reliability='reliable', queue_size=10)
+                               qos_reliability='reliable', queue_size=10,
+                               max_pose_gap_s=MAX_POSE_GAP_S)
     command = [str(installed / 'lib' / 'depth_ros' / 'mono_depth_node'), '--ros-args',
                '--params-file', str(params), '-r', 'image:=/camera/image_rect',
                '-r', 'camera_info:=/camera/camera_info']
@@ -90,6 +94,10 @@ def test_camera_process_to_node_process_pairs_every_finished_frame(installed, tm
                if 'no camera_info with its stamp' in line]
     print(f'first stamp {first}; stamps dropped for no camera_info (logged, at most one per 5 '
           f's): {[(s - first) / 1e9 for s in dropped]} s after the first')
-    assert values['motion gate'].startswith('static')  # the camera sends one frame over again
+    # The camera sends one frame over again: once the gate has compared two, it says static,
+    # and it never says moving.
+    gates = [_diagnostic_values(array).get('motion gate', '') for array in diagnostics]
+    assert values['motion gate'].startswith('static'), values
+    assert not any(gate.startswith('moving') for gate in gates), gates
     assert share >= 0.95, values
     assert len(arrivals) > 0
