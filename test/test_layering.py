@@ -82,9 +82,8 @@ MAY_IMPORT = {
     'pipeline': {'geometry', 'inference'},
     'bench': {'geometry', 'models', 'export', 'inference'},
     'ros': {'geometry', 'models', 'inference', 'pipeline'},
-    # Bags hold ROS messages: evaluation reads and writes them with ros/'s pure codecs (and
-    # uses its other ROS-free helpers); that the evaluation imports no ROS package is checked
-    # above.
+    # Bags hold ROS messages: evaluation reads and writes them with ros/'s pure codecs, and
+    # nothing else of ros/ (test_evaluation_takes_only_the_message_codecs_from_ros).
     'evaluation': {'geometry', 'models', 'inference', 'pipeline', 'synth', 'ros'},
     'cli': {'geometry', 'models', 'export', 'inference', 'pipeline', 'synth', 'bench', 'ros',
             'evaluation'},
@@ -121,11 +120,38 @@ def test_every_layer_is_placed():
     assert layers <= set(MAY_IMPORT) | LEAVES, f'layers without a rule: {layers - set(MAY_IMPORT)}'
 
 
-def test_ros_evaluation_edge_uses_ros_free_modules_only():
+CODECS = 'depth_ros.ros.codecs'
+
+
+def _is_codecs(module: str) -> bool:
+    return module == CODECS or module.startswith(CODECS + '.')
+
+
+def test_evaluation_takes_only_the_message_codecs_from_ros():
+    """Depth, scale, odometry, the motion gate and the base <-> camera conversion live in
+    pipeline/ and geometry/; from ros/ the evaluator (and training) may use the codecs only."""
+    from test_import_graph import import_graph
+
+    graph = import_graph()
+    offenders = [f'{m} -> {t}' for m, ts in graph.items()
+                 if _layer(m) in ('evaluation', 'training')
+                 for t in sorted(ts) if _layer(t) == 'ros' and not _is_codecs(t)
+                 and t != 'depth_ros.ros']
+    assert not offenders, 'evaluation imports ros/ beyond the codecs: ' + ', '.join(offenders)
+
+
+def test_codecs_import_no_ros_package_and_no_other_ros_module():
     from test_import_graph import _modules, import_graph
 
     graph, files = import_graph(), _modules()
-    used = {t for m, ts in graph.items() if _layer(m) in ('evaluation', 'training')
-            for t in ts if _layer(t) == 'ros'}
-    rclpy_users = {t for t in used if _imports(files[t]) & ROS_PACKAGES}
-    assert not rclpy_users, f'evaluation uses ROS-importing modules {sorted(rclpy_users)}'
+    codecs = {m for m in files if _is_codecs(m)}
+    assert len(codecs) >= 5, sorted(codecs)  # the package and its modules were found
+    ros_imports = {m: sorted(_imports(files[m]) & ROS_PACKAGES) for m in codecs}
+    assert not any(ros_imports.values()), ros_imports
+    others = [f'{m} -> {t}' for m in codecs for t in sorted(graph[m])
+              if _layer(t) == 'ros' and not _is_codecs(t) and t != 'depth_ros.ros']
+    assert not others, others
+    # Importing the codecs runs depth_ros/ros/__init__.py too: it must stay ROS-free.
+    assert not _imports(files['depth_ros.ros']) & ROS_PACKAGES
+    loaded = _loaded_after_import(CODECS)
+    assert not loaded & (ROS_PACKAGES | {'torch'}), loaded & (ROS_PACKAGES | {'torch'})

@@ -12,7 +12,7 @@ from depth_ros.evaluation.results import POSE_CONVENTION
 from depth_ros.evaluation.trajectory import APE_ALIGNMENTS, PoseSequence
 from depth_ros.evaluation.trajectory_io import associate, load_trajectory
 from depth_ros.geometry.frames import cam0_from_cam_of_odometry
-from depth_ros.ros.base_motion import parse_mounting
+from depth_ros.geometry.mounting import parse_mounting
 
 
 NAME = 'eval-trajectory'

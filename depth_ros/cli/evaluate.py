@@ -7,6 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
+from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
 NAME = 'evaluate'
@@ -62,10 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(KITTI colour cameras and the synthetic world: 1.65)')
     parser.add_argument('--camera-pitch-deg', type=float, default=0.0, metavar='DEG',
                         help='downward camera pitch, prior of the ground-plane fit')
-    parser.add_argument('--motion-gate-threshold', type=float, default=0.45, metavar='GREY',
+    parser.add_argument('--motion-gate-threshold', type=float, default=GATE_THRESHOLD,
+                        metavar='GREY',
                         help="the node's motion gate: consecutive frames differing by at most "
-                             'this many grey levels get no motion (default 0.45, as the node; '
-                             '0: off)')
+                             f'this many grey levels get no motion (default {GATE_THRESHOLD}, as '
+                             'the node; 0: off)')
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 

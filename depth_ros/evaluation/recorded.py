@@ -38,7 +38,7 @@ from depth_ros.evaluation.scoring import DepthScores, GroundTruth, match_depth, 
 from depth_ros.evaluation.trajectory_io import sort_by_stamp
 from depth_ros.evaluation.writers import EvalWriter
 from depth_ros.geometry.frames import cam0_from_cam_of_odometry
-from depth_ros.ros.base_motion import parse_mounting, transform_to_matrix
+from depth_ros.geometry.mounting import parse_mounting, transform_to_matrix
 from depth_ros.ros.codecs import image_to_depth
 
 

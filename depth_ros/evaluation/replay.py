@@ -56,9 +56,8 @@ from depth_ros.evaluation.scoring import (
 from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, EvalWriter
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
+from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb
-from depth_ros.ros.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
-from depth_ros.ros.motion_gate import GatedPredictor
 
 
 LOG = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class EvalOptions:
         camera_pitch_deg: the camera's downward pitch, prior of the ground-plane fit.
         camera_info_topic: the camera's intrinsics (needed by the camera-height scale).
         max_pose_gap_s: longest stamp step whose motion is measured (the node's parameter).
-        motion_gate_threshold: the node's motion gate (`ros.motion_gate`): consecutive frames
+        motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
             differing by at most this many grey levels get no motion; 0 turns it off.
     """
 
@@ -118,11 +117,13 @@ class EvalOptions:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
         if self.camera_height_m is None:
             return PipelineConfig(scale_source='fixed', depth_scale=1.0,
-                                  max_pose_gap_s=self.max_pose_gap_s)
+                                  max_pose_gap_s=self.max_pose_gap_s,
+                                  motion_gate_threshold=self.motion_gate_threshold)
         return PipelineConfig(scale_source='camera_height',
                               mounting=Mounting.from_pitch(self.camera_height_m,
                                                            self.camera_pitch_deg),
-                              max_pose_gap_s=self.max_pose_gap_s)
+                              max_pose_gap_s=self.max_pose_gap_s,
+                              motion_gate_threshold=self.motion_gate_threshold)
 
 
 def load_ground_truth(bag: str | os.PathLike, topic: str) -> GroundTruth:
@@ -292,9 +293,8 @@ def replay_bag(bag: str | os.PathLike, predictor: Any, image_topic: str = IMAGE_
         gt = load_ground_truth(bag, gt_topic) if gt_topic else None
         if sink is not None:
             sink.start(len(plan), gt)
-        # The node's predictor, gate included: the motion scored is the motion it publishes.
-        gated = GatedPredictor(predictor, options.motion_gate_threshold)
-        pipeline = FramePipeline(gated, options.pipeline_config())
+        # The node's pipeline, gate included: the motion scored is the motion it publishes.
+        pipeline = FramePipeline(predictor, options.pipeline_config())
         replay = _replay(reader, pipeline, (image_topic, depth_topic), plan, options, sink,
                          notes)
     return _result(Path(bag), image_topic, plan, replay, gt, options, notes,

@@ -7,6 +7,8 @@ Modules:
     frame: FramePipeline, PipelineConfig, FrameResult, DroppedFrame.
     scale: the scale sources (none, fixed, camera_height, tf) and the camera mounting.
     odometry: the one chaining of frame-to-frame motion, with its reset events.
+    motion_gate: nearly identical consecutive frames get no motion.
+    mounting: camera motion as robot-base motion (REP 105) is in `depth_ros.geometry.mounting`.
 """
 from depth_ros.pipeline.frame import (
     DroppedFrame,
@@ -15,10 +17,11 @@ from depth_ros.pipeline.frame import (
     PipelineConfig,
     check_frame,
 )
+from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
 from depth_ros.pipeline.scale import SCALE_SOURCES, Mounting, ScaleResult, ScaleTracker
 
 
-__all__ = ['SCALE_SOURCES', 'DroppedFrame', 'Event', 'FramePipeline', 'FrameResult', 'Mounting',
-           'OdometryChain', 'OdometryStep', 'PipelineConfig', 'ScaleResult', 'ScaleTracker',
-           'check_frame']
+__all__ = ['SCALE_SOURCES', 'DroppedFrame', 'Event', 'FramePipeline', 'FrameResult', 'MotionGate',
+           'Mounting', 'OdometryChain', 'OdometryStep', 'PipelineConfig', 'ScaleResult',
+           'ScaleTracker', 'check_frame']

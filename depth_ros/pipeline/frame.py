@@ -7,9 +7,10 @@ predict / relative_pose / has_pose), so torch is imported only by whoever builds
 
 Per frame: validate the image and intrinsics, run the depth network once on the prepared image,
 pick the scale (`pipeline.scale`), chain the pose network's motion between this frame and the
-previous one (`pipeline.odometry`, translation times the same scale as this frame's depth), and
-subsample the depth for publishing. Time going backwards, or forward by more than
-max_pose_gap_s, resets the chain and the scale filter.
+previous one (`pipeline.odometry`, translation times the same scale as this frame's depth; the
+identity when the motion gate (`pipeline.motion_gate`) finds the two frames nearly identical),
+and subsample the depth for publishing. Time going backwards, or forward by more than
+max_pose_gap_s, resets the chain and the scale filter; the result's `chain.event` says so.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
+from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
 from depth_ros.pipeline.scale import Mounting, ScaleResult, ScaleTracker
 
@@ -39,6 +42,8 @@ class PipelineConfig:
         depth_downsample: the result's depth keeps every N-th row and column.
         max_pose_gap_s: longest stamp step whose motion is measured; a longer step forward
             resets the chain (as time going backwards does).
+        motion_gate_threshold: consecutive frames differing by at most this many grey levels
+            (`pipeline.motion_gate`) get the identity as their motion; 0 turns the gate off.
     """
 
     scale_source: str = 'fixed'
@@ -47,12 +52,16 @@ class PipelineConfig:
     scale_window: int = 30
     depth_downsample: int = 1
     max_pose_gap_s: float = 1.0
+    motion_gate_threshold: float = GATE_THRESHOLD
 
     def __post_init__(self) -> None:
         if self.depth_downsample < 1:
             raise ConfigError(f'depth_downsample must be >= 1, got {self.depth_downsample}')
         if not self.max_pose_gap_s > 0:
             raise ConfigError(f'max_pose_gap_s must be positive, got {self.max_pose_gap_s}')
+        if not 0 <= self.motion_gate_threshold <= 255:
+            raise ConfigError('motion_gate_threshold must be in 0..255 grey levels, got '
+                              f'{self.motion_gate_threshold}')
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +78,10 @@ class FrameResult:
             (before the scale factor) at the input resolution, for evaluation.
         scale: the scale applied.
         odometry: the chained pose (optical axes) and the motion, None without a pose network.
+        chain: the chain's step even without a pose network: its `event` (a reset by a time
+            jump) and `dt_s`.
+        static: the motion gate's verdict when motion was measured (True: the motion is the
+            identity), None when the gate is off or no motion was measured.
         notes: things worth a warning that did not stop the frame.
         network_s: seconds spent in the networks.
     """
@@ -80,6 +93,8 @@ class FrameResult:
     unscaled_inv_depth_m: np.ndarray = field(repr=False)
     scale: ScaleResult
     odometry: OdometryStep | None = field(repr=False)
+    chain: OdometryStep = field(repr=False)
+    static: bool | None = None
     notes: tuple[str, ...] = ()
     network_s: float = 0.0
 
@@ -131,6 +146,7 @@ class FramePipeline:
         self.config = config or PipelineConfig()
         self._chain = OdometryChain(self._gap_ns(self.config))
         self._scale = self._tracker(self.config)
+        self._gate = MotionGate(self.config.motion_gate_threshold)
         self._previous: Any = None
 
     @staticmethod
@@ -145,6 +161,7 @@ class FramePipeline:
         """Apply new settings from the next frame on; the chain and the filter carry on."""
         old, self.config = self.config, config
         self._chain.max_gap_ns = self._gap_ns(config)
+        self._gate.threshold = config.motion_gate_threshold
         if (config.scale_source, config.depth_scale, config.scale_window) != (
                 old.scale_source, old.depth_scale, old.scale_window):
             self._scale = self._tracker(config)
@@ -153,6 +170,7 @@ class FramePipeline:
         """Forget the previous frame: the chain starts again at the identity."""
         self._chain.reset()
         self._scale.reset()
+        self._gate.reset()
         self._previous = None
 
     def process(self, rgb: np.ndarray, intrinsics: Intrinsics, stamp_ns: int,
@@ -183,35 +201,49 @@ class FramePipeline:
         network_s = time.perf_counter() - start
         scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
         previous, self._previous = self._previous, prepared
-        timed: list[float] = []
-        step = self._chain.update(stamp_ns, self._motion(previous, prepared, scale.factor, timed))
+        motion = _Motion(self.predictor, previous, prepared, scale.factor,
+                         self._gate.advance(rgb))
+        step = self._chain.update(stamp_ns, motion)
         odometry = step if self.predictor.has_pose else None
-        return self._result(int(stamp_ns), rgb, intr, prediction, scale, odometry, notes,
-                            network_s + sum(timed), config.depth_downsample)
+        depth, rgb_out, intr_out = _subsampled(prediction.depth_m * np.float32(scale.factor), rgb,
+                                               intr, config.depth_downsample)
+        return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, _inv_depth_m(prediction),
+                           scale, odometry, step, motion.static, notes,
+                           network_s + motion.network_s)
 
-    def _motion(self, previous: Any, current: Any, factor: float,
-                timed: list[float]) -> Callable[[], np.ndarray]:
-        def previous_from_current() -> np.ndarray:
-            if not self.predictor.has_pose:
-                return np.eye(4)  # without a pose network the chain only keeps time
-            start = time.perf_counter()
-            pose = np.array(self.predictor.relative_pose(previous, current), dtype=np.float64)
-            timed.append(time.perf_counter() - start)
-            pose[:3, 3] *= factor  # the same scale as this frame's depth
-            return pose
-        return previous_from_current
 
-    @staticmethod
-    def _result(stamp_ns: int, rgb: np.ndarray, intr: Intrinsics, prediction: Any,
-                scale: ScaleResult, odometry: OdometryStep | None, notes: tuple[str, ...],
-                network_s: float, step: int) -> FrameResult:
-        depth = prediction.depth_m * np.float32(scale.factor)
-        if step > 1:
-            depth, rgb = depth[::step, ::step], rgb[::step, ::step]
-            intr = strided_intrinsics(intr, step)
-        return FrameResult(stamp_ns, np.ascontiguousarray(depth, dtype=np.float32), intr,
-                           np.ascontiguousarray(rgb),
-                           _inv_depth_m(prediction), scale, odometry, notes, network_s)
+class _Motion:
+    """previous_from_current for `OdometryChain.update`: the gate's identity or the pose
+    network's motion, translation times the frame's scale; remembers what it did."""
+
+    def __init__(self, predictor: Any, previous: Any, current: Any, factor: float,
+                 static: Callable[[], bool | None]) -> None:
+        self._predictor, self._previous, self._current = predictor, previous, current
+        self._factor, self._static = factor, static
+        self.static: bool | None = None
+        self.network_s = 0.0
+
+    def __call__(self) -> np.ndarray:
+        if not self._predictor.has_pose:
+            return np.eye(4)  # without a pose network the chain only keeps time
+        self.static = self._static()
+        if self.static:
+            return np.eye(4)  # the same view: the camera stood still, whatever the network says
+        start = time.perf_counter()
+        pose = np.array(self._predictor.relative_pose(self._previous, self._current),
+                        dtype=np.float64)
+        self.network_s = time.perf_counter() - start
+        pose[:3, 3] *= self._factor  # the same scale as this frame's depth
+        return pose
+
+
+def _subsampled(depth: np.ndarray, rgb: np.ndarray, intr: Intrinsics,
+                step: int) -> tuple[np.ndarray, np.ndarray, Intrinsics]:
+    """Every `step`-th row and column of the depth and colours, with their intrinsics."""
+    if step > 1:
+        depth, rgb = depth[::step, ::step], rgb[::step, ::step]
+        intr = strided_intrinsics(intr, step)
+    return np.ascontiguousarray(depth, dtype=np.float32), np.ascontiguousarray(rgb), intr
 
 
 def _inv_depth_m(prediction: Any) -> np.ndarray:

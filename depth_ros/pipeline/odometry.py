@@ -50,6 +50,8 @@ class OdometryStep:
         previous_from_current: [4, 4] the measured motion (metres), or None when none was.
         linear_velocity, angular_velocity: [3] m/s and rad/s in the camera frame, or None when
             no motion was measured for this frame.
+        dt_s: seconds from the previous frame's stamp to this one (negative when time went
+            backwards, 0 for the first frame).
     """
 
     event: Event
@@ -57,6 +59,7 @@ class OdometryStep:
     previous_from_current: np.ndarray | None = None
     linear_velocity: np.ndarray | None = None
     angular_velocity: np.ndarray | None = None
+    dt_s: float = 0.0
 
 
 class OdometryChain:
@@ -93,13 +96,14 @@ class OdometryChain:
                 to this one; called only for MOTION, since it runs the pose network.
         """
         event = self.classify(stamp_ns)
+        dt_s = 0.0 if self.last_ns is None else (stamp_ns - self.last_ns) * 1e-9
         relative = linear = angular = None
         if event in (Event.BACKWARDS, Event.GAP):
             self._cam0_from_cam = np.eye(4)
         elif event is Event.MOTION:
             relative = np.asarray(previous_from_current(), dtype=np.float64)
             self._cam0_from_cam = orthonormalize(self._cam0_from_cam @ relative)
-            linear, angular = relative_pose_to_twist(relative, (stamp_ns - self.last_ns) * 1e-9)
+            linear, angular = relative_pose_to_twist(relative, dt_s)
         if event is not Event.REPEAT:
             self.last_ns = int(stamp_ns)
-        return OdometryStep(event, self._cam0_from_cam.copy(), relative, linear, angular)
+        return OdometryStep(event, self._cam0_from_cam.copy(), relative, linear, angular, dt_s)

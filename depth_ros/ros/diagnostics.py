@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from depth_ros.pipeline.odometry import Event
+
 
 OK, WARN, ERROR = 0, 1, 2  # DiagnosticStatus levels (bytes in the message)
 # A window with more drops than this share of its input is a WARN.
@@ -28,7 +30,7 @@ class DiagnosticsState:
     Attributes:
         backend, device: inference backend and device.
         scale_confidence: confidence of the metric scale (0..1), None before any estimate.
-        motion_gate: 'moving', 'static' (motion published as zero) or 'off'.
+        motion_gate: `gate_state` of the latest frame.
         configured: False until the model is loaded.
     """
 
@@ -38,6 +40,21 @@ class DiagnosticsState:
     motion_gate: str = 'off'
     configured: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def gate_state(threshold: float, static: bool | None, event: Event) -> str:
+    """The motion gate's diagnostics value for a frame (`FrameResult.static`, its chain event).
+
+    'off' (threshold 0), 'static (motion published as zero)', 'moving', or 'not measured'
+    with the reason when no motion links the frame to the one before (first frame, a time jump,
+    the same stamp again).
+    """
+    if threshold <= 0:
+        return 'off'
+    if static is not None:
+        return 'static (motion published as zero)' if static else 'moving'
+    reason = 'no pose network' if event is Event.MOTION else event.value
+    return f'not measured ({reason})'
 
 
 class DiagnosticsCollector:

@@ -12,9 +12,10 @@ Publishes:
     map) when publish_colored is set, and /diagnostics once a second.
 
 Frame path: camera message -> `FrameInput` (checks, decoding, pairing, rectification) ->
-`depth_ros.pipeline.FramePipeline` (depth, scale, motion, chained pose; the motion gate wraps
-its predictor) -> `codecs` -> publish. The pipeline keeps camera poses in optical axes; the node
-turns them into base_frame motion with the base -> camera mounting (`base_motion`).
+`depth_ros.pipeline.FramePipeline` (depth, scale, motion gate, motion, chained pose, reset
+events) -> `NodeOutputs` (codecs, publish). The pipeline keeps camera poses in optical axes;
+the outputs turn them into base_frame motion with the base -> camera mounting
+(`depth_ros.geometry.mounting`, `tf_mounting`).
 
 Lifecycle: configure loads the model (a failure returns to unconfigured with the reason
 logged), activate subscribes, deactivate unsubscribes. Images are paired with camera_info by
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 import functools
 import sys
 import time
@@ -37,31 +37,21 @@ from typing import Any
 
 import diagnostic_msgs.msg
 from diagnostic_msgs.msg import DiagnosticArray
-import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage
 
-from depth_ros.colormaps import colorize_depth
 from depth_ros.errors import InputError
-from depth_ros.pipeline import (
-    DroppedFrame,
-    FramePipeline,
-    FrameResult,
-    Mounting,
-    PipelineConfig,
-)
-from depth_ros.ros import base_motion, codecs, params
-from depth_ros.ros.diagnostics import DiagnosticsCollector
+from depth_ros.pipeline import DroppedFrame, Event, FramePipeline, FrameResult, Mounting
+from depth_ros.ros import codecs, params
+from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state
 from depth_ros.ros.frame_input import Frame, FrameInput
-from depth_ros.ros.motion_gate import GatedPredictor
 from depth_ros.ros.msg_types import rclpy_msg_types
+from depth_ros.ros.outputs import NodeOutputs
 from depth_ros.ros.subscriptions import input_qos, take_waiting
 from depth_ros.ros.tf_mounting import CameraMounting
-from depth_ros.ros.topics import OUTPUTS
 from depth_ros.ros.worker import LatestWorker
 
 
@@ -71,9 +61,6 @@ DIAGNOSTICS_PERIOD_S = 1.0
 # camera_info history depth per `queue_size` (10 x 10: 10 s of camera_info at 10 Hz).
 INFO_HISTORY_PER_QUEUED = 10
 _DIAGNOSTIC_TYPES = diagnostic_msgs.msg
-# Outputs are reliable so both RViz (reliable) and sensor-data (best-effort) subscribers match.
-OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                        reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _logged_transition(callback: Callable) -> Callable:
@@ -88,15 +75,6 @@ def _logged_transition(callback: Callable) -> Callable:
     return wrapper
 
 
-def pipeline_config(config: params.NodeConfig) -> PipelineConfig:
-    """The frame pipeline's settings from the node's parameters."""
-    return PipelineConfig(
-        scale_source=config.scale_source, depth_scale=config.depth_scale,
-        mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
-        scale_window=config.scale_window, depth_downsample=config.depth_downsample,
-        max_pose_gap_s=config.max_pose_gap_s)
-
-
 class DepthNode(LifecycleNode):
     """Depth image, point cloud and odometry from one camera."""
 
@@ -107,7 +85,7 @@ class DepthNode(LifecycleNode):
             self.declare_parameter(name, default, params.descriptor(name))
         values = {name: self.get_parameter(name).value for name in params.defaults()}
         self.config = params.NodeConfig.from_values(values)
-        self._config_error = self._first_invalid(values)
+        self._config_error = params.first_invalid(values, self.config)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.predictor: Any = None
         self.pipeline: FramePipeline | None = None
@@ -118,11 +96,8 @@ class DepthNode(LifecycleNode):
         self.inputs = FrameInput(self.types, self.diagnostics, logger.error, logger.warn,
                                  THROTTLE_S)
         self.mounting: CameraMounting | None = None
-        self._output_pubs: dict[str, Any] = {}
+        self.outputs: NodeOutputs | None = None
         self._input_subs: list[Any] = []
-        self._tf: Any = None
-        self._last_stamp_ns: int | None = None
-        self._dt_s = 0.0  # stamp step to the previous processed frame
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         self._apply(self.config)
@@ -146,18 +121,17 @@ class DepthNode(LifecycleNode):
         if reason:
             self.get_logger().error(f'configure failed: {reason}')
             return TransitionCallbackReturn.FAILURE
-        self.predictor = GatedPredictor(predictor, config.motion_gate_threshold)
-        self.pipeline = FramePipeline(self.predictor, pipeline_config(config))
-        for topic, message in OUTPUTS.items():
-            self._output_pubs[topic] = self.create_lifecycle_publisher(
-                getattr(self.types, message), topic, OUTPUT_QOS)
-        self._tf = self._make_tf_broadcaster() if config.publish_tf else None
+        self.predictor = predictor
+        self.pipeline = FramePipeline(predictor, params.pipeline_config(config))
+        self.outputs = NodeOutputs(self, self.types, config.publish_tf, self.get_logger().warn)
         state_ = self.diagnostics.state
         state_.backend, state_.device, state_.configured = config.backend, config.device, True
         height, width = predictor.input_size
         odometry = 'on' if self._odometry_on() else 'off'
-        self.get_logger().info(f'model loaded ({config.backend} on {config.device}, network '
-                               f'input {width}x{height}, odometry {odometry})')
+        graphs = ', CUDA graphs' if config.cuda_graphs else ''
+        self.get_logger().info(f'model loaded ({config.backend} on {config.device}, '
+                               f'{config.precision}{graphs}, network input {width}x{height}, '
+                               f'odometry {odometry})')
         return TransitionCallbackReturn.SUCCESS
 
     @_logged_transition
@@ -168,7 +142,6 @@ class DepthNode(LifecycleNode):
         self.inputs.pairer.reset()
         if self.pipeline is not None:
             self.pipeline.reset()
-        self._last_stamp_ns = None
         if config.image_transport == 'compressed':
             topic = self.resolve_topic_name('image') + '/compressed'
             image_sub = self.create_subscription(
@@ -216,10 +189,9 @@ class DepthNode(LifecycleNode):
         self.worker.stop()
 
     def _release(self) -> None:
-        for publisher in self._output_pubs.values():
-            self.destroy_publisher(publisher)
-        self._output_pubs = {}
-        self._tf = None
+        if self.outputs is not None:
+            self.outputs.destroy(self)
+            self.outputs = None
         self.pipeline = None
         self.predictor = None
         self.diagnostics.state.configured = False
@@ -233,7 +205,8 @@ class DepthNode(LifecycleNode):
 
         keep_heap_warm()  # per-frame MB-sized arrays without page faults (depth_ros.memory)
         return Predictor.from_checkpoint(config.weights or None, device=config.device,
-                                         backend=config.backend)
+                                         backend=config.backend,
+                                         **params.predictor_options(config))
 
     def _start_mounting(self, config: params.NodeConfig, has_pose: bool) -> str | None:
         """Set up the base -> camera mounting; the reason configure must fail, or None."""
@@ -245,32 +218,13 @@ class DepthNode(LifecycleNode):
         return bool(self.predictor is not None and self.predictor.has_pose
                     and self.config.publish_odometry)
 
-    def _make_tf_broadcaster(self) -> Any:
-        try:
-            from tf2_ros import TransformBroadcaster
-        except ImportError:
-            self.get_logger().warn('tf2_ros is not importable: odometry is published on '
-                                   'visual_odometry only, not on /tf')
-            return None
-        return TransformBroadcaster(self)
-
     # --- parameters ----------------------------------------------------------------------------
 
-    def _first_invalid(self, values: dict[str, Any]) -> str | None:
-        for name, value in values.items():
-            reason = params.check(name, value, self.config)
-            if reason:
-                return reason
-        return None
-
     def _on_set_parameters(self, parameters: list[Any]) -> SetParametersResult:
-        config = self.config
-        for parameter in parameters:
-            reason = params.check(parameter.name, parameter.value, config)
-            if reason:
-                return SetParametersResult(successful=False, reason=reason)
-            if parameter.name in params.SPECS:
-                config = replace(config, **{parameter.name: parameter.value})
+        config, reason = params.apply_changes(self.config,
+                                              [(p.name, p.value) for p in parameters])
+        if reason:
+            return SetParametersResult(successful=False, reason=reason)
         self._config_error = None
         self._apply(config)
         return SetParametersResult(successful=True)
@@ -280,16 +234,14 @@ class DepthNode(LifecycleNode):
         self.inputs.configure(config.queue_size, config.sync_tolerance_s,
                               config.reuse_camera_info,
                               INFO_HISTORY_PER_QUEUED * config.queue_size)
-        if isinstance(self.predictor, GatedPredictor):
-            self.predictor.threshold = config.motion_gate_threshold
         if self.pipeline is not None:
-            self.pipeline.reconfigure(pipeline_config(config))
+            self.pipeline.reconfigure(params.pipeline_config(config))
 
     # --- input ---------------------------------------------------------------------------------
 
     def _on_image(self, msg: Any, compressed: bool = False) -> None:
         self.stats['images'] += 1
-        if not self._anyone_listening():
+        if self.outputs is None or not self.outputs.anyone_listening(self.config.publish_colored):
             self.stats['skipped_no_subscribers'] += 1
             return
         self._take_waiting_camera_infos()
@@ -315,22 +267,14 @@ class DepthNode(LifecycleNode):
 
     def output_subscribers(self, topic: str) -> int:
         """Subscriptions matched to output `topic` (0 while unconfigured)."""
-        publisher = self._output_pubs.get(topic)
-        return publisher.get_subscription_count() if publisher is not None else 0
-
-    def _anyone_listening(self) -> bool:
-        topics = [t for t in OUTPUTS if t != 'depth/colored' or self.config.publish_colored]
-        if any(self.output_subscribers(topic) > 0 for topic in topics):
-            return True
-        tf_publisher = getattr(self._tf, 'pub_tf', None)
-        return tf_publisher is not None and tf_publisher.get_subscription_count() > 0
+        return 0 if self.outputs is None else self.outputs.subscribers(topic)
 
     # --- worker --------------------------------------------------------------------------------
 
     def _process(self, frame: Frame) -> None:
         """Frame -> decoding and rectification -> frame pipeline -> codecs -> publish."""
-        config, pipeline = self.config, self.pipeline
-        if pipeline is None:
+        config, pipeline, outputs = self.config, self.pipeline, self.outputs
+        if pipeline is None or outputs is None:
             return
         header = frame.image.header
         stamp_ns = codecs.stamp_to_ns(header.stamp)
@@ -339,30 +283,17 @@ class DepthNode(LifecycleNode):
         except InputError as exc:
             self.inputs.drop('invalid_input', f'frame dropped: {exc}')
             return
-        self._check_time(stamp_ns, config)
         result = pipeline.process(rgb, intr, stamp_ns, self._scale_mounting(config,
                                                                             header.frame_id))
         if isinstance(result, DroppedFrame):
             self.inputs.drop(result.cause, f'frame dropped: {result.reason}')
             return
         self._report(result, config)
-        self._publish_depth(header, result, config)
+        outputs.depth(header, result, config)
         if result.odometry is not None and config.publish_odometry:
-            self._publish_odometry(header, result, config)
+            self._publish_odometry(outputs, header, result, config)
         self.stats['processed'] += 1
         self.diagnostics.output(time.monotonic(), time.monotonic() - frame.arrived_s)
-
-    def _check_time(self, stamp_ns: int, config: params.NodeConfig) -> None:
-        """A jump back, or forward by more than max_pose_gap_s, restarts the odometry."""
-        last, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
-        self._dt_s = 0.0 if last is None else (stamp_ns - last) * 1e-9
-        if last is None or 0 <= stamp_ns - last <= config.max_pose_gap_s * 1e9:
-            return
-        direction = 'backwards' if stamp_ns < last else 'forward'
-        self.get_logger().warn(f'time jumped {direction} ({last} -> {stamp_ns} ns; a bag '
-                               'restarted or frames were lost?): odometry reset',
-                               throttle_duration_sec=1.0)
-        self.pipeline.reset()
 
     def _on_worker_error(self, exc: BaseException) -> None:
         self.inputs.drop('error', f'frame dropped: {type(exc).__name__}: {exc}')
@@ -371,20 +302,21 @@ class DepthNode(LifecycleNode):
         """Log the result's warnings; publish the camera-height scale status."""
         for note in result.notes:
             self.inputs.warn('note', note)
+        step = result.chain
+        if step.event in (Event.BACKWARDS, Event.GAP):
+            direction = 'backwards' if step.event is Event.BACKWARDS else 'forward'
+            self.inputs.warn('time_jump', f'time jumped {direction} by {step.dt_s:.3f} s at '
+                             f'stamp {result.stamp_ns} ns (a bag restarted or frames were lost?): '
+                             'odometry reset')
+        self.diagnostics.state.motion_gate = gate_state(
+            config.motion_gate_threshold, result.static, step.event)
         scale = result.scale
-        gate = getattr(self.predictor, 'last_static', None)
-        self.diagnostics.state.motion_gate = (
-            'off' if config.motion_gate_threshold <= 0 else
-            'static (motion published as zero)' if gate else 'moving')
         if scale.estimate is None:
             return
         estimate = scale.estimate
         self.diagnostics.state.scale_confidence = float(estimate.confidence)
-        publisher = self._output_pubs.get('depth/scale')
-        if publisher is not None:
-            publisher.publish(codecs.scale_status(
-                self.types, estimate.factor, estimate.confidence, estimate.frame_factor,
-                scale.mounting.height_m))
+        self.outputs.scale(estimate.factor, estimate.confidence, estimate.frame_factor,
+                           scale.mounting.height_m)
         if not scale.from_ground:
             self.inputs.warn('no_ground', 'no ground plane seen yet: publishing depth with '
                              f'depth_scale {config.depth_scale} until one is')
@@ -395,52 +327,21 @@ class DepthNode(LifecycleNode):
         if config.scale_source != 'tf' or self.mounting is None:
             return None
         try:
-            ground_from_cam = self.mounting.lookup(config.ground_frame, frame_id)
+            return self.mounting.ground_mounting(config.ground_frame, frame_id)
         except LookupError as exc:
             self.inputs.warn('no_ground_tf', f'{exc}; using camera_height_m')
             return None
-        up = ground_from_cam[:3, :3].T @ np.array([0, 0, 1.0])
-        return Mounting(float(ground_from_cam[2, 3]), tuple(float(v) for v in up))
 
-    # --- output --------------------------------------------------------------------------------
+    # --- output ---------------------------------------------------------------------------------
 
-    def _publish_depth(self, header: Any, result: FrameResult,
-                       config: params.NodeConfig) -> None:
-        types, pubs = self.types, self._output_pubs
-        depth, intr = result.depth_m, result.intrinsics
-        pubs['depth/image'].publish(codecs.depth_to_image(types, depth, header))
-        pubs['depth/camera_info'].publish(codecs.intrinsics_to_camera_info(types, intr, header))
-        if pubs['points'].get_subscription_count() > 0:
-            rgb = result.rgb if config.points_rgb else None
-            pubs['points'].publish(codecs.depth_to_pointcloud(
-                types, depth, intr, header, rgb=rgb, stride=config.point_stride))
-        if config.publish_colored and pubs['depth/colored'].get_subscription_count() > 0:
-            colored = colorize_depth(depth, config.colored_min_depth_m,
-                                     config.colored_max_depth_m)
-            pubs['depth/colored'].publish(
-                codecs.rgb_to_image(types, colored, header, config.colored_encoding))
-
-    def _publish_odometry(self, header: Any, result: FrameResult,
+    def _publish_odometry(self, outputs: NodeOutputs, header: Any, result: FrameResult,
                           config: params.NodeConfig) -> None:
-        """odom_frame -> base_frame: the camera chain seen from the base, twist in the base."""
         try:
             base_from_cam = self.mounting.base_from_camera(config.base_frame, header.frame_id)
         except LookupError as exc:
             self.inputs.drop('no_base_to_camera', f'odometry dropped: {exc}')
             return
-        step = result.odometry
-        odom_from_base = base_motion.base_pose(base_from_cam, step.cam0_from_cam)
-        linear = angular = None
-        if step.previous_from_current is not None and self._dt_s > 0:
-            linear, angular = base_motion.base_twist(base_from_cam, step.previous_from_current,
-                                                     self._dt_s)
-        odom_header = codecs.make_header(self.types, result.stamp_ns, config.odom_frame)
-        self._output_pubs['visual_odometry'].publish(codecs.pose_to_odometry(
-            self.types, odom_from_base, odom_header, config.base_frame,
-            linear_velocity=linear, angular_velocity=angular))
-        if self._tf is not None:
-            self._tf.sendTransform(codecs.pose_to_transform_stamped(
-                self.types, odom_from_base, odom_header, config.base_frame))
+        outputs.odometry(result, base_from_cam, config)
 
     def _publish_diagnostics(self) -> None:
         self.diagnostics.state.extra['frames paired (total)'] = str(self.inputs.pairer.paired)

@@ -12,12 +12,15 @@ from typing import Any
 from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import BACKEND_NAMES as BACKENDS
 from depth_ros.inference.devices import validate_device
+from depth_ros.pipeline import Mounting, PipelineConfig
+from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
 RELIABILITIES = ('best_effort', 'reliable')
 COLORED_ENCODINGS = ('bgr8', 'rgb8')
 SCALE_SOURCES = ('none', 'fixed', 'camera_height', 'tf')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
+PRECISIONS = ('fp32', 'fp16', 'bf16')  # bf16: the torch backend only
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class NodeConfig:
     weights: str = ''
     backend: str = 'torch'
     device: str = 'cpu'
+    precision: str = 'fp32'
+    cuda_graphs: bool = False
     depth_scale: float = 1.0
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
@@ -55,7 +60,7 @@ class NodeConfig:
     tf_timeout_s: float = 5.0
     publish_tf: bool = False
     max_pose_gap_s: float = 1.0
-    motion_gate_threshold: float = 0.45
+    motion_gate_threshold: float = GATE_THRESHOLD
     autostart: bool = True
 
     @classmethod
@@ -87,6 +92,11 @@ SPECS: dict[str, ParamSpec] = {
                          'the package.', on_configure=True),
     'backend': ParamSpec('Inference backend.', choices=BACKENDS, on_configure=True),
     'device': ParamSpec("Inference device: 'cpu', 'cuda' or 'cuda:N'.", on_configure=True),
+    'precision': ParamSpec('Inference precision on CUDA: fp16 or bf16 (torch only) run the '
+                           'networks in half precision; the CPU takes fp32 only.',
+                           choices=PRECISIONS, on_configure=True),
+    'cuda_graphs': ParamSpec('torch backend on CUDA: capture the depth network once per input '
+                             'size and replay it (less CPU per frame).', on_configure=True),
     'depth_scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and '
                              'odometry translation (1.0 keeps the scale stored with the '
                              'weights).', limits=(1e-3, 1e3)),
@@ -187,7 +197,7 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
     if name in ('odom_frame', 'base_frame') and not value:
         return f'{name} must not be empty'
     if name == 'base_to_camera' and value.strip():
-        from depth_ros.ros.base_motion import parse_mounting
+        from depth_ros.geometry.mounting import parse_mounting
 
         try:
             parse_mounting(value)
@@ -198,6 +208,67 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
         return (f'colored_min_depth_m ({updated.colored_min_depth_m}) must be smaller than '
                 f'colored_max_depth_m ({updated.colored_max_depth_m})')
     return None
+
+
+def first_invalid(values: Mapping[str, Any], config: NodeConfig) -> str | None:
+    """Why the parameters the node started with cannot run (the first reason), or None."""
+    for name, value in values.items():
+        reason = check(name, value, config)
+        if reason:
+            return reason
+    return check_combination(config)
+
+
+def apply_changes(config: NodeConfig,
+                  changes: list[tuple[str, Any]]) -> tuple[NodeConfig, str | None]:
+    """`config` with the (name, value) changes of one set-parameters call, or the reason the
+    call is refused (then nothing changes). Combinations are checked on the final config, so
+    device and precision can be changed together in either order."""
+    updated = config
+    for name, value in changes:
+        reason = check(name, value, updated)
+        if reason:
+            return config, reason
+        if name in SPECS:
+            updated = replace(updated, **{name: value})
+    reason = check_combination(updated)
+    return (config, reason) if reason else (updated, None)
+
+
+def check_combination(config: NodeConfig) -> str | None:
+    """Why parameters valid one by one cannot go together, or None: precision / cuda_graphs
+    with a backend and device that cannot run them (the backends' own refusals, made when the
+    parameters are set rather than at configure)."""
+    on_cuda = config.device.startswith('cuda')
+    if config.precision != 'fp32' and not on_cuda:
+        return (f'precision {config.precision} needs a CUDA device (device is '
+                f'{config.device!r}); use fp32 on the CPU')
+    if config.precision == 'bf16' and config.backend != 'torch':
+        return f'precision bf16 needs the torch backend, not {config.backend}'
+    if config.cuda_graphs and not (on_cuda and config.backend == 'torch'):
+        return ('cuda_graphs needs the torch backend on a CUDA device (backend '
+                f'{config.backend}, device {config.device!r})')
+    return None
+
+
+def predictor_options(config: NodeConfig) -> dict[str, Any]:
+    """Backend options of `Predictor.from_checkpoint` (only those set away from default)."""
+    options: dict[str, Any] = {}
+    if config.precision != 'fp32':
+        options['precision'] = config.precision
+    if config.cuda_graphs:
+        options['cuda_graphs'] = True
+    return options
+
+
+def pipeline_config(config: NodeConfig) -> PipelineConfig:
+    """The frame pipeline's settings from the node's parameters."""
+    return PipelineConfig(
+        scale_source=config.scale_source, depth_scale=config.depth_scale,
+        mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
+        scale_window=config.scale_window, depth_downsample=config.depth_downsample,
+        max_pose_gap_s=config.max_pose_gap_s,
+        motion_gate_threshold=config.motion_gate_threshold)
 
 
 def _same_type(value: Any, default: Any) -> bool:

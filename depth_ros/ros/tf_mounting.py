@@ -1,9 +1,10 @@
 """The camera's mounting on the robot: base_frame -> camera from TF, or from a parameter.
 
 One tf2 buffer serves the odometry (base_frame -> image frame) and the `tf` scale source
-(ground_frame -> image frame). Its listener runs on a hidden helper node with its own spin
-thread, so TF arrives while the node is still configuring (autostart runs before the executor
-spins). Lookups of a frame pair that succeeded are cached: mountings are static.
+(ground_frame -> image frame: the camera's height and the ground's up direction). Its
+listener runs on a hidden helper node with its own spin thread, so TF arrives while the node is
+still configuring (autostart runs before the executor spins). Lookups of a frame pair that
+succeeded are cached: mountings are static.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from depth_ros.ros.base_motion import parse_mounting, transform_to_matrix
+from depth_ros.geometry.mounting import parse_mounting, transform_to_matrix
+from depth_ros.pipeline import Mounting
 
 
 class CameraMounting:
@@ -84,6 +86,17 @@ class CameraMounting:
         if self.fixed is not None:
             return self.fixed
         return self.lookup(base_frame, frame_id)
+
+    def ground_mounting(self, ground_frame: str, frame_id: str) -> Mounting:
+        """The camera's height above `ground_frame` and the ground's up direction in the camera
+        frame `frame_id` (the 'tf' scale source).
+
+        Raises:
+            LookupError: TF has no such transform (yet).
+        """
+        ground_from_cam = self.lookup(ground_frame, frame_id)
+        up = ground_from_cam[:3, :3].T @ np.array([0, 0, 1.0])
+        return Mounting(float(ground_from_cam[2, 3]), tuple(float(v) for v in up))
 
     def lookup(self, target: str, source: str) -> np.ndarray:
         """target_from_source [4, 4] from TF (latest), cached once found."""

@@ -1,7 +1,7 @@
 """`evaluate --recorded`: a bag of what the node publishes scores like `evaluate` on the source.
 
 The recorded bag is built here the way the node publishes (REP 105 odometry odom -> base_link
-through `ros.base_motion.base_pose` with a tilted, offset mounting, and the odometry codec; depth
+through `geometry.mounting.base_pose` with a tilted, offset mounting, and the odometry codec; depth
 through the depth codec),
 from the frame pipeline's results on a constructed KITTI-layout drive; the real node does the same
 in test/ros/real_rclpy/test_evaluate_node.py. A wrong frame conversion, a stamp paired twice or a
@@ -19,7 +19,7 @@ from depth_ros.evaluation.bag_io import BagReader, BagWriter, read_bag_poses_ns,
 from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC, kitti_to_bag
 from depth_ros.evaluation.recorded import RecordedTopics, evaluate_recorded
 from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
-from depth_ros.ros.base_motion import base_pose, parse_mounting
+from depth_ros.geometry.mounting import base_pose, parse_mounting
 from depth_ros.ros.codecs import (
     MsgTypes,
     depth_to_image,

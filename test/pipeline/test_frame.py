@@ -51,7 +51,8 @@ class ScaledTruth:
 
 
 def image(index: int) -> np.ndarray:
-    rgb = np.zeros((INTR.height, INTR.width, 3), np.uint8)
+    """A textured frame of its own (the motion gate sees every two as different views)."""
+    rgb = np.random.default_rng(index).integers(0, 256, (INTR.height, INTR.width, 3), np.uint8)
     rgb[0, 0, 0] = index
     return rgb
 
@@ -125,3 +126,31 @@ def test_without_a_pose_network_there_is_no_odometry():
     predictor.has_pose = False
     results = run(FramePipeline(predictor), [0, SECOND // 10])
     assert all(r.odometry is None for r in results) and predictor.pairs == []
+
+
+def test_the_motion_gate_gives_a_repeated_view_no_motion():
+    predictor = ScaledTruth()
+    pipeline = FramePipeline(predictor, PipelineConfig(scale_source='fixed', depth_scale=FACTOR))
+    frames = [image(1), image(1), image(2)]
+    results = [pipeline.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames)]
+    assert [r.static for r in results] == [None, True, False]
+    np.testing.assert_array_equal(results[1].odometry.previous_from_current, np.eye(4))
+    assert results[2].odometry.previous_from_current[2, 3] == pytest.approx(STEP_M)
+    assert predictor.pairs == [(1, 2)]  # the pose network ran for the moving pair only
+    off = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed', depth_scale=FACTOR,
+                                                      motion_gate_threshold=0.0))
+    still = [off.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames[:2])]
+    assert still[1].static is None
+    assert still[1].odometry.previous_from_current[2, 3] == pytest.approx(STEP_M)
+
+
+def test_the_chain_reports_time_jumps_without_a_pose_network():
+    class DepthOnly(ScaledTruth):
+        has_pose = False
+
+    pipeline = FramePipeline(DepthOnly(), PipelineConfig(max_pose_gap_s=1.0))
+    results = run(pipeline, [0, SECOND // 2, 3 * SECOND, 2 * SECOND])
+    assert all(r.odometry is None for r in results)
+    assert [r.chain.event for r in results] == [Event.START, Event.MOTION, Event.GAP,
+                                                Event.BACKWARDS]
+    assert [r.chain.dt_s for r in results] == pytest.approx([0.0, 0.5, 2.5, -1.0])

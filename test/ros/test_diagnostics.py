@@ -80,3 +80,15 @@ def test_builds_one_status_with_the_documented_keys():
     assert values['motion gate'] == 'static' and values['scale confidence'] == '0.80'
     assert {'input rate (Hz)', 'output rate (Hz)', 'latency median (ms)', 'latency p95 (ms)',
             'backend', 'device'} <= set(values)
+
+
+def test_gate_state_names_why_no_motion_was_measured():
+    from depth_ros.pipeline import Event
+    from depth_ros.ros.diagnostics import gate_state
+
+    assert gate_state(0.0, True, Event.MOTION) == 'off'
+    assert gate_state(0.45, True, Event.MOTION) == 'static (motion published as zero)'
+    assert gate_state(0.45, False, Event.MOTION) == 'moving'
+    assert gate_state(0.45, None, Event.GAP) == 'not measured (gap)'
+    assert gate_state(0.45, None, Event.START) == 'not measured (start)'
+    assert gate_state(0.45, None, Event.MOTION) == 'not measured (no pose network)'

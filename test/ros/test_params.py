@@ -59,3 +59,66 @@ def test_config_yaml_sets_only_declared_parameters():
     config = params.NodeConfig.from_values(values)
     for name, value in values.items():
         assert params.check(name, value, config) is None, name
+
+
+@pytest.mark.parametrize('values, reason', [
+    ({'precision': 'fp16'}, 'precision fp16 needs a CUDA device'),
+    ({'precision': 'bf16'}, 'precision bf16 needs a CUDA device'),
+    ({'cuda_graphs': True}, 'cuda_graphs needs the torch backend on a CUDA device'),
+    ({'device': 'cuda', 'backend': 'onnxruntime', 'precision': 'bf16'}, 'needs the torch backend'),
+    ({'device': 'cuda', 'backend': 'tensorrt', 'cuda_graphs': True}, 'cuda_graphs needs'),
+])
+def test_acceleration_the_backend_cannot_run_is_refused(values, reason):
+    refused = params.check_combination(params.NodeConfig(**values))
+    assert refused is not None and reason in refused, refused
+
+
+@pytest.mark.parametrize('values', [
+    {},
+    {'device': 'cuda', 'precision': 'fp16', 'cuda_graphs': True},
+    {'device': 'cuda:1', 'precision': 'bf16'},
+    {'device': 'cuda', 'backend': 'onnxruntime', 'precision': 'fp16'},
+    {'device': 'cuda', 'backend': 'tensorrt', 'precision': 'fp16'},
+])
+def test_acceleration_a_gpu_can_run_is_accepted(values):
+    assert params.check_combination(params.NodeConfig(**values)) is None
+
+
+@pytest.mark.parametrize('precision, cuda_graphs', [('fp16', False), ('bf16', False),
+                                                     ('fp32', True)])
+def test_the_torch_backend_refuses_on_the_cpu_what_the_parameters_refuse(precision, cuda_graphs):
+    torch = pytest.importorskip('torch')
+    from depth_ros.errors import ConfigError
+    from depth_ros.inference.torch_backend import TorchBackend
+
+    config = params.NodeConfig(precision=precision, cuda_graphs=cuda_graphs)
+    assert params.check_combination(config) is not None
+    with pytest.raises(ConfigError):  # refused before the checkpoint is looked at
+        TorchBackend(None, torch.device('cpu'), precision=precision, cuda_graphs=cuda_graphs)
+
+
+def test_predictor_options_carry_only_what_was_set():
+    assert params.predictor_options(params.NodeConfig()) == {}
+    gpu = params.NodeConfig(device='cuda', precision='fp16', cuda_graphs=True)
+    assert params.predictor_options(gpu) == {'precision': 'fp16', 'cuda_graphs': True}
+
+
+def test_pipeline_config_takes_the_gate_and_the_gap():
+    config = params.NodeConfig(motion_gate_threshold=1.5, max_pose_gap_s=2.0, depth_downsample=2)
+    pipeline = params.pipeline_config(config)
+    assert (pipeline.motion_gate_threshold, pipeline.max_pose_gap_s,
+            pipeline.depth_downsample) == (1.5, 2.0, 2)
+
+
+def test_changes_are_checked_together_in_either_order():
+    cpu = params.NodeConfig()
+    for changes in ([('device', 'cuda'), ('precision', 'fp16')],
+                    [('precision', 'fp16'), ('device', 'cuda')]):
+        config, reason = params.apply_changes(cpu, changes)
+        assert reason is None and (config.device, config.precision) == ('cuda', 'fp16')
+    config, reason = params.apply_changes(cpu, [('precision', 'fp16')])
+    assert config is cpu and 'needs a CUDA device' in reason
+    config, reason = params.apply_changes(cpu, [('point_stride', 8), ('point_stride', 0)])
+    assert config is cpu and 'point_stride must be in' in reason
+    assert params.first_invalid({'precision': 'fp16'}, params.NodeConfig(precision='fp16'))
+    assert params.first_invalid(params.defaults(), cpu) is None

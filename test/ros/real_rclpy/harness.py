@@ -13,7 +13,8 @@ from rclpy.qos import qos_profile_sensor_data
 
 from depth_ros.ros import codecs as conv
 from depth_ros.ros.msg_types import rclpy_msg_types
-from depth_ros.ros.node import OUTPUTS, DepthNode
+from depth_ros.ros.node import DepthNode
+from depth_ros.ros.topics import OUTPUTS
 
 
 WIDTH, HEIGHT = 64, 48

@@ -20,8 +20,8 @@ from rclpy.serialization import serialize_message
 
 from depth_ros.geometry.frames import cam0_from_cam_of_odometry
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.geometry.mounting import parse_mounting
 from depth_ros.ros import codecs
-from depth_ros.ros.base_motion import parse_mounting
 
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -138,6 +138,8 @@ def test_parameters_are_validated_and_applied(make_harness):
         'qos_reliability': 'bogus',
         'colored_min_depth_m': 500.0,
         'device': 'gpu0',
+        'precision': 'fp16',  # on the CPU, as the backend refuses it
+        'cuda_graphs': True,
     }
     for name, value in refused.items():
         result = node.set_parameters([Parameter(name, value=value)])[0]
@@ -167,10 +169,13 @@ def test_time_jumps_reset_odometry(make_harness, jump_s):
         h.wait_output('visual_odometry', stamp)
     moved = conv.odometry_to_pose(h.outputs('visual_odometry', start + SECOND // 10)[0])
     assert not np.allclose(moved, np.eye(4)), 'the pose network moved nothing'
+    assert h.node.diagnostics.state.motion_gate == 'moving'
     jumped = start + SECOND // 10 + int(jump_s * SECOND)
     h.send(jumped, seed=2)
     reset = conv.odometry_to_pose(h.wait_output('visual_odometry', jumped))
     np.testing.assert_allclose(reset, np.eye(4), atol=1e-9)
+    event = 'backwards' if jump_s < 0 else 'gap'
+    assert wait_for(lambda: h.node.diagnostics.state.motion_gate == f'not measured ({event})')
 
 
 def test_configure_fails_cleanly_and_can_be_retried(make_harness, checkpoint):

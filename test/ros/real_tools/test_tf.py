@@ -20,7 +20,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Float64MultiArray
 from tf2_ros import Buffer, StaticTransformBroadcaster, TransformListener
 
-from depth_ros.ros.base_motion import rpy_to_rotation
+from depth_ros.geometry.mounting import rpy_to_rotation
 
 
 WIDTH, HEIGHT = 96, 64

@@ -1,13 +1,15 @@
 """Motion gate: two nearly identical consecutive frames mean the camera stands still (numpy).
 
 A pose network can report motion between two identical frames (the released weights said 0.89 m
-per frame); the node must not publish motion the images do not show. The gate compares the
-frames themselves: the mean absolute difference of their grey images, each averaged down to
-GRID (rows, columns) cells so sensor noise averages out and the value barely depends on the
-resolution. At or below the threshold the published motion is zero.
+per frame); neither the node nor the evaluator may invent motion the images do not show. The
+frame pipeline applies the gate (`PipelineConfig.motion_gate_threshold`) before it chains the
+pose network's motion. The gate compares the frames themselves: the mean absolute difference
+of their grey images, each averaged down to GRID (rows, columns) cells so sensor noise averages
+out and the value barely depends on the resolution. At or below the threshold the motion is
+the identity.
 
 Default threshold, measured with `frame_difference` on real consecutive pairs
-(test/ros/test_motion_gate.py checks them on ../shared/data/real):
+(test/pipeline/test_motion_gate.py checks them on ../shared/data/real):
     identical frames                                    0.00 grey levels
     EuRoC V1_01 cam0 (752x480), MAV standing, 5 pairs   0.35 - 0.37
     EuRoC V1_01 cam0, the pair where it starts to move  0.48
@@ -17,6 +19,8 @@ either sequence. Slow indoor hover pairs reach down to 0.35, so a hovering drone
 still: lower the threshold there (or 0 to switch the gate off).
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,44 +62,35 @@ def is_static(previous: np.ndarray, current: np.ndarray,
     return frame_difference(previous, current) <= threshold
 
 
-class GatedPredictor:
-    """A predictor whose relative pose is the identity between two static frames.
-
-    Wraps a `depth_ros.inference.Predictor` (or anything with its methods) for the frame
-    pipeline, which keeps chaining the motion it is given: the gate needs no second chain. The
-    grey cells of each prepared frame are remembered (the last three) so `relative_pose` can
-    compare the frames it is asked about.
+class MotionGate:
+    """Remembers the previous frame's grey cells and says whether the next one is static.
 
     Args:
-        predictor: the wrapped predictor.
         threshold: `is_static` threshold in grey levels; 0 turns the gate off.
     """
 
-    def __init__(self, predictor: object, threshold: float = DEFAULT_THRESHOLD):
-        self.predictor = predictor
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
         self.threshold = float(threshold)
-        self.last_static: bool | None = None  # verdict of the latest relative_pose call
-        self._cells: list[tuple[object, np.ndarray]] = []
+        self._previous: np.ndarray | None = None
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.predictor, name)
+    def reset(self) -> None:
+        """Forget the previous frame."""
+        self._previous = None
 
-    def prepare(self, rgb: np.ndarray) -> object:
-        """The wrapped predictor's network input; the frame's grey cells are kept beside it."""
-        prepare = getattr(self.predictor, 'prepare', None)
-        prepared = prepare(rgb) if prepare is not None else rgb
-        if self.threshold > 0:
-            self._cells = [*self._cells[-2:], (prepared, grey_cells(rgb))]
-        return prepared
+    def advance(self, rgb: np.ndarray) -> Callable[[], bool | None]:
+        """Take the next frame; returns its verdict against the frame before.
 
-    def relative_pose(self, previous: object, current: object) -> np.ndarray:
-        """Identity [4, 4] when the two frames are static, else the wrapped predictor's pose."""
-        cells = {id(obj): value for obj, value in self._cells if obj is previous or obj is current}
-        before, after = cells.get(id(previous)), cells.get(id(current))
-        self.last_static = bool(
-            self.threshold > 0 and before is not None and after is not None
-            and before.shape == after.shape
-            and float(np.mean(np.abs(before - after))) <= self.threshold)
-        if self.last_static:
-            return np.eye(4)
-        return self.predictor.relative_pose(previous, current)
+        The verdict is computed only when called (the pipeline calls it only when it measures
+        motion): True static, False moving, None when the gate is off or no frame came before.
+        """
+        previous = self._previous
+        current = grey_cells(rgb) if self.threshold > 0 else None
+        self._previous = current
+
+        def verdict() -> bool | None:
+            if previous is None or current is None:
+                return None
+            if previous.shape != current.shape:
+                return False  # a resolution change is not 'the same view'
+            return float(np.mean(np.abs(previous - current))) <= self.threshold
+        return verdict

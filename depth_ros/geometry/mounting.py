@@ -1,4 +1,4 @@
-"""Camera motion as robot-base motion (REP 105), and the mounting parameter (pure numpy).
+"""Camera motion as robot-base motion (REP 105), and the base -> camera mounting (pure numpy).
 
 With base_from_cam the camera's (optical) pose in the base frame, a camera chain cam0_from_cam
 becomes the base's odometry by conjugation: odom_from_base = B @ cam0_from_cam @ inv(B), where
