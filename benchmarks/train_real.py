@@ -1,6 +1,6 @@
 """The real-world recipe in one command: data, training, metric calibration, real-world benchmark.
 
-    python benchmarks/train_real.py --minutes 100               # this 2-core CPU
+    python benchmarks/train_real.py --minutes 62                # this 2-core CPU
     python benchmarks/train_real.py --minutes 6 --device cuda   # a GPU (see gpu_check.py)
     python benchmarks/train_real.py --install-default \\
         --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
@@ -9,7 +9,10 @@ Steps (each skipped when its output exists, so a stopped run resumes where it wa
 1. lay the real training videos (config/real_mix.yaml) and the dev drive (config/real_dev.yaml,
    validation curve only) out as one KITTI tree in runs/real_mix, and render four synthetic
    sequences (seeds 101..104, 416x128) into it;
-2. train config/train_real.yaml within --minutes (resuming the newest checkpoint of the run);
+2. train config/train_real.yaml within --minutes (resuming the newest checkpoint of the run),
+   then a second, quieter phase within --fine-minutes: a new run initialised from the first
+   one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
+   (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule);
 3. calibrate metres per network unit on LiDAR of a TRAINING drive (kitti_sfnd, never dev);
 4. run benchmarks/real_world.py on the result (dev drive, KITTI odometry 06 and 01, baselines).
 """
@@ -26,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 MIX = ROOT / 'runs' / 'real_mix'
 RUN = ROOT / 'runs' / 'train_real'
+FINE_RUN = ROOT / 'runs' / 'train_real_b'
+FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
 CONFIG = ROOT / 'config' / 'train_real.yaml'
 SYNTH_SEEDS = {'81': 101, '82': 102, '83': 103, '84': 104}
 CALIBRATION_SEQUENCE = 'kitti_sfnd'
@@ -51,10 +56,11 @@ def latest_checkpoint(run: Path = RUN) -> Path | None:
     return found[-1] if found else None
 
 
-def train(minutes: float, device: str) -> Path:
-    """Step 2: train (or resume) within `minutes` of wall-clock time."""
-    overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={RUN}']
-    resume = latest_checkpoint()
+def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] = ()) -> Path:
+    """Step 2: train (or resume) `run` within `minutes` of wall-clock time."""
+    overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={run}',
+                 *extra]
+    resume = latest_checkpoint(run)
     if resume is not None:
         overrides.append(f'resume={resume}')
     if device != 'cpu':
@@ -63,10 +69,19 @@ def train(minutes: float, device: str) -> Path:
     for override in overrides:
         argv += ['--override', override]
     _run(argv)
-    checkpoint = latest_checkpoint()
+    checkpoint = latest_checkpoint(run)
     if checkpoint is None:
         raise SystemExit('training wrote no checkpoint')
     return checkpoint
+
+
+def train_both_phases(minutes: float, fine_minutes: float, device: str) -> Path:
+    """Step 2: the main phase, then the fine phase initialised from its last checkpoint."""
+    first = train(minutes, device)
+    if fine_minutes <= 0:
+        return first
+    init = (f'model.init_depth={first}', f'model.init_pose={first}')
+    return train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
 
 
 def calibrate_and_install(checkpoint: Path, target: Path) -> float:
@@ -108,7 +123,9 @@ def _run(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--minutes', type=float, default=100.0, help='training budget')
+    parser.add_argument('--minutes', type=float, default=62.0, help='main phase budget')
+    parser.add_argument('--fine-minutes', type=float, default=None,
+                        help='fine phase budget (default: 0.4 x --minutes; 0: none)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--checkpoint', type=Path, help='skip training: use this checkpoint')
     parser.add_argument('--install-default', action='store_true',
@@ -118,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                         help='real-world benchmark output folder')
     args = parser.parse_args(argv)
     prepare_data()
-    checkpoint = args.checkpoint or train(args.minutes, args.device)
+    fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
+    checkpoint = args.checkpoint or train_both_phases(args.minutes, fine, args.device)
     target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate_and_install(checkpoint, target)
