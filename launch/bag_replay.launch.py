@@ -6,7 +6,10 @@ The node runs on simulated time (the bag's /clock). Recording starts with the no
 after `play_delay_s` (time to load the model); when playback ends the launch shuts down, which
 stops the recorder cleanly so the output bag is complete. If the node fails, the launch stops
 and exits non-zero (see mono_depth.launch.py). Commands are argument lists, never shell strings;
-`ros2 bag` (rosbag2) must be installed, it is not a dependency of the package.
+`ros2 bag` (rosbag2) must be installed, it is not a dependency of the package. The recording
+holds the ground truth and /tf_static too: `depth-ros evaluate --recorded OUTPUT_BAG` scores it
+alone (`--base-to-camera` is still needed when nothing published the base -> camera mounting on
+/tf_static, e.g. a kitti-to-bag bag replayed with the node's `base_to_camera` parameter).
 """
 from launch import LaunchDescription
 from launch.actions import (
@@ -25,9 +28,13 @@ from launch_ros.substitutions import FindPackageShare
 from depth_ros.ros.launch_common import BAG_ARGUMENTS, NODE_ARGUMENTS, declare
 
 
-# Outputs of the node (root namespace) recorded into the output bag.
+# Outputs of the node (root namespace) recorded into the output bag, with what
+# `depth-ros evaluate --recorded` needs beside them: the mounting on /tf_static (when the played
+# bag or the robot publishes it) and the played bag's ground truth (kitti-to-bag's topics), so
+# the recording is scored alone, without --bag.
 RECORDED_TOPICS = ('/depth/image', '/depth/camera_info', '/points', '/visual_odometry', '/tf',
-                   '/depth/colored', '/depth/scale', '/diagnostics')
+                   '/tf_static', '/depth/colored', '/depth/scale', '/diagnostics',
+                   '/ground_truth/odom', '/ground_truth/depth')
 
 
 def generate_launch_description() -> LaunchDescription:

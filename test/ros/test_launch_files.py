@@ -93,6 +93,23 @@ def test_bag_replay_uses_argument_lists():
     assert _calls(tree, 'OnProcessExit') and _calls(tree, 'Shutdown')
 
 
+def _constants(relative: str, *names: str) -> list:
+    """Module-level constants of a package module, read with ast (its imports, e.g. rosbags,
+    need not be installed: colcon test runs this file in the ROS env)."""
+    path = ROOT / 'depth_ros' / relative
+    tree = ast.parse(path.read_text(encoding='utf-8'), filename=str(path))
+    return [ast.literal_eval(_assigned(tree, name)) for name in names]
+
+
+def test_bag_replay_records_what_evaluate_recorded_reads():
+    topics = set(ast.literal_eval(_assigned(_tree('bag_replay.launch.py'), 'RECORDED_TOPICS')))
+    depth, odom, tf = _constants('evaluation/recorded.py', 'DEPTH_TOPIC', 'ODOM_TOPICS',
+                                 'TF_TOPICS')
+    gt = _constants('evaluation/kitti_to_bag.py', 'GT_ODOM_TOPIC', 'GT_DEPTH_TOPIC')
+    wanted = {depth, odom[0], *tf, *gt}
+    assert wanted <= topics, wanted - topics
+
+
 def test_files_named_in_launch_files_exist():
     named = _strings(_tree('mono_depth.launch.py')) | _strings(_tree('bag_replay.launch.py'))
     named |= _strings(ast.parse(Path(launch_common.__file__).read_text()))

@@ -107,6 +107,9 @@ def test_bag_replay_runs_ros2_bag_and_shuts_down_after_playback(installed, tmp_p
     record = by_verb['record']['argv']
     assert record[:4] == ['bag', 'record', '--output', str(output_bag)]
     assert {'/depth/image', '/points', '/tf', '/diagnostics'} <= set(record[4:])
+    # What `evaluate --recorded` reads besides the outputs (test_launch_files.py checks these
+    # against evaluation/recorded.py).
+    assert {'/tf_static', '/ground_truth/odom', '/ground_truth/depth'} <= set(record[4:])
     assert by_verb['record']['signal'] == 'SIGINT'  # stopped cleanly, so the bag is complete
     assert 'mono_depth_node-1' in output and 'process started' in output
     assert '[mono_depth_node-1]: process has finished cleanly' in output  # shut down after play
