@@ -71,13 +71,18 @@ def colorize_depth(depth_m: np.ndarray, min_depth_m: float, max_depth_m: float) 
     return rgb
 
 
-def colorize_inv_depth(inv_depth: np.ndarray, vmax: float | None = None) -> np.ndarray:
+def colorize_inv_depth(inv: np.ndarray, vmax: float | None = None) -> np.ndarray:
     """Inverse depth (near = bright) as [H, W, 3] uint8 magma colours; NaN/inf black.
 
     The range is the valid minimum to `vmax`, which defaults to the 95th percentile, as
     Monodepth2's visualisations do.
+
+    Args:
+        inv: [H, W] inverse depth in any unit (1/m or network units): the colours depend only
+            on the values relative to their range, so the name says neither.
+        vmax: the value shown brightest, in the unit of `inv`.
     """
-    inv = np.asarray(inv_depth, dtype=np.float32)
+    inv = np.asarray(inv, dtype=np.float32)
     valid = np.isfinite(inv)
     if vmax is None:
         vmax = float(np.percentile(inv[valid], 95)) if valid.any() else 1.0

@@ -123,15 +123,15 @@ class ProtocolScores:
     def frames(self) -> int:
         return len(self.scores.rows['median'])
 
-    def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray,
+    def add(self, gt_depth_m: np.ndarray, inv_depth_m: np.ndarray,
             height_factor: float | None = None) -> bool:
         """Score one frame; False (and nothing recorded) when it has no valid GT pixel."""
         before = self.frames
-        self.scores.add(gt_depth_m, inv_depth, height_factor)
+        self.scores.add(gt_depth_m, inv_depth_m, height_factor)
         if self.frames == before:
             return False
         if self.uncropped is not None:  # the crop's pixels are a subset: this frame has some
-            self.uncropped.add(gt_depth_m, inv_depth)
+            self.uncropped.add(gt_depth_m, inv_depth_m)
         return True
 
     def result(self, protocol: str) -> DepthEvalResult | None:
@@ -194,8 +194,8 @@ class DepthBaselines:
     def add(self, gt_depth_m: np.ndarray, intrinsics: Intrinsics | None = None) -> None:
         """Score every baseline on one ground-truth frame (intrinsics: of the GT's image)."""
         gt = np.nan_to_num(np.asarray(gt_depth_m, dtype=np.float32), nan=0.0)
-        for name, (inv_depth, factor) in self._maps(*gt.shape, intrinsics).items():
-            self.scores.setdefault(name, self._make()).add(gt, inv_depth, factor)
+        for name, (inv_depth_m, factor) in self._maps(*gt.shape, intrinsics).items():
+            self.scores.setdefault(name, self._make()).add(gt, inv_depth_m, factor)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: self.scores[name].to_dict() for name in DEPTH_BASELINES

@@ -157,7 +157,7 @@ class DepthEvalResult:
                 'scale_std': float(np.std(self.scales / np.median(self.scales)))}
 
 
-def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth: np.ndarray,
+def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth_m: np.ndarray,
                          scale: float | None = None, min_depth: float = MIN_DEPTH_M,
                          max_depth: float = MAX_DEPTH_M,
                          garg_crop: bool = True) -> tuple[DepthMetrics, float]:
@@ -165,7 +165,8 @@ def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth: np.ndarray,
 
     Args:
         gt_depth: [H, W] sparse ground truth (m), 0 where there is no measurement.
-        pred_inv_depth: [h, w] predicted inverse depth (1/m up to scale), any resolution.
+        pred_inv_depth_m: [h, w] predicted inverse depth (1/m, or 1/depth in any unit that
+            `scale` or median scaling maps to metres), any resolution.
         scale: fixed factor for the predicted depth (e.g. stereo training), or None for
             per-image median scaling (monocular).
         min_depth, max_depth: valid ground-truth range and prediction clamp (m).
@@ -181,7 +182,7 @@ def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth: np.ndarray,
     if gt_depth.ndim != 2:
         raise InputError(f'ground-truth depth must be [H,W], got shape {gt_depth.shape}')
     height, width = gt_depth.shape
-    pred_depth = 1 / resize_bilinear(pred_inv_depth, height, width)
+    pred_depth = 1 / resize_bilinear(pred_inv_depth_m, height, width)
     mask = (gt_depth > min_depth) & (gt_depth < max_depth)
     if garg_crop:
         mask &= garg_crop_mask(height, width)
@@ -196,14 +197,14 @@ def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth: np.ndarray,
     return depth_metrics(gt, pred), float(ratio)
 
 
-def evaluate_depths(gt_depths: Iterable[np.ndarray], pred_inv_depths: Iterable[np.ndarray],
+def evaluate_depths(gt_depths: Iterable[np.ndarray], pred_inv_depths_m: Iterable[np.ndarray],
                     scale: float | None = None, min_depth: float = MIN_DEPTH_M,
                     max_depth: float = MAX_DEPTH_M, garg_crop: bool = True) -> DepthEvalResult:
     """Eigen-protocol metrics over image pairs, averaged per image (Monodepth2's mean_errors).
 
     Args:
         gt_depths: ground-truth depth maps [H, W] (m, 0 = none); sizes may differ.
-        pred_inv_depths: matching predicted inverse-depth maps.
+        pred_inv_depths_m: matching predicted inverse-depth maps (1/m, see above).
         scale, min_depth, max_depth, garg_crop: see `evaluate_depth_image`.
 
     Raises:
@@ -211,7 +212,7 @@ def evaluate_depths(gt_depths: Iterable[np.ndarray], pred_inv_depths: Iterable[n
             (the message gives its index).
     """
     per_image, scales = [], []
-    for i, (gt, pred) in enumerate(_zip_strict(gt_depths, pred_inv_depths)):
+    for i, (gt, pred) in enumerate(_zip_strict(gt_depths, pred_inv_depths_m)):
         try:
             metrics, ratio = evaluate_depth_image(gt, pred, scale, min_depth, max_depth,
                                                   garg_crop)

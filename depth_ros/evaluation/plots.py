@@ -84,8 +84,9 @@ def _fit_width(image: np.ndarray, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((width, height), Image.NEAREST))
 
 
-def write_depth_preview(path: str | os.PathLike, rgb: np.ndarray | None, inv_depth: np.ndarray,
-                        gt_depth_m: np.ndarray | None = None, max_width: int = 640) -> Path:
+def write_depth_preview(path: str | os.PathLike, rgb: np.ndarray | None,
+                        inv_depth_m: np.ndarray, gt_depth_m: np.ndarray | None = None,
+                        max_width: int = 640) -> Path:
     """One PNG: the camera image above the predicted depth above the ground truth (if any).
 
     Depth panels show inverse depth with the magma colour map (near = bright), each scaled to
@@ -94,14 +95,14 @@ def write_depth_preview(path: str | os.PathLike, rgb: np.ndarray | None, inv_dep
     Args:
         path: PNG to write.
         rgb: [H, W, 3] uint8 camera image, or None (a recorded run has none): no image panel.
-        inv_depth: [h, w] predicted inverse depth (1/m).
+        inv_depth_m: [h, w] predicted inverse depth (1/m).
         gt_depth_m: [h', w'] ground-truth depth (m, 0 or NaN = none), or None.
         max_width: width of the panels in pixels (images are only shrunk).
     """
     from PIL import Image
 
-    width = min(max_width, (rgb if rgb is not None else inv_depth).shape[1])
-    panels = ([] if rgb is None else [rgb]) + [colorize_inv_depth(inv_depth)]
+    width = min(max_width, (rgb if rgb is not None else inv_depth_m).shape[1])
+    panels = ([] if rgb is None else [rgb]) + [colorize_inv_depth(inv_depth_m)]
     if gt_depth_m is not None:
         gt = np.asarray(gt_depth_m, dtype=np.float32)
         with np.errstate(divide='ignore', invalid='ignore'):

@@ -106,27 +106,27 @@ class DepthScores:
         self.ratios: dict[str, list[float]] = {'median': [], 'fixed': [], 'height': []}
         self.skipped = 0
 
-    def add(self, gt_depth_m: np.ndarray, inv_depth: np.ndarray,
+    def add(self, gt_depth_m: np.ndarray, inv_depth_m: np.ndarray,
             height_factor: float | None = None) -> None:
         """Score one frame.
 
         Args:
             gt_depth_m: [H, W] ground truth (m; 0 or NaN = none).
-            inv_depth: [h, w] predicted inverse depth (1/m) before any scale factor.
+            inv_depth_m: [h, w] predicted inverse depth (1/m) before any scale factor.
             height_factor: the camera-height scale of this frame, when known.
         """
         gt = np.nan_to_num(gt_depth_m, nan=0.0)
         low, high, crop = self.settings
         try:
-            median, ratio = evaluate_depth_image(gt, inv_depth, None, low, high, crop)
-            fixed, _ = evaluate_depth_image(gt, inv_depth, 1.0, low, high, crop)
+            median, ratio = evaluate_depth_image(gt, inv_depth_m, None, low, high, crop)
+            fixed, _ = evaluate_depth_image(gt, inv_depth_m, 1.0, low, high, crop)
         except InputError:
             self.skipped += 1  # no valid ground-truth pixel in this frame
             return
         self._add('median', median, ratio)
         self._add('fixed', fixed, 1.0)
         if height_factor is not None:
-            height, _ = evaluate_depth_image(gt, inv_depth, height_factor, low, high, crop)
+            height, _ = evaluate_depth_image(gt, inv_depth_m, height_factor, low, high, crop)
             self._add('height', height, height_factor / ratio)
 
     def _add(self, kind: str, metrics: DepthMetrics, ratio: float) -> None:

@@ -170,9 +170,9 @@ class EvalWriter:
                                   result.world_from_cam[result.gt_frames])
             outputs['trajectory_plot'] = str(self.out_dir / 'trajectory.png')
         names = []
-        for position, (rgb, inv_depth, gt_depth) in sorted(self._previews.items()):
+        for position, (rgb, inv_depth_m, gt_depth) in sorted(self._previews.items()):
             name = f'depth_preview_{position:05d}.png'
-            plots.write_depth_preview(self.work / name, rgb, inv_depth, gt_depth)
+            plots.write_depth_preview(self.work / name, rgb, inv_depth_m, gt_depth)
             names.append(str(self.out_dir / name))
         outputs['depth_previews'] = names
         return outputs

@@ -82,7 +82,7 @@ def _as_4x4(k: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def inv_depth_to_depth(inv_depth_sigmoid: torch.Tensor, min_depth: float = 0.1,
+def inv_depth_to_depth(sigmoid: torch.Tensor, min_depth: float = 0.1,
                        max_depth: float = 100.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Map the decoder's sigmoid output to inverse depth in [1/max, 1/min] and to depth.
 
@@ -90,5 +90,5 @@ def inv_depth_to_depth(inv_depth_sigmoid: torch.Tensor, min_depth: float = 0.1,
         (scaled inverse depth, depth), same shape as the input.
     """
     min_inv, max_inv = 1.0 / max_depth, 1.0 / min_depth
-    scaled = min_inv + (max_inv - min_inv) * inv_depth_sigmoid
+    scaled = min_inv + (max_inv - min_inv) * sigmoid
     return scaled, 1.0 / scaled

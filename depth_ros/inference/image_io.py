@@ -66,14 +66,14 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
 
 
 def write_depth_outputs(out_dir: Path, stem: str, depth_m: np.ndarray,
-                        inv_depth: np.ndarray) -> tuple[Path, Path]:
+                        inv_depth_m: np.ndarray) -> tuple[Path, Path]:
     """Write `<stem>_depth.npy` (float32 metres) and `<stem>_depth.png` (colourised)."""
     from PIL import Image
 
     npy, png = out_dir / f'{stem}_depth.npy', out_dir / f'{stem}_depth.png'
     try:
         np.save(npy, depth_m.astype(np.float32))
-        Image.fromarray(colorize_inv_depth(inv_depth)).save(png)
+        Image.fromarray(colorize_inv_depth(inv_depth_m)).save(png)
     except OSError as exc:
         raise OutputError(f'cannot write to {out_dir}: {exc.strerror or exc}') from None
     return npy, png

@@ -36,7 +36,8 @@ class PipelineConfig:
 
     Attributes:
         scale_source: 'none', 'fixed', 'camera_height' or 'tf' (see `pipeline.scale`).
-        depth_scale: the fixed multiplier, and the fallback before a ground plane is seen.
+        scale: the fixed multiplier on top of the weights' calibration, and the fallback
+            before a ground plane is seen.
         mounting: the camera's height and the ground's up direction (camera-height scale).
         scale_window: frames in the camera-height filter's sliding median.
         depth_downsample: the result's depth keeps every N-th row and column.
@@ -47,7 +48,7 @@ class PipelineConfig:
     """
 
     scale_source: str = 'fixed'
-    depth_scale: float = 1.0
+    scale: float = 1.0
     mounting: Mounting = field(default_factory=lambda: Mounting.from_pitch(1.65, 0.0))
     scale_window: int = 30
     depth_downsample: int = 1
@@ -155,15 +156,15 @@ class FramePipeline:
 
     @staticmethod
     def _tracker(config: PipelineConfig) -> ScaleTracker:
-        return ScaleTracker(config.scale_source, config.depth_scale, config.scale_window)
+        return ScaleTracker(config.scale_source, config.scale, config.scale_window)
 
     def reconfigure(self, config: PipelineConfig) -> None:
         """Apply new settings from the next frame on; the chain and the filter carry on."""
         old, self.config = self.config, config
         self._chain.max_gap_ns = self._gap_ns(config)
         self._gate.threshold = config.motion_gate_threshold
-        if (config.scale_source, config.depth_scale, config.scale_window) != (
-                old.scale_source, old.depth_scale, old.scale_window):
+        if (config.scale_source, config.scale, config.scale_window) != (
+                old.scale_source, old.scale, old.scale_window):
             self._scale = self._tracker(config)
 
     def reset(self) -> None:
@@ -207,9 +208,9 @@ class FramePipeline:
         odometry = step if self.predictor.has_pose else None
         depth, rgb_out, intr_out = _subsampled(prediction.depth_m * np.float32(scale.factor), rgb,
                                                intr, config.depth_downsample)
-        return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, _inv_depth_m(prediction),
-                           scale, odometry, step, motion.static, notes,
-                           network_s + motion.network_s)
+        inv_depth_m = np.asarray(prediction.inv_depth_m, dtype=np.float32)
+        return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, inv_depth_m, scale,
+                           odometry, step, motion.static, notes, network_s + motion.network_s)
 
 
 class _Motion:
@@ -244,10 +245,3 @@ def _subsampled(depth: np.ndarray, rgb: np.ndarray, intr: Intrinsics,
         depth, rgb = depth[::step, ::step], rgb[::step, ::step]
         intr = strided_intrinsics(intr, step)
     return np.ascontiguousarray(depth, dtype=np.float32), np.ascontiguousarray(rgb), intr
-
-
-def _inv_depth_m(prediction: Any) -> np.ndarray:
-    """The prediction's inverse depth in 1/m (`inv_depth_m`; `inv_depth` is its old name)."""
-    inv = getattr(prediction, 'inv_depth_m', None)
-    return np.asarray(prediction.inv_depth if inv is None else inv, dtype=np.float32)
-

@@ -21,7 +21,7 @@ from depth_ros.ros.node import DepthNode
 @dataclass
 class Depth:
     depth_m: np.ndarray
-    inv_depth: np.ndarray
+    inv_depth_m: np.ndarray
 
 
 class ScriptedCamera:
