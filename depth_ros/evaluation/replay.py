@@ -116,7 +116,7 @@ class EvalOptions:
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
         if self.camera_height_m is None:
-            return PipelineConfig(scale_source='fixed', depth_scale=1.0,
+            return PipelineConfig(scale_source='fixed', scale=1.0,
                                   max_pose_gap_s=self.max_pose_gap_s,
                                   motion_gate_threshold=self.motion_gate_threshold)
         return PipelineConfig(scale_source='camera_height',

@@ -1,9 +1,9 @@
 """The metric scale of a frame's depth, by source (pure numpy).
 
-Sources: 'none' (the weights as they are), 'fixed' (times `depth_scale`), 'camera_height' and
+Sources: 'none' (the weights as they are), 'fixed' (times `scale`), 'camera_height' and
 'tf' (the ground plane against the camera's mounting height, filtered over frames by
 `inference.scale.CameraHeightScale`; 'tf' only differs in where the ROS layer gets the mounting
-from). Until a ground plane has been seen the camera-height sources fall back to `depth_scale`.
+from). Until a ground plane has been seen the camera-height sources fall back to `scale`.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class ScaleResult:
         factor: multiplier applied to depth and motion (metres per unit of the weights).
         source: the configured source.
         from_ground: the factor comes from the ground plane (False: fixed, none, or the
-            `depth_scale` fallback before any ground was seen).
+            `scale` fallback before any ground was seen).
         confidence: 0..1 for ground-plane factors; 1 for none / fixed; 0 for the fallback.
         estimate: the camera-height filter's output (None for none / fixed).
         mounting: the mounting used (None for none / fixed).
@@ -68,13 +68,13 @@ class ScaleResult:
 class ScaleTracker:
     """Picks each frame's scale factor; keeps the camera-height filter between frames."""
 
-    def __init__(self, source: str, depth_scale: float, window: int) -> None:
+    def __init__(self, source: str, scale: float, window: int) -> None:
         if source not in SCALE_SOURCES:
             raise ConfigError(f"scale source must be one of {', '.join(SCALE_SOURCES)}, got "
                               f'{source!r}')
-        if not (depth_scale > 0 and math.isfinite(depth_scale)):
-            raise ConfigError(f'depth_scale must be positive, got {depth_scale}')
-        self.source, self.depth_scale, self.window = source, float(depth_scale), int(window)
+        if not (scale > 0 and math.isfinite(scale)):
+            raise ConfigError(f'scale must be positive, got {scale}')
+        self.source, self.scale, self.window = source, float(scale), int(window)
         self._filter: tuple[tuple, CameraHeightScale] | None = None
 
     def reset(self) -> None:
@@ -87,13 +87,13 @@ class ScaleTracker:
         if self.source == 'none':
             return ScaleResult(1.0, self.source, False, 1.0)
         if self.source == 'fixed':
-            return ScaleResult(self.depth_scale, self.source, False, 1.0)
+            return ScaleResult(self.scale, self.source, False, 1.0)
         key = (mounting.key(), self.window)
         if self._filter is None or self._filter[0] != key:
             self._filter = (key, CameraHeightScale(mounting.height_m, np.asarray(mounting.up),
                                                    self.window))
         estimate = self._filter[1].update(depth_m, intr)
         if estimate.factor is None:
-            return ScaleResult(self.depth_scale, self.source, False, 0.0, estimate, mounting)
+            return ScaleResult(self.scale, self.source, False, 0.0, estimate, mounting)
         return ScaleResult(estimate.factor, self.source, True, estimate.confidence, estimate,
                            mounting)

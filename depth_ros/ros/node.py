@@ -86,6 +86,8 @@ class DepthNode(LifecycleNode):
         values = {name: self.get_parameter(name).value for name in params.defaults()}
         self.config = params.NodeConfig.from_values(values)
         self._config_error = params.first_invalid(values, self.config)
+        for message in params.deprecation_warnings(values):
+            self.get_logger().warn(message)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.predictor: Any = None
         self.pipeline: FramePipeline | None = None
@@ -225,6 +227,8 @@ class DepthNode(LifecycleNode):
                                               [(p.name, p.value) for p in parameters])
         if reason:
             return SetParametersResult(successful=False, reason=reason)
+        for message in params.deprecation_warnings({p.name: p.value for p in parameters}):
+            self.get_logger().warn(message)
         self._config_error = None
         self._apply(config)
         return SetParametersResult(successful=True)
@@ -319,7 +323,7 @@ class DepthNode(LifecycleNode):
                            scale.mounting.height_m)
         if not scale.from_ground:
             self.inputs.warn('no_ground', 'no ground plane seen yet: publishing depth with '
-                             f'depth_scale {config.depth_scale} until one is')
+                             f'scale {params.effective_scale(config)} until one is')
 
     def _scale_mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
         """The camera's height and up direction from TF for scale_source tf; None: the

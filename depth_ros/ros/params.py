@@ -32,7 +32,7 @@ class NodeConfig:
     device: str = 'cpu'
     precision: str = 'fp32'
     cuda_graphs: bool = False
-    depth_scale: float = 1.0
+    scale: float = 1.0
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
     camera_pitch_deg: float = 0.0
@@ -62,6 +62,7 @@ class NodeConfig:
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
     autostart: bool = True
+    depth_scale: float = 1.0  # deprecated name of scale (one release)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> NodeConfig:
@@ -97,11 +98,11 @@ SPECS: dict[str, ParamSpec] = {
                            choices=PRECISIONS, on_configure=True),
     'cuda_graphs': ParamSpec('torch backend on CUDA: capture the depth network once per input '
                              'size and replay it (less CPU per frame).', on_configure=True),
-    'depth_scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and '
-                             'odometry translation (1.0 keeps the scale stored with the '
-                             'weights).', limits=(1e-3, 1e3)),
+    'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
+                       'translation, on top of the metres_per_unit stored with the weights '
+                       '(1.0 keeps their scale).', limits=(1e-3, 1e3)),
     'scale_source': ParamSpec('Where metric scale comes from: none (the weights as they are), '
-                              'fixed (times depth_scale), camera_height (ground plane vs '
+                              'fixed (times scale), camera_height (ground plane vs '
                               'camera_height_m), tf (camera height from TF ground_frame -> image '
                               'frame).', choices=SCALE_SOURCES),
     'camera_height_m': ParamSpec('Height of the camera above the ground (metres), for '
@@ -168,7 +169,13 @@ SPECS: dict[str, ParamSpec] = {
                                        limits=(0.0, 255.0)),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),
+    'depth_scale': ParamSpec('Deprecated name of scale, accepted for one release: when set '
+                             '(not 1.0) its value is used instead of scale, with a warning.',
+                             limits=(1e-3, 1e3)),
 }
+# Old parameter name -> new name. An old name set away from its default wins over the new one
+# (its value is used) and the node logs a deprecation warning.
+DEPRECATED: dict[str, str] = {'depth_scale': 'scale'}
 
 
 def defaults() -> dict[str, Any]:
@@ -261,10 +268,29 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
     return options
 
 
+def effective_scale(config: NodeConfig) -> float:
+    """The fixed scale multiplier: the deprecated `depth_scale` when set away from its
+    default, else `scale`."""
+    if config.depth_scale != NodeConfig.depth_scale:
+        return config.depth_scale
+    return config.scale
+
+
+def deprecation_warnings(values: Mapping[str, Any]) -> list[str]:
+    """A warning for each deprecated parameter name in `values` set away from its default."""
+    messages = []
+    for old, new in DEPRECATED.items():
+        if old in values and values[old] != getattr(NodeConfig(), old):
+            messages.append(f'parameter {old} is deprecated and will be removed in the next '
+                            f'release; use {new} (its value {values[old]} is used instead of '
+                            f'{new})')
+    return messages
+
+
 def pipeline_config(config: NodeConfig) -> PipelineConfig:
     """The frame pipeline's settings from the node's parameters."""
     return PipelineConfig(
-        scale_source=config.scale_source, depth_scale=config.depth_scale,
+        scale_source=config.scale_source, scale=effective_scale(config),
         mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
         scale_window=config.scale_window, depth_downsample=config.depth_downsample,
         max_pose_gap_s=config.max_pose_gap_s,

@@ -63,7 +63,7 @@ def run(pipeline: FramePipeline, stamps_ns: list[int]) -> list[FrameResult]:
 
 def test_fixed_scale_multiplies_depth_and_motion():
     pipeline = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed',
-                                                           depth_scale=FACTOR))
+                                                           scale=FACTOR))
     results = run(pipeline, [i * SECOND // 10 for i in range(4)])
     np.testing.assert_allclose(results[0].depth_m, road_depth(), rtol=1e-6)
     np.testing.assert_allclose(results[-1].unscaled_inv_depth_m, FACTOR / road_depth(), rtol=1e-6)
@@ -130,14 +130,14 @@ def test_without_a_pose_network_there_is_no_odometry():
 
 def test_the_motion_gate_gives_a_repeated_view_no_motion():
     predictor = ScaledTruth()
-    pipeline = FramePipeline(predictor, PipelineConfig(scale_source='fixed', depth_scale=FACTOR))
+    pipeline = FramePipeline(predictor, PipelineConfig(scale_source='fixed', scale=FACTOR))
     frames = [image(1), image(1), image(2)]
     results = [pipeline.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames)]
     assert [r.static for r in results] == [None, True, False]
     np.testing.assert_array_equal(results[1].odometry.previous_from_current, np.eye(4))
     assert results[2].odometry.previous_from_current[2, 3] == pytest.approx(STEP_M)
     assert predictor.pairs == [(1, 2)]  # the pose network ran for the moving pair only
-    off = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed', depth_scale=FACTOR,
+    off = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed', scale=FACTOR,
                                                       motion_gate_threshold=0.0))
     still = [off.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames[:2])]
     assert still[1].static is None

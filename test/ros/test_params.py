@@ -25,8 +25,9 @@ def test_defaults_pass_their_own_checks():
 
 @pytest.mark.parametrize('name, value, reason', [
     ('point_stride', 0, r'point_stride must be in \[1, 64\]'),
+    ('scale', 0.0, 'scale must be in'),
+    ('scale', 2, 'must be a float'),
     ('depth_scale', 0.0, 'depth_scale must be in'),
-    ('depth_scale', 2, 'must be a float'),
     ('qos_reliability', 'bogus', 'must be one of best_effort, reliable'),
     ('backend', 'caffe', 'must be one of torch'),
     ('device', 'gpu0', 'device must be cpu, cuda or cuda:N'),
@@ -108,6 +109,32 @@ def test_pipeline_config_takes_the_gate_and_the_gap():
     pipeline = params.pipeline_config(config)
     assert (pipeline.motion_gate_threshold, pipeline.max_pose_gap_s,
             pipeline.depth_downsample) == (1.5, 2.0, 2)
+
+
+@pytest.mark.parametrize('values, expected', [
+    ({}, 1.0),
+    ({'scale': 2.0}, 2.0),
+    ({'depth_scale': 3.0}, 3.0),  # the deprecated name alone
+    ({'scale': 2.0, 'depth_scale': 3.0}, 3.0),  # set away from 1.0, the old name's value is used
+    ({'scale': 2.0, 'depth_scale': 1.0}, 2.0),  # the old name at its default changes nothing
+])
+def test_the_pipeline_multiplies_by_scale_or_its_deprecated_name(values, expected):
+    assert params.pipeline_config(params.NodeConfig(**values)).scale == expected
+
+
+def test_the_deprecated_name_warns_only_when_set():
+    assert params.deprecation_warnings(params.defaults()) == []
+    assert params.deprecation_warnings({'scale': 2.0}) == []
+    (message,) = params.deprecation_warnings({'depth_scale': 2.5, 'scale': 1.0})
+    assert 'depth_scale is deprecated' in message and 'use scale' in message and '2.5' in message
+
+
+def test_deprecated_names_are_declared_and_documented_as_such():
+    for old, new in params.DEPRECATED.items():
+        assert old in params.SPECS and new in params.SPECS
+        assert params.SPECS[old].description.startswith(f'Deprecated name of {new}')
+    doc = yaml.safe_load((ROOT / 'config' / 'mono_depth.yaml').read_text())
+    assert not set(params.DEPRECATED) & set(doc['/**']['ros__parameters'])
 
 
 def test_changes_are_checked_together_in_either_order():

@@ -165,7 +165,7 @@ def test_parameters_are_validated_and_applied(make_harness):
     assert node.config.point_stride == 8
     h.send(T0, seed=3)
     base = conv.image_to_depth(h.wait_output('depth/image', T0))
-    assert node.set_parameters([Parameter('depth_scale', value=2.0),
+    assert node.set_parameters([Parameter('scale', value=2.0),
                                 Parameter('depth_downsample', value=2)])[0].successful
     h.send(T0 + SECOND // 10, seed=3)
     scaled = conv.image_to_depth(h.wait_output('depth/image', T0 + SECOND // 10))
@@ -173,6 +173,11 @@ def test_parameters_are_validated_and_applied(make_harness):
     info = h.wait_output('depth/camera_info', T0 + SECOND // 10)
     assert (info.width, info.height) == (WIDTH // 2, HEIGHT // 2)
     np.testing.assert_allclose(info.k[0], K[0] / 2)
+    # the deprecated name still works for one release: set away from 1.0, its value is used
+    assert node.set_parameters([Parameter('depth_scale', value=3.0)])[0].successful
+    h.send(T0 + SECOND // 5, seed=3)
+    old_name = conv.image_to_depth(h.wait_output('depth/image', T0 + SECOND // 5))
+    np.testing.assert_allclose(old_name, 3.0 * base[::2, ::2], rtol=1e-5)
 
 
 @pytest.mark.parametrize('jump_s', [-5.0, 3.0])  # back (a bag restarted), forward > max gap
