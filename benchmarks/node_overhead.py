@@ -40,7 +40,7 @@ def _postprocess(predictor, sigmoid, height: int, width: int):
     from depth_ros.inference.preprocess import resize_map_numpy
 
     inv, _ = inv_depth_to_depth(sigmoid, predictor.meta.min_depth, predictor.meta.max_depth)
-    inv_m = resize_map_numpy(inv / predictor.depth_scale, height, width)
+    inv_m = resize_map_numpy(inv / predictor.metres_per_unit, height, width)
     return np.reciprocal(inv_m)
 
 
