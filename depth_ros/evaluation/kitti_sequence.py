@@ -103,15 +103,21 @@ def _time_lines(path: Path, frames: int) -> tuple[list[str], list[int]]:
     return [text for _, text in lines[:frames]], [n for n, _ in lines[:frames]]
 
 
-def _read_times_s(path: Path, frames: int) -> np.ndarray:
-    """Seconds per frame from a KITTI odometry times.txt, trimmed to `frames`, increasing."""
+def _read_stamps(path: Path, frames: int, parse: Callable[[str], float | int], dtype: type,
+                 what: str) -> np.ndarray:
+    """One parsed stamp per line, trimmed to `frames`, strictly increasing."""
     texts, numbers = _time_lines(path, frames)
     try:
-        times = np.array([float(text) for text in texts], dtype=np.float64)
+        stamps = np.array([parse(text) for text in texts], dtype=dtype)
     except ValueError as exc:
-        raise InputError(f'{path}: not one number per line ({exc})') from None
-    _check_increasing(path, times, numbers)
-    return times
+        raise InputError(f'{path}: not {what} ({exc})') from None
+    _check_increasing(path, stamps, numbers)
+    return stamps
+
+
+def _read_times_s(path: Path, frames: int) -> np.ndarray:
+    """Seconds per frame from a KITTI odometry times.txt, trimmed to `frames`, increasing."""
+    return _read_stamps(path, frames, float, np.float64, 'one number per line')
 
 
 def _stamps(times_path: Path | None, frames: int, rate_hz: float | None,
@@ -197,13 +203,8 @@ def _parse_raw_timestamp(line: str) -> int:
 
 
 def _read_raw_timestamps(path: Path, frames: int) -> np.ndarray:
-    texts, numbers = _time_lines(path, frames)
-    try:
-        stamps = np.array([_parse_raw_timestamp(text) for text in texts], dtype=np.int64)
-    except ValueError as exc:
-        raise InputError(f'{path}: not a KITTI raw timestamp ({exc})') from None
-    _check_increasing(path, stamps, numbers)
-    return stamps
+    """Nanosecond stamps from a KITTI raw timestamps.txt, trimmed to `frames`, increasing."""
+    return _read_stamps(path, frames, _parse_raw_timestamp, np.int64, 'a KITTI raw timestamp')
 
 
 def _rigid_from_calib(calib: dict[str, np.ndarray], path: Path) -> np.ndarray:
