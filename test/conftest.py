@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import shutil
 
 import pytest
 
@@ -45,6 +46,20 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f'shared data not found at {path}')
     return path
+
+
+@pytest.fixture(scope='session')
+def copy_kitti_frames():
+    """Copies the first frames (image_2, depth_2) and calib.txt of a KITTI-layout sequence:
+    `copy(source_dir, target_dir, frames=3) -> target_dir`."""
+    def copy(source: Path, target: Path, frames: int = 3) -> Path:
+        for sub in ('image_2', 'depth_2'):
+            (target / sub).mkdir(parents=True)
+            for path in sorted((source / sub).iterdir())[:frames]:
+                shutil.copy(path, target / sub / path.name)
+        shutil.copy(source / 'calib.txt', target / 'calib.txt')
+        return target
+    return copy
 
 
 @pytest.fixture(scope='session')

@@ -73,23 +73,16 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
 
 
-def test_kitti_to_bag_writes_the_real_jpeg_frames_unchanged(tmp_path):
+def test_kitti_to_bag_writes_the_real_jpeg_frames_unchanged(tmp_path, copy_kitti_frames):
     if not DEV.is_dir():
         pytest.skip(f'real dev drive not found at {DEV}')
-    import shutil
-
     from PIL import Image
 
     from depth_ros.evaluation.bag_io import BagReader
     from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, IMAGE_TOPIC, kitti_to_bag
     from depth_ros.ros.codecs import image_to_depth, image_to_rgb
 
-    seq = tmp_path / 'sequences' / '0926_0005'
-    for sub in ('image_2', 'depth_2'):
-        (seq / sub).mkdir(parents=True)
-        for path in sorted((DEV / sub).iterdir())[:3]:
-            shutil.copy(path, seq / sub / path.name)
-    shutil.copy(DEV / 'calib.txt', seq / 'calib.txt')
+    seq = copy_kitti_frames(DEV, tmp_path / 'sequences' / '0926_0005')
     (seq / 'times.txt').write_text(''.join((DEV / 'times.txt').read_text().splitlines(True)[:3]))
     kitti_to_bag(seq, tmp_path / 'bag')
     with BagReader(tmp_path / 'bag') as reader:

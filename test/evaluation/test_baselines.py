@@ -168,10 +168,9 @@ def test_baseline_comparison_for_evaluate_reports_and_formats():
     assert bl.format_baselines(None) == []
 
 
-def test_evaluate_reports_baselines_on_the_frames_it_scores(tmp_path, shared_data):
+def test_evaluate_reports_baselines_on_the_frames_it_scores(tmp_path, shared_data,
+                                                          copy_kitti_frames):
     """`depth-ros evaluate`'s replay: the baselines see the same frames, crop and pixels."""
-    import shutil
-
     from depth_ros.evaluation.depth_metrics import evaluate_depths
     from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
     from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
@@ -181,12 +180,7 @@ def test_evaluate_reports_baselines_on_the_frames_it_scores(tmp_path, shared_dat
     dev = shared_data / 'real' / 'dev' / 'kitti_raw_0926_0005' / 'sequences' / '0926_0005'
     if not dev.is_dir():
         pytest.skip(f'real dev drive not found at {dev}')
-    seq = tmp_path / 'sequences' / 'dev'
-    for sub in ('image_2', 'depth_2'):
-        (seq / sub).mkdir(parents=True)
-        for path in sorted((dev / sub).iterdir())[:3]:
-            shutil.copy(path, seq / sub / path.name)
-    shutil.copy(dev / 'calib.txt', seq / 'calib.txt')
+    seq = copy_kitti_frames(dev, tmp_path / 'sequences' / 'dev')
     poses = (dev.parent.parent / 'poses' / '0926_0005.txt').read_text().splitlines(True)[:3]
     (tmp_path / 'poses').mkdir()
     (tmp_path / 'poses' / 'dev.txt').write_text(''.join(poses))

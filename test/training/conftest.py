@@ -14,6 +14,12 @@ def toy_odometry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_toy_sequence(tmp_path_factory.mktemp('toy_odometry'))
 
 
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 frames -> 2 examples -> one batch of 2 per epoch: every step sees the same examples."""
+    return write_toy_sequence(tmp_path_factory.mktemp('tiny'), frames=4, width=256, height=96)
+
+
 @pytest.fixture
 def logged_scalar_tags(monkeypatch: pytest.MonkeyPatch) -> set:
     """The names of every scalar the trainer logs from now on (TensorBoard files still

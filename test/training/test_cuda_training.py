@@ -5,7 +5,7 @@ GPU (benchmarks/gpu_check.py runs them on the GPU machine)."""
 import numpy as np
 import pytest
 import torch
-from toy_corridor import write_toy_sequence
+from toy_corridor import tiny_train_overrides
 
 from depth_ros.inference import Predictor
 from training.config import load_config
@@ -17,19 +17,8 @@ pytestmark = [pytest.mark.cuda,
 
 
 def _config(data, out, device, *extra):
-    return load_config(None, [
-        'data.kind=kitti_odometry', f'data.path={data}', 'data.sequences=["00"]',
-        'data.height=64', 'data.width=128', 'data.augmentation.flip_probability=0',
-        'data.augmentation.jitter_probability=0', 'loss.tie_noise=0', 'optim.batch_size=2',
-        'optim.epochs=4', 'num_workers=0', 'checkpoint_every_epochs=2',
-        'validate_every_epochs=0', 'image_every_steps=0', f'device={device}', 'amp=true',
-        f'output_dir={out}', *extra])
-
-
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    # 4 frames -> 2 examples -> one batch per epoch: every step sees the same examples.
-    return write_toy_sequence(tmp_path_factory.mktemp('tiny'), frames=4, width=256, height=96)
+    return load_config(None, [*tiny_train_overrides(data, out), f'device={device}', 'amp=true',
+                              *extra])
 
 
 @pytest.fixture(scope='module')

@@ -99,3 +99,13 @@ class FixedPoseNet(torch.nn.Module):
         batch = first.shape[0]
         return PoseParameters(torch.zeros(batch, 1, 3),
                               self.translation.view(1, 1, 3).expand(batch, 1, 3))
+
+
+def tiny_train_overrides(data: Path, out: Path) -> list[str]:
+    """Training overrides for a few deterministic steps on `write_toy_sequence(..., frames=4)`
+    output: 2 examples, one batch of 2 per epoch, 4 epochs, checkpoints every 2."""
+    return ['data.kind=kitti_odometry', f'data.path={data}', 'data.sequences=["00"]',
+            'data.height=64', 'data.width=128', 'data.augmentation.flip_probability=0',
+            'data.augmentation.jitter_probability=0', 'loss.tie_noise=0', 'optim.batch_size=2',
+            'optim.epochs=4', 'num_workers=0', 'checkpoint_every_epochs=2',
+            'validate_every_epochs=0', 'image_every_steps=0', f'output_dir={out}']

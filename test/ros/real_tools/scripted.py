@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import threading
-import time
 from typing import Any
 
 import numpy as np
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
+from tools import wait_for  # noqa: F401  (the tests call scripted.wait_for)
 
 from depth_ros.ros.node import DepthNode
 
@@ -79,10 +79,3 @@ def make_node(camera: ScriptedCamera, name: str, **overrides: Any) -> ScriptedNo
         Parameter(k, value=v) for k, v in overrides.items()])
 
 
-def wait_for(predicate: Any, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())

@@ -87,7 +87,7 @@ def params_file(path: Path, **overrides: Any) -> Path:
     return path
 
 
-def wait_for(predicate: Any, timeout_s: float, period_s: float = 0.05) -> bool:
+def wait_for(predicate: Any, timeout_s: float = 20.0, period_s: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
