@@ -5,14 +5,18 @@
     python benchmarks/train_real.py --install-default \\
         --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
 
-Steps (each skipped when its output exists, so a stopped run resumes where it was):
+Steps (each skipped when its output exists, so a stopped run resumes where it was; a training
+phase that finished leaves a DONE file in its run folder):
 1. lay the real training videos (config/real_mix.yaml) and the dev drive (config/real_dev.yaml,
    validation curve only) out as one KITTI tree in runs/real_mix, and render four synthetic
    sequences (seeds 101..104, 416x128) into it;
 2. train config/train_real.yaml within --minutes (resuming the newest checkpoint of the run),
    then a second, quieter phase within --fine-minutes: a new run initialised from the first
    one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
-   (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule);
+   (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule), then a
+   pose phase within --pose-minutes: the depth network frozen, a NEW antisymmetric pose_lite
+   trained from scratch against it (POSE_OVERRIDES; docs/learning/real_world_recipe.md says
+   why: the fine-tuned pose network had learned a constant "drive forward");
 3. calibrate metres per network unit on the exact depth of a synthetic TRAINING sequence (its
    camera is KITTI-like: 1.65 m high, fx = 0.58 W); the LiDAR of the one real training drive
    with LiDAR (sfnd, a queue behind a car under a bridge) gave a scale 2x off on other drives;
@@ -33,6 +37,12 @@ MIX = ROOT / 'runs' / 'real_mix'
 RUN = ROOT / 'runs' / 'train_real'
 FINE_RUN = ROOT / 'runs' / 'train_real_b'
 FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
+POSE_RUN = ROOT / 'runs' / 'train_real_c'
+# Depth frozen (BatchNorm in eval mode), only the full-resolution photometric loss (the other
+# scales only help the depth network), a fresh pose network that cannot output a constant.
+POSE_OVERRIDES = ('model.freeze_depth=true', 'model.pose_kwargs={antisymmetric: true}',
+                  "model.init_pose=''", 'loss.scales=[0]', 'loss.static_pair_weight=0.5',
+                  'optim.learning_rate=2.0e-4', 'validate_every_epochs=0')
 CONFIG = ROOT / 'config' / 'train_real.yaml'
 SYNTH_SEEDS = {'81': 101, '82': 102, '83': 103, '84': 104}
 CALIBRATION_SEQUENCE = '81'  # synthetic, seed 101 (training data)
@@ -59,7 +69,12 @@ def latest_checkpoint(run: Path = RUN) -> Path | None:
 
 
 def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] = ()) -> Path:
-    """Step 2: train (or resume) `run` within `minutes` of wall-clock time."""
+    """Step 2: train (or resume) `run` within `minutes` of wall-clock time; a run that
+    finished before (its DONE file) is not trained again."""
+    done = run / 'DONE'
+    if done.is_file() and latest_checkpoint(run) is not None:
+        print(f'{run.name}: finished before ({done}), using {latest_checkpoint(run)}')
+        return latest_checkpoint(run)
     overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={run}',
                  *extra]
     resume = latest_checkpoint(run)
@@ -74,16 +89,22 @@ def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] =
     checkpoint = latest_checkpoint(run)
     if checkpoint is None:
         raise SystemExit('training wrote no checkpoint')
+    done.write_text(f'{checkpoint.name}\n')
     return checkpoint
 
 
-def train_both_phases(minutes: float, fine_minutes: float, device: str) -> Path:
-    """Step 2: the main phase, then the fine phase initialised from its last checkpoint."""
-    first = train(minutes, device)
-    if fine_minutes <= 0:
-        return first
-    init = (f'model.init_depth={first}', f'model.init_pose={first}')
-    return train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
+def train_phases(minutes: float, fine_minutes: float, pose_minutes: float,
+                 device: str) -> Path:
+    """Step 2: the main phase, the fine phase initialised from its last checkpoint, then the
+    pose phase on the fine phase's (frozen) depth network; a budget of 0 skips a phase."""
+    last = train(minutes, device)
+    if fine_minutes > 0:
+        init = (f'model.init_depth={last}', f'model.init_pose={last}')
+        last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
+    if pose_minutes > 0:
+        last = train(pose_minutes, device, POSE_RUN,
+                     POSE_OVERRIDES + (f'model.init_depth={last}',))
+    return last
 
 
 def calibrate_and_install(checkpoint: Path, target: Path) -> float:
@@ -129,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--minutes', type=float, default=62.0, help='main phase budget')
     parser.add_argument('--fine-minutes', type=float, default=None,
                         help='fine phase budget (default: 0.4 x --minutes; 0: none)')
+    parser.add_argument('--pose-minutes', type=float, default=None,
+                        help='pose phase budget (default: --minutes; 0: none)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--checkpoint', type=Path, help='skip training: use this checkpoint')
     parser.add_argument('--install-default', action='store_true',
@@ -139,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare_data()
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
-    checkpoint = args.checkpoint or train_both_phases(args.minutes, fine, args.device)
+    pose = args.minutes if args.pose_minutes is None else args.pose_minutes
+    checkpoint = args.checkpoint or train_phases(args.minutes, fine, pose, args.device)
     target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate_and_install(checkpoint, target)

@@ -112,6 +112,8 @@ class SelfSupervisedTask:
         initialise_networks(depth_net, pose_net, model)
         if model.freeze_lr:
             freeze_lr(depth_net)
+        if model.freeze_depth:
+            depth_net.requires_grad_(False)
         return Networks(depth_net, model.depth_spec, pose_net, model.pose_spec)
 
     def build_data(self, generator: torch.Generator) -> tuple[DataLoader, Any]:

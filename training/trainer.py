@@ -156,8 +156,8 @@ def _train_epoch(config: Any, task: Task, objects: TrainingObjects, loader: Data
     networks = Networks(objects.depth_net, objects.depth_arch, objects.pose_net,
                         objects.pose_arch)
     for net in (objects.depth_net, objects.pose_net):
-        if net is not None:
-            net.train()
+        if net is not None:  # a network with nothing to train keeps eval-mode BatchNorm
+            net.train(any(p.requires_grad for p in net.parameters()))
     amp = _use_amp(config, device)
     total = len(loader)
     if config.optim.max_steps > 0:

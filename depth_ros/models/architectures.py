@@ -56,11 +56,12 @@ def smalldepth_depth(scales: tuple[int, ...] = (0, 1, 2, 3), drop_prob: float = 
     return smalldepth_net(scales=scales, drop_prob=drop_prob)
 
 
-def pose_lite_pose() -> PoseNet:
-    """SfMLearner-style seven-conv pose network with BatchNorm (about 1.4 M parameters)."""
+def pose_lite_pose(antisymmetric: bool = False) -> PoseNet:
+    """SfMLearner-style seven-conv pose network with BatchNorm (about 1.4 M parameters);
+    `antisymmetric`: read each pair in both orders, so a repeated frame gives zero motion."""
     from depth_ros.models.pose_lite import pose_lite_net
 
-    return pose_lite_net()
+    return pose_lite_net(antisymmetric=antisymmetric)
 
 
 def drn_depth(num_layers: int = 18) -> DepthNet:

@@ -44,3 +44,23 @@ class PoseNet(nn.Module):
     def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         params = self.predict_parameters(target, source)
         return pose_from_parameters(params.axis_angle, params.translation, invert=False)
+
+
+class AntisymmetricPoseNet(PoseNet):
+    """A pose network whose answer for (b, a) is minus its answer for (a, b).
+
+    The pair is read in both orders (one batch of 2B) and half the difference of the two raw
+    outputs is returned, so an image paired with itself gives exactly zero motion and no
+    constant ("always drive forward") survives: motion must come from what differs between the
+    images. For the small motions between video frames, minus the parameters is the inverse
+    motion to first order (exact for the rotation). Costs two encoder passes per pair; the
+    weights are those of the plain `PoseNet` with the same encoder and decoder.
+    """
+
+    def predict_parameters(self, first: torch.Tensor, second: torch.Tensor) -> PoseParameters:
+        both = torch.cat([torch.cat([first, second], dim=1),
+                          torch.cat([second, first], dim=1)], dim=0)
+        raw = self.decoder(self.encoder(both))
+        n = first.shape[0]
+        return PoseParameters(axis_angle=0.5 * (raw.axis_angle[:n] - raw.axis_angle[n:]),
+                              translation=0.5 * (raw.translation[:n] - raw.translation[n:]))

@@ -6,7 +6,8 @@ values, global average pooling and a 0.01 output scaling. Two changes to SfMLear
 is followed by BatchNorm and ReLU, which lets it train from scratch at the learning rates used
 for the depth network, and the fifth layer has 192 channels instead of 256, which brings it to
 1.36 M parameters (1.59 M with 256) so SmallDepth + pose_lite stay near 15 MB in float32.
-There is no explainability mask.
+There is no explainability mask. `antisymmetric=True` reads each pair in both orders
+(`depth_ros.models.networks.AntisymmetricPoseNet`): same weights, zero motion for a repeated frame.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 
 from depth_ros.errors import ConfigError
-from depth_ros.models.networks import PoseNet
+from depth_ros.models.networks import AntisymmetricPoseNet, PoseNet
 from depth_ros.models.outputs import PoseParameters
 from depth_ros.models.pose_decoder import OUTPUT_SCALE
 from depth_ros.models.resnet import INPUT_MEAN, INPUT_STD
@@ -80,7 +81,9 @@ class PoseLiteDecoder(nn.Module):
         return PoseParameters(axis_angle=x[..., :3], translation=x[..., 3:])
 
 
-def pose_lite_net() -> PoseNet:
-    """The light pose network as a `PoseNet` (pair stacked in the order given)."""
+def pose_lite_net(antisymmetric: bool = False) -> PoseNet:
+    """The light pose network as a `PoseNet` (pair stacked in the order given), or as an
+    `AntisymmetricPoseNet` (both orders, half their difference)."""
     encoder = PoseLiteEncoder(num_input_images=2)
-    return PoseNet(encoder, PoseLiteDecoder(encoder.num_ch_enc))
+    net_class = AntisymmetricPoseNet if antisymmetric else PoseNet
+    return net_class(encoder, PoseLiteDecoder(encoder.num_ch_enc))
