@@ -4,15 +4,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from depth_ros.inference.backend_choices import BACKEND_NAMES
+from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--weights', '-w', default=None,
                         help='depth_ros checkpoint (.safetensors); default: the shipped weights')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default: cpu)')
-    parser.add_argument('--backend', default='torch', choices=BACKEND_NAMES,
-                        help='inference backend (default: torch)')
+    parser.add_argument('--backend', default=AUTO, choices=BACKEND_CHOICES,
+                        help='inference backend (default: auto = onnxruntime on the CPU when '
+                             'installed, else torch; the node\'s default too)')
     parser.add_argument('--metres-per-unit', type=float, default=None,
                         help="metres per network unit, replacing the checkpoint's calibration "
                              '(default: from the checkpoint)')

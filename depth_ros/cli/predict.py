@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from depth_ros.inference import Predictor
+    from depth_ros.inference.predictor import resolve_weights
+    from depth_ros.models.checkpoint import read_meta
     from depth_ros.inference.image_io import (
         ensure_writable_dir,
         list_images,
@@ -41,10 +43,12 @@ def run(args: argparse.Namespace) -> int:
         predictor = Predictor.from_random(device=args.device)
         print('note: using RANDOMLY INITIALISED weights; the depth is meaningless')
     else:
+        if args.arch:  # checked on the header, before a backend exports or loads anything
+            arch = read_meta(resolve_weights(args.weights)).depth_arch.name
+            if args.arch != arch:
+                raise WeightsError(f'checkpoint holds a {arch!r} depth network, not '
+                                   f'{args.arch!r}')
         predictor = load_predictor(args)
-    arch = predictor.meta.depth_arch.name
-    if args.arch and args.arch != arch:
-        raise WeightsError(f'checkpoint holds a {arch!r} depth network, not {args.arch!r}')
     for path in tqdm(paths, desc='predict', unit='img', disable=len(paths) < 2):
         result = predictor.predict(read_image(path))
         npy, png = write_depth_outputs(out_dir, path.stem, result.depth_m, result.inv_depth_m)

@@ -126,9 +126,9 @@ def ensure_onnx(checkpoint: Checkpoint, *, precision: str = 'fp32', opset: int =
     pose = folder / f'{stem}.pose.onnx' if checkpoint.pose_net is not None else None
     options = dict(opset=opset, precision=precision, dynamic_batch=True, source_sha256=digest)
     if force or not depth.is_file():
-        LOG.info('exporting the depth network to %s', depth)
+        LOG.debug('exporting the depth network to %s', depth)
         export_depth_onnx(checkpoint.depth_net, checkpoint.meta, depth, **options)
     if pose is not None and (force or not pose.is_file()):
-        LOG.info('exporting the pose network to %s', pose)
+        LOG.debug('exporting the pose network to %s', pose)
         export_pose_onnx(checkpoint.pose_net, checkpoint.meta, pose, **options)
     return OnnxGraphs(depth, pose)

@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 
 from depth_ros.errors import BackendError, ConfigError
-from depth_ros.inference.backend_choices import BACKENDS
+from depth_ros.inference.backend_choices import BACKENDS, resolve_backend
 from depth_ros.inference.devices import resolve_device
 from depth_ros.models.checkpoint import Checkpoint
 
@@ -51,5 +51,7 @@ def backend_class(name: str) -> type:
 
 
 def make_backend(name: str, checkpoint: Checkpoint, device: torch.device, **options) -> Backend:
-    """Create backend `name` for a loaded checkpoint on `device`."""
+    """Create backend `name` ('auto': see `backend_choices.resolve_backend`) for a loaded
+    checkpoint on `device`."""
+    name = resolve_backend(name, device.type, options.get('precision', 'fp32'))
     return backend_class(name)(checkpoint, device, **options)

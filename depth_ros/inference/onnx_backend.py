@@ -162,7 +162,7 @@ class OnnxRuntimeBackend:
         if graphs.pose is not None:
             self._pose = _Graph(make_session(graphs.pose, device, **session), device)
         self.has_pose = self._pose is not None
-        LOG.info('onnxruntime on %s: %s', device, self.depth_path.name)
+        LOG.debug('onnxruntime on %s: %s', device, self.depth_path.name)
 
     def depth(self, images: torch.Tensor) -> torch.Tensor:
         """images [B,3,h,w] in [0,1] -> sigmoid [B,1,h,w] float32."""

@@ -35,6 +35,23 @@ def default_weights_path(name: str = 'default') -> Path | None:
     return path if path.is_file() else None
 
 
+def resolve_weights(path: str | os.PathLike | None) -> Path:
+    """The checkpoint file `Predictor.from_checkpoint` loads for `path` (None: the shipped
+    default; 'default' / 'synthetic': packaged weights by name, unless such a file exists)."""
+    if path is not None and str(path) in PACKAGED_WEIGHTS and not Path(path).exists():
+        name, found = str(path), default_weights_path(str(path))
+        if found is None:
+            raise WeightsError(f'this build ships no {name!r} weights')
+        return found
+    if path is None:
+        found = default_weights_path()
+        if found is None:
+            raise WeightsError('this build ships no default weights; pass a checkpoint '
+                               '(e.g. --weights model.safetensors)')
+        return found
+    return Path(path)
+
+
 @dataclass
 class DepthResult:
     """Depth of one image at the input resolution.
@@ -104,16 +121,8 @@ class Predictor:
         """Load a native checkpoint (None: the shipped default weights; 'synthetic' or
         'default': packaged weights by name) into a backend. `metres_per_unit` replaces the
         checkpoint's calibration (`depth_scale`: its deprecated name)."""
-        if path is not None and str(path) in PACKAGED_WEIGHTS and not Path(path).exists():
-            name, path = str(path), default_weights_path(str(path))
-            if path is None:
-                raise WeightsError(f'this build ships no {name!r} weights')
+        path = resolve_weights(path)
         dev = resolve_device(device)
-        if path is None:
-            path = default_weights_path()
-            if path is None:
-                raise WeightsError('this build ships no default weights; pass a checkpoint '
-                                   '(e.g. --weights model.safetensors)')
         ckpt = load_checkpoint(path, device='cpu')
         return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta,
                    metres_per_unit, depth_scale=depth_scale)

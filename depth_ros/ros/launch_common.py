@@ -22,7 +22,7 @@ ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
     LaunchArgument('params_file', PARAMS_FILE, 'YAML file of node parameters'),
     LaunchArgument('weights', '', 'checkpoint (.safetensors); empty: the weights shipped with '
                    'the package'),
-    LaunchArgument('backend', 'torch', 'inference backend: torch, onnxruntime or tensorrt'),
+    LaunchArgument('backend', 'auto', 'inference backend: auto, torch, onnxruntime or tensorrt'),
     LaunchArgument('device', 'cpu', 'inference device: cpu, cuda or cuda:N'),
     LaunchArgument('image', '/camera/image_rect', 'input image topic (rectified; with '
                    'image_transport compressed the node subscribes to <image>/compressed)'),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from depth_ros.errors import ConfigError
-from depth_ros.inference.backend_choices import BACKEND_NAMES as BACKENDS
+from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
@@ -28,7 +28,7 @@ class NodeConfig:
     """Every parameter of the depth node with its default."""
 
     weights: str = ''
-    backend: str = 'torch'
+    backend: str = AUTO
     device: str = 'cpu'
     precision: str = 'fp32'
     cuda_graphs: bool = False
@@ -91,7 +91,8 @@ class ParamSpec:
 SPECS: dict[str, ParamSpec] = {
     'weights': ParamSpec('Checkpoint (.safetensors) to load; empty for the weights shipped with '
                          'the package.', on_configure=True),
-    'backend': ParamSpec('Inference backend.', choices=BACKENDS, on_configure=True),
+    'backend': ParamSpec('Inference backend (auto: onnxruntime on the CPU when installed, '
+                         'else torch).', choices=BACKEND_CHOICES, on_configure=True),
     'device': ParamSpec("Inference device: 'cpu', 'cuda' or 'cuda:N'.", on_configure=True),
     'precision': ParamSpec('Inference precision on CUDA: fp16 or bf16 (torch only) run the '
                            'networks in half precision; the CPU takes fp32 only.',
@@ -250,9 +251,10 @@ def check_combination(config: NodeConfig) -> str | None:
     if config.precision != 'fp32' and not on_cuda:
         return (f'precision {config.precision} needs a CUDA device (device is '
                 f'{config.device!r}); use fp32 on the CPU')
-    if config.precision == 'bf16' and config.backend != 'torch':
+    backend = resolve_backend(config.backend, 'cuda' if on_cuda else 'cpu', config.precision)
+    if config.precision == 'bf16' and backend != 'torch':
         return f'precision bf16 needs the torch backend, not {config.backend}'
-    if config.cuda_graphs and not (on_cuda and config.backend == 'torch'):
+    if config.cuda_graphs and not (on_cuda and backend == 'torch'):
         return ('cuda_graphs needs the torch backend on a CUDA device (backend '
                 f'{config.backend}, device {config.device!r})')
     return None

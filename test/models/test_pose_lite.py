@@ -2,11 +2,14 @@
 import io
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from depth_ros.models import PoseNet, PoseParameters, build_pose_net, pose_net_names
+from depth_ros.models.arch_spec import ArchSpec
+from depth_ros.models.networks import AntisymmetricPoseNet
 from depth_ros.models.etm import fold_for_inference
 
 
@@ -101,3 +104,55 @@ def test_learns_from_scratch(one_thread):
         optimiser.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_antisymmetric_pairs_cancel():
+    """A repeated frame gives exactly zero motion, a swapped pair the negated parameters, and
+    the weights are the plain network's (so it loads them, and differs only in reading)."""
+    torch.manual_seed(2)
+    plain = build_pose_net('pose_lite').eval()
+    anti = build_pose_net('pose_lite', antisymmetric=True).eval()
+    assert isinstance(anti, AntisymmetricPoseNet)
+    anti.load_state_dict(plain.state_dict())
+    first, second = torch.rand(2, 3, H, W), torch.rand(2, 3, H, W)
+    with torch.no_grad():
+        same = anti.predict_parameters(first, first)
+        forward = anti.predict_parameters(first, second)
+        backward = anti.predict_parameters(second, first)
+        a, b = plain.predict_parameters(first, second), plain.predict_parameters(second, first)
+        matrix = anti(first, first)
+    assert same.translation.abs().max() == 0 and same.axis_angle.abs().max() == 0
+    assert torch.allclose(matrix, torch.eye(4).expand(2, 4, 4))
+    assert torch.equal(forward.translation, -backward.translation)
+    assert torch.equal(forward.axis_angle, -backward.axis_angle)
+    # Half the difference of the plain network's two readings, pair by pair.
+    assert torch.allclose(forward.translation, 0.5 * (a.translation - b.translation), atol=1e-7)
+    assert forward.translation.abs().max() > 0
+
+
+def test_antisymmetric_round_trip_and_onnx(tmp_path):
+    ort = pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnx')
+    from depth_ros.inference import Predictor
+    from depth_ros.models import build_depth_net, load_checkpoint, save_checkpoint
+
+    torch.manual_seed(3)
+    depth = build_depth_net('smalldepth').eval()
+    anti = build_pose_net('pose_lite', antisymmetric=True).eval()
+    path = tmp_path / 'anti.safetensors'
+    save_checkpoint(path, depth, anti, depth_arch=ArchSpec.of('smalldepth'),
+                    pose_arch=ArchSpec.of('pose_lite', antisymmetric=True), height=H, width=W)
+    loaded = load_checkpoint(path)
+    assert isinstance(loaded.pose_net, AntisymmetricPoseNet)
+    frame = (np.random.default_rng(0).random((H, W, 3)) * 255).astype(np.uint8)
+    moved = np.roll(frame, 3, axis=1)
+    poses = {}
+    for backend in ('torch', 'onnxruntime'):
+        predictor = Predictor.from_checkpoint(path, backend=backend)
+        poses[backend] = (predictor.relative_pose(frame, frame),
+                          predictor.relative_pose(frame, moved))
+    assert ort is not None
+    for still, motion in poses.values():
+        assert np.abs(still - np.eye(4)).max() <= 1e-6
+        assert np.abs(motion - np.eye(4)).max() > 1e-6
+    assert np.abs(poses['torch'][1] - poses['onnxruntime'][1]).max() <= 1e-5

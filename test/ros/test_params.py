@@ -29,7 +29,7 @@ def test_defaults_pass_their_own_checks():
     ('scale', 2, 'must be a float'),
     ('depth_scale', 0.0, 'depth_scale must be in'),
     ('qos_reliability', 'bogus', 'must be one of best_effort, reliable'),
-    ('backend', 'caffe', 'must be one of torch'),
+    ('backend', 'caffe', 'must be one of auto, torch'),
     ('device', 'gpu0', 'device must be cpu, cuda or cuda:N'),
     ('colored_min_depth_m', 500.0, 'must be smaller than colored_max_depth_m'),
     ('publish_tf', 1, 'must be a bool'),
@@ -50,7 +50,7 @@ def test_backend_choices_match_the_library():
     pytest.importorskip('torch')
     from depth_ros import inference
 
-    assert set(params.BACKENDS) == set(inference.backend_names())
+    assert set(params.BACKEND_CHOICES) == {'auto', *inference.backend_names()}
 
 
 def test_config_yaml_sets_only_declared_parameters():

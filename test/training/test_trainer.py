@@ -6,7 +6,7 @@ import torch
 from toy_corridor import tiny_train_overrides
 import yaml
 
-from depth_ros.errors import InputError
+from depth_ros.errors import ConfigError, InputError
 from depth_ros.models import load_checkpoint
 from training.checkpointing import CONFIG_SUFFIX, load_train_state, sidecar_path
 from training.config import load_config
@@ -91,3 +91,23 @@ def test_wall_clock_budget_stops_training(tiny_data, tmp_path):
     assert (summary.epochs, summary.steps) == (1, 1)
     assert summary.checkpoint.name == 'epoch_001.safetensors'
     assert [step for step, _ in summary.history] == [1]
+
+
+def test_frozen_depth_network_is_left_exactly_as_loaded(first_run, tmp_path):
+    """model.freeze_depth: the depth network's weights and BatchNorm statistics come out as they
+    went in (eval-mode BatchNorm, no gradients) while the pose network trains."""
+    config, summary = first_run
+    init = summary.checkpoint
+    frozen = train(_config(config.data.path, tmp_path, f'model.init_depth={init}',
+                           f'model.init_pose={init}',
+                           'model.freeze_depth=true', 'optim.epochs=2'))
+    before, after = load_checkpoint(init), load_checkpoint(frozen.checkpoint)
+    depth_before, depth_after = before.depth_net.state_dict(), after.depth_net.state_dict()
+    assert all(torch.equal(depth_before[k], v) for k, v in depth_after.items())
+    pose_before, pose_after = before.pose_net.state_dict(), after.pose_net.state_dict()
+    assert any(not torch.equal(pose_before[k], v) for k, v in pose_after.items())
+
+
+def test_freezing_needs_trained_depth_weights(tiny_data, tmp_path):
+    with pytest.raises(ConfigError, match='freeze_depth needs model.init_depth'):
+        _config(tiny_data, tmp_path, 'model.freeze_depth=true')

@@ -81,8 +81,10 @@ def runs(tmp_path_factory, checkpoint):
     _main_env('kitti-to-bag', '--sequence-dir', str(tmp / 'synth' / 'sequences' / '00'),
               '--out', str(bag))
     _main_env('export-frames', str(bag), str(tmp / 'frames.npz'), module=False)
+    # One backend on both sides (the node's env has no onnxruntime; 'auto' would differ).
     evaluated = json.loads(_main_env('evaluate', '--bag', str(bag), *_weights(checkpoint),
-                                     '--out', str(tmp / 'evaluate'), '--json'))
+                                     '--backend', 'torch', '--out', str(tmp / 'evaluate'),
+                                     '--json'))
     return tmp, bag, np.load(tmp / 'frames.npz'), evaluated
 
 
@@ -91,7 +93,8 @@ def node_outputs(runs, checkpoint, request):
     from harness import Harness
 
     tmp, _, frames, _ = runs
-    h = Harness(checkpoint, namespace='/replay', overrides={'publish_colored': False})
+    h = Harness(checkpoint, namespace='/replay', overrides={'publish_colored': False,
+                                                                     'backend': 'torch'})
     request.addfinalizer(h.close)
     h.start()
     depth, odometry = [], []
