@@ -13,7 +13,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default: cpu)')
     parser.add_argument('--backend', default=AUTO, choices=BACKEND_CHOICES,
                         help='inference backend (default: auto = onnxruntime on the CPU when '
-                             'installed, else torch; the node\'s default too)')
+                             "installed, else torch; the node's default too)")
     parser.add_argument('--metres-per-unit', type=float, default=None,
                         help="metres per network unit, replacing the checkpoint's calibration "
                              '(default: from the checkpoint)')

@@ -28,14 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from depth_ros.inference import Predictor
-    from depth_ros.inference.predictor import resolve_weights
-    from depth_ros.models.checkpoint import read_meta
     from depth_ros.inference.image_io import (
         ensure_writable_dir,
         list_images,
         read_image,
         write_depth_outputs,
     )
+    from depth_ros.inference.predictor import resolve_weights
+    from depth_ros.models.checkpoint import read_meta
 
     paths = list_images(args.inputs)
     out_dir = ensure_writable_dir(args.out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
+
 AUTO = 'auto'
 
 BACKENDS: dict[str, str] = {

@@ -127,11 +127,12 @@ class DepthNode(LifecycleNode):
         self.pipeline = FramePipeline(predictor, params.pipeline_config(config))
         self.outputs = NodeOutputs(self, self.types, config.publish_tf, self.get_logger().warn)
         state_ = self.diagnostics.state
-        state_.backend, state_.device, state_.configured = config.backend, config.device, True
+        backend = predictor.backend.name  # what 'auto' chose
+        state_.backend, state_.device, state_.configured = backend, config.device, True
         height, width = predictor.input_size
         odometry = 'on' if self._odometry_on() else 'off'
         graphs = ', CUDA graphs' if config.cuda_graphs else ''
-        self.get_logger().info(f'model loaded ({config.backend} on {config.device}, '
+        self.get_logger().info(f'model loaded ({backend} on {config.device}, '
                                f'{config.precision}{graphs}, network input {width}x{height}, '
                                f'odometry {odometry})')
         return TransitionCallbackReturn.SUCCESS

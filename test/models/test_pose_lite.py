@@ -9,8 +9,8 @@ from torch import nn
 
 from depth_ros.models import PoseNet, PoseParameters, build_pose_net, pose_net_names
 from depth_ros.models.arch_spec import ArchSpec
-from depth_ros.models.networks import AntisymmetricPoseNet
 from depth_ros.models.etm import fold_for_inference
+from depth_ros.models.networks import AntisymmetricPoseNet
 
 
 H, W = 64, 192

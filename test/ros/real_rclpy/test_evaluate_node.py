@@ -81,7 +81,7 @@ def runs(tmp_path_factory, checkpoint):
     _main_env('kitti-to-bag', '--sequence-dir', str(tmp / 'synth' / 'sequences' / '00'),
               '--out', str(bag))
     _main_env('export-frames', str(bag), str(tmp / 'frames.npz'), module=False)
-    # One backend on both sides (the node's env has no onnxruntime; 'auto' would differ).
+    # Both sides on torch: this checks the pipeline, not two backends' rounding.
     evaluated = json.loads(_main_env('evaluate', '--bag', str(bag), *_weights(checkpoint),
                                      '--backend', 'torch', '--out', str(tmp / 'evaluate'),
                                      '--json'))

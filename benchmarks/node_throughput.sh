@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Issue 14, deliverable 10: the node's throughput between processes over DDS.
+#
+#   bash benchmarks/node_throughput.sh [RATE_HZ=15] [DURATION_S=60]
+#
+# Runs the real-tools inter-process test (test/ros/real_tools/test_interprocess.py) at RATE_HZ:
+# a camera process sends the real 1242x375 KITTI frame + camera_info (reliable QoS) to the
+# installed node (default weights, backend 'auto': onnxruntime on the CPU in the test env) in
+# another process; prints the paired share, output rate, latency median / p95 and their ratios
+# to the targets (15 Hz, p95 <= 120 ms). Needs the isolated ROS env (test/ros/rclpy_env.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEPTH_ROS_INTERPROCESS_HZ="${1:-15}" DEPTH_ROS_INTERPROCESS_S="${2:-60}"
+bash test/ros/rclpy_env.sh
+exec bash test/ros/rclpy_env.sh --run test/ros/real_tools/test_interprocess.py -s -q
