@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_row_prior:
         return make_row_prior(args.shared)
     from depth_ros.inference import Predictor
+    from depth_ros.inference.predictor import resolve_weights
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = _weights_path(args.weights)
+    weights = resolve_weights(args.weights)
     predictor = Predictor.from_checkpoint(weights)
     start = time.perf_counter()
     results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
@@ -117,19 +118,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
                         f'{ROW_PRIOR_DEPTHS}/depth_2 and exit')
     return p.parse_args(argv)
-
-
-def _weights_path(weights: Path | None) -> Path:
-    """A checkpoint path, packaged weights by name ('default', 'synthetic') included."""
-    from depth_ros.errors import WeightsError
-    from depth_ros.inference.predictor import PACKAGED_WEIGHTS, default_weights_path
-
-    if weights is not None and (weights.exists() or str(weights) not in PACKAGED_WEIGHTS):
-        return weights
-    path = default_weights_path(str(weights or 'default'))
-    if path is None:
-        raise WeightsError(f'this build ships no {str(weights or "default")!r} weights')
-    return path
 
 
 def make_row_prior(shared: Path) -> int:
