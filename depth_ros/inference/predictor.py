@@ -163,6 +163,11 @@ class Predictor:
         return self.meta.height, self.meta.width
 
     @property
+    def backend_name(self) -> str:
+        """The backend running the networks (what 'auto' chose)."""
+        return self.backend.name
+
+    @property
     def has_pose(self) -> bool:
         return self.backend.has_pose
 

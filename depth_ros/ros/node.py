@@ -127,7 +127,7 @@ class DepthNode(LifecycleNode):
         self.pipeline = FramePipeline(predictor, params.pipeline_config(config))
         self.outputs = NodeOutputs(self, self.types, config.publish_tf, self.get_logger().warn)
         state_ = self.diagnostics.state
-        backend = predictor.backend.name  # what 'auto' chose
+        backend = predictor.backend_name  # what 'auto' chose
         state_.backend, state_.device, state_.configured = backend, config.device, True
         height, width = predictor.input_size
         odometry = 'on' if self._odometry_on() else 'off'

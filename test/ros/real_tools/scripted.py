@@ -33,6 +33,7 @@ class ScriptedCamera:
     """
 
     has_pose = True
+    backend_name = 'scripted'
 
     def __init__(self, world_from_cam: list[np.ndarray], depth_m: np.ndarray):
         self.world_from_cam = world_from_cam
