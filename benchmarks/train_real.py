@@ -14,9 +14,10 @@ phase that finished leaves a DONE file in its run folder):
    then a second, quieter phase within --fine-minutes: a new run initialised from the first
    one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
    (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule), then a
-   pose phase within --pose-minutes: the depth network frozen, a NEW antisymmetric pose_lite
-   trained from scratch against it (POSE_OVERRIDES; docs/learning/real_world_recipe.md says
-   why: the fine-tuned pose network had learned a constant "drive forward");
+   pose phase within --pose-minutes: the depth network frozen, the pose network read
+   antisymmetrically (a repeated frame gives zero motion) and trained against it
+   (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose network had
+   learned a constant "drive forward");
 3. calibrate metres per network unit on the exact depth of a synthetic TRAINING sequence (its
    camera is KITTI-like: 1.65 m high, fx = 0.58 W); the LiDAR of the one real training drive
    with LiDAR (sfnd, a queue behind a car under a bridge) gave a scale 2x off on other drives;
@@ -39,12 +40,13 @@ FINE_RUN = ROOT / 'runs' / 'train_real_b'
 FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
 POSE_RUN = ROOT / 'runs' / 'train_real_c'
 # Depth frozen (BatchNorm in eval mode), only the full-resolution photometric loss (the other
-# scales only help the depth network), a fresh pose network that cannot output a constant, at a
-# 10x learning rate: half the difference of two readings starts tiny and must grow (at 2e-4 it
-# still predicted ~0 motion after 226 steps; docs/learning/real_world_recipe.md).
+# scales only help the depth network), the fine phase's pose weights read antisymmetrically (no
+# constant "drive forward" can survive; its features do carry motion). Trained from scratch
+# instead, the antisymmetric network still predicted ~0 motion after 226 steps (lr 2e-4) and 113
+# steps (lr 1e-3): docs/learning/real_world_recipe.md.
 POSE_OVERRIDES = ('model.freeze_depth=true', 'model.pose_kwargs={antisymmetric: true}',
-                  "model.init_pose=''", 'loss.scales=[0]', 'loss.static_pair_weight=0.1',
-                  'optim.learning_rate=1.0e-3', 'validate_every_epochs=0')
+                  'loss.scales=[0]', 'loss.static_pair_weight=0.1',
+                  'optim.learning_rate=2.0e-4', 'validate_every_epochs=0')
 CONFIG = ROOT / 'config' / 'train_real.yaml'
 SYNTH_SEEDS = {'81': 101, '82': 102, '83': 103, '84': 104}
 CALIBRATION_SEQUENCE = '81'  # synthetic, seed 101 (training data)
@@ -105,7 +107,7 @@ def train_phases(minutes: float, fine_minutes: float, pose_minutes: float,
         last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
     if pose_minutes > 0:
         last = train(pose_minutes, device, POSE_RUN,
-                     POSE_OVERRIDES + (f'model.init_depth={last}',))
+                     POSE_OVERRIDES + (f'model.init_depth={last}', f'model.init_pose={last}'))
     return last
 
 

@@ -259,7 +259,7 @@ def _check_arch(saved: ArchSpec, name: str, kwargs: dict[str, Any], key: str,
     """ConfigError unless the checkpoint's network is `name` built with `kwargs`."""
     # The registry stores arguments without initialisation-only ones, JSON-normalised.
     wanted = {k: v for k, v in kwargs.items() if k not in INIT_ONLY_KWARGS}
-    if saved.name != name or saved.kwargs != json.loads(json.dumps(wanted)):
+    if not ArchSpec(name, json.loads(json.dumps(wanted))).has_weights_of(saved):
         raise ConfigError(f'{key} holds a {saved.name!r} {part} network {saved.kwargs}, but '
                           f'the config builds {name!r} {wanted}; use a checkpoint of the same '
                           'architecture and arguments')

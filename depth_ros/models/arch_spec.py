@@ -16,6 +16,9 @@ from depth_ros.errors import ConfigError
 # Arguments that only choose an initialisation (e.g. ImageNet weights): never stored in a
 # checkpoint's spec, and switched off when a network is built to receive saved weights.
 INIT_ONLY_KWARGS = ('pretrained',)
+# Arguments that change how a network reads its input, not its parameters: weights saved with
+# one value load into a network built with another (pose_lite's antisymmetric reading).
+READING_ONLY_KWARGS = ('antisymmetric',)
 
 Factory = Callable[..., nn.Module]
 
@@ -37,6 +40,14 @@ class ArchSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {'name': self.name, 'kwargs': dict(self.kwargs)}
+
+    def has_weights_of(self, other: ArchSpec) -> bool:
+        """Whether weights saved as `other` load into a network built as this spec: the same
+        name and arguments, reading-only arguments aside."""
+        def weights_part(spec: ArchSpec) -> dict[str, Any]:
+            return {k: v for k, v in spec.kwargs.items() if k not in READING_ONLY_KWARGS}
+
+        return self.name == other.name and weights_part(self) == weights_part(other)
 
 
 def call_factory(table: Mapping[str, Factory], kind: str, name: str,

@@ -208,7 +208,8 @@ def load_weights_into(net: nn.Module, path: str | os.PathLike, part: str = 'dept
     Args:
         part: 'depth' or 'pose'.
         arch: what `net` was built as; when given, a checkpoint holding another architecture
-            (or other arguments) raises WeightsError before any tensor is read.
+            (or other arguments, reading-only ones aside: `ArchSpec.has_weights_of`) raises
+            WeightsError before any tensor is read.
     """
     from safetensors.torch import load_file
 
@@ -216,7 +217,7 @@ def load_weights_into(net: nn.Module, path: str | os.PathLike, part: str = 'dept
     saved = meta.depth_arch if part == 'depth' else meta.pose_arch
     if saved is None:
         raise WeightsError(f'{path} holds no {part} network')
-    if arch is not None and (arch.name != saved.name or arch.kwargs != saved.kwargs):
+    if arch is not None and not arch.has_weights_of(saved):
         raise WeightsError(f'{path} holds a {saved.name!r} {part} network {saved.kwargs}, '
                            f'not {arch.name!r} {arch.kwargs}')
     load_into(net, _sub(load_file(str(path)), f'{part}.'), str(path), arch.name if arch else None)
