@@ -156,3 +156,26 @@ def test_antisymmetric_round_trip_and_onnx(tmp_path):
         assert np.abs(still - np.eye(4)).max() <= 1e-6
         assert np.abs(motion - np.eye(4)).max() > 1e-6
     assert np.abs(poses['torch'][1] - poses['onnxruntime'][1]).max() <= 1e-5
+
+
+def test_plain_weights_load_into_the_antisymmetric_reading(tmp_path):
+    """`antisymmetric` only changes how a pair is read: pose_lite weights saved without it load
+    into a network built with it (the pose phase of the real-world recipe starts so), and a
+    different architecture is still refused."""
+    from depth_ros.errors import WeightsError
+    from depth_ros.models import build_depth_net, save_checkpoint
+    from depth_ros.models.checkpoint import load_weights_into
+
+    plain_spec, anti_spec = ArchSpec.of('pose_lite'), ArchSpec.of('pose_lite', antisymmetric=True)
+    assert anti_spec.has_weights_of(plain_spec) and plain_spec.has_weights_of(anti_spec)
+    assert not ArchSpec.of('resnet18').has_weights_of(plain_spec)
+    torch.manual_seed(4)
+    plain = build_pose_net('pose_lite').eval()
+    path = tmp_path / 'plain.safetensors'
+    save_checkpoint(path, build_depth_net('smalldepth'), plain,
+                    depth_arch=ArchSpec.of('smalldepth'), pose_arch=plain_spec, height=H, width=W)
+    anti = build_pose_net('pose_lite', antisymmetric=True)
+    load_weights_into(anti, path, 'pose', anti_spec)
+    assert all(torch.equal(v, anti.state_dict()[k]) for k, v in plain.state_dict().items())
+    with pytest.raises(WeightsError, match="holds a 'pose_lite' pose network"):
+        load_weights_into(build_pose_net('resnet18'), path, 'pose', ArchSpec.of('resnet18'))
