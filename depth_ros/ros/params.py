@@ -32,6 +32,7 @@ class NodeConfig:
     device: str = 'cpu'
     precision: str = 'fp32'
     cuda_graphs: bool = False
+    threads: int = 0
     scale: float = 1.0
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
@@ -99,6 +100,10 @@ SPECS: dict[str, ParamSpec] = {
                            choices=PRECISIONS, on_configure=True),
     'cuda_graphs': ParamSpec('torch backend on CUDA: capture the depth network once per input '
                              'size and replay it (less CPU per frame).', on_configure=True),
+    'threads': ParamSpec('CPU threads for inference (onnxruntime intra-op threads, torch '
+                         'threads; 0: every CPU the process may use). Leave cores to the '
+                         'camera driver and DDS on small computers.', limits=(0, 256),
+                         on_configure=True),
     'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
                        'translation, on top of the metres_per_unit stored with the weights '
                        '(1.0 keeps their scale).', limits=(1e-3, 1e3)),
@@ -267,6 +272,10 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
         options['precision'] = config.precision
     if config.cuda_graphs:
         options['cuda_graphs'] = True
+    on_cuda = config.device.startswith('cuda')
+    backend = resolve_backend(config.backend, 'cuda' if on_cuda else 'cpu', config.precision)
+    if config.threads > 0 and backend == 'onnxruntime':
+        options['threads'] = config.threads
     return options
 
 

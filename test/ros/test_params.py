@@ -149,3 +149,19 @@ def test_changes_are_checked_together_in_either_order():
     assert config is cpu and 'point_stride must be in' in reason
     assert params.first_invalid({'precision': 'fp16'}, params.NodeConfig(precision='fp16'))
     assert params.first_invalid(params.defaults(), cpu) is None
+
+
+def test_threads_reach_the_backend_that_takes_them():
+    """`threads` becomes onnxruntime's intra-op thread count when that is the backend (explicit,
+    or what 'auto' picks on the CPU); torch takes it process-wide in the node instead."""
+    from dataclasses import replace
+
+    from depth_ros.inference.backend_choices import onnxruntime_installed
+
+    config = replace(params.NodeConfig(), threads=1)
+    assert params.predictor_options(replace(config, backend='onnxruntime')) == {'threads': 1}
+    assert params.predictor_options(replace(config, backend='torch')) == {}
+    auto = params.predictor_options(replace(config, backend='auto'))
+    assert auto == ({'threads': 1} if onnxruntime_installed() else {})
+    assert params.predictor_options(params.NodeConfig()) == {}
+    assert params.check('threads', -1, params.NodeConfig()) is not None
