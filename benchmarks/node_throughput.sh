@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 14, deliverable 10: the node's throughput between processes over DDS.
 #
-#   bash benchmarks/node_throughput.sh [RATE_HZ=15] [DURATION_S=60]
+#   bash benchmarks/node_throughput.sh [RATE_HZ=15] [DURATION_S=60] [NODE_PARAMS]
+#
+# NODE_PARAMS: extra node parameters as a YAML mapping, e.g. '{threads: 1}' or '{backend: torch}'.
 #
 # Runs the real-tools inter-process test (test/ros/real_tools/test_interprocess.py) at RATE_HZ:
 # a camera process sends the real 1242x375 KITTI frame + camera_info (reliable QoS) to the
@@ -11,5 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEPTH_ROS_INTERPROCESS_HZ="${1:-15}" DEPTH_ROS_INTERPROCESS_S="${2:-60}"
+export DEPTH_ROS_INTERPROCESS_PARAMS="${3:-}"
 bash test/ros/rclpy_env.sh
 exec bash test/ros/rclpy_env.sh --run test/ros/real_tools/test_interprocess.py -s -q

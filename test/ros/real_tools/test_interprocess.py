@@ -26,15 +26,20 @@ import tools
 RATE_HZ = float(os.environ.get('DEPTH_ROS_INTERPROCESS_HZ', '10'))
 DURATION_S = float(os.environ.get('DEPTH_ROS_INTERPROCESS_S', '60'))
 TARGET_HZ, TARGET_P95_MS = 15.0, 120.0
+# Extra node parameters for benchmark runs (a YAML mapping, e.g. '{threads: 1, backend: torch}').
+EXTRA_PARAMS = os.environ.get('DEPTH_ROS_INTERPROCESS_PARAMS', '')
 # On a loaded 2-core machine the node may finish under 1 frame/s; a chain that survives long
 # steps keeps the motion gate comparing consecutive frames instead of resetting at every one.
 MAX_POSE_GAP_S = 30.0
 
 
 def _node_process(installed, tmp_path):
+    import yaml
+
+    extra = yaml.safe_load(EXTRA_PARAMS) if EXTRA_PARAMS else {}
     params = tools.params_file(tmp_path / 'params.yaml', base_to_camera=tools.OPTICAL_AT_BASE,
                                qos_reliability='reliable', queue_size=10,
-                               max_pose_gap_s=MAX_POSE_GAP_S)
+                               max_pose_gap_s=MAX_POSE_GAP_S, **extra)
     command = [str(installed / 'lib' / 'depth_ros' / 'mono_depth_node'), '--ros-args',
                '--params-file', str(params), '-r', 'image:=/camera/image_rect',
                '-r', 'camera_info:=/camera/camera_info']
@@ -95,7 +100,7 @@ def test_camera_process_to_node_process_pairs_every_finished_frame(installed, tm
     print(f'throughput vs issue 14 target: output rate {rate:.2f} / {TARGET_HZ:.0f} Hz = '
           f'{rate / TARGET_HZ:.2f}x, p95 latency {p95:.0f} / {TARGET_P95_MS:.0f} ms = '
           f'{p95 / TARGET_P95_MS:.2f}x (backend {values.get("backend", "?")}, input '
-          f'{RATE_HZ:.0f} Hz)')
+          f'{RATE_HZ:.0f} Hz, extra node parameters {EXTRA_PARAMS or "none"})')
     first = int(camera_out.split('first stamp ')[1].split()[0])
     dropped = [int(line.split('with its stamp ')[1].split()[0]) for line in node_out.splitlines()
                if 'no camera_info with its stamp' in line]
