@@ -75,13 +75,12 @@ def latest_checkpoint(run: Path = RUN) -> Path | None:
 def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] = ()) -> Path:
     """Step 2: train (or resume) `run` within `minutes` of wall-clock time; a run that
     finished before (its DONE file) is not trained again."""
-    done = run / 'DONE'
-    if done.is_file() and latest_checkpoint(run) is not None:
-        print(f'{run.name}: finished before ({done}), using {latest_checkpoint(run)}')
-        return latest_checkpoint(run)
+    done, resume = run / 'DONE', latest_checkpoint(run)
+    if done.is_file() and resume is not None:
+        print(f'{run.name}: finished before ({done}), using {resume}')
+        return resume
     overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={run}',
                  *extra]
-    resume = latest_checkpoint(run)
     if resume is not None:
         overrides.append(f'resume={resume}')
     if device != 'cpu':

@@ -248,6 +248,12 @@ def apply_changes(config: NodeConfig,
     return (config, reason) if reason else (updated, None)
 
 
+def inference_backend(config: NodeConfig) -> str:
+    """The backend the node's parameters select ('auto' resolved for its device)."""
+    device_type = 'cuda' if config.device.startswith('cuda') else 'cpu'
+    return resolve_backend(config.backend, device_type, config.precision)
+
+
 def check_combination(config: NodeConfig) -> str | None:
     """Why parameters valid one by one cannot go together, or None: precision / cuda_graphs
     with a backend and device that cannot run them (the backends' own refusals, made when the
@@ -256,7 +262,7 @@ def check_combination(config: NodeConfig) -> str | None:
     if config.precision != 'fp32' and not on_cuda:
         return (f'precision {config.precision} needs a CUDA device (device is '
                 f'{config.device!r}); use fp32 on the CPU')
-    backend = resolve_backend(config.backend, 'cuda' if on_cuda else 'cpu', config.precision)
+    backend = inference_backend(config)
     if config.precision == 'bf16' and backend != 'torch':
         return f'precision bf16 needs the torch backend, not {config.backend}'
     if config.cuda_graphs and not (on_cuda and backend == 'torch'):
@@ -272,9 +278,7 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
         options['precision'] = config.precision
     if config.cuda_graphs:
         options['cuda_graphs'] = True
-    on_cuda = config.device.startswith('cuda')
-    backend = resolve_backend(config.backend, 'cuda' if on_cuda else 'cpu', config.precision)
-    if config.threads > 0 and backend == 'onnxruntime':
+    if config.threads > 0 and inference_backend(config) == 'onnxruntime':
         options['threads'] = config.threads
     return options
 
