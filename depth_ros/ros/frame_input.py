@@ -34,6 +34,14 @@ from depth_ros.ros.pairing import NO_CAMERA_INFO, PairResult, StampPairer
 NETWORK_STRIDE = 32
 
 
+def camera_info_content(msg: Any) -> tuple:
+    """Everything a camera_info says apart from its stamp (equal for a static camera)."""
+    roi = msg.roi
+    return (msg.header.frame_id, msg.width, msg.height, msg.distortion_model, tuple(msg.d),
+            tuple(msg.k), tuple(msg.r), tuple(msg.p), msg.binning_x, msg.binning_y,
+            roi.x_offset, roi.y_offset, roi.height, roi.width, roi.do_rectify)
+
+
 @dataclass
 class Frame:
     """One image with its camera_info, and when the image arrived (clock seconds)."""
@@ -98,7 +106,13 @@ class FrameInput:
         if rejection is not None:
             self.drop(rejection.cause, rejection.message('camera_info'))
             return None
-        return self._paired(self.pairer.add_info(codecs.stamp_to_ns(msg.header.stamp), msg))
+        changes = self.pairer.info_changes
+        result = self.pairer.add_info(codecs.stamp_to_ns(msg.header.stamp), msg,
+                                      camera_info_content(msg))
+        if self.pairer.reuse_info and self.pairer.info_changes > changes:
+            self.warn('camera_info_changed', 'camera_info changed (intrinsics, size or '
+                      'frame_id): images wait for their own camera_info until it repeats')
+        return self._paired(result)
 
     def decode(self, frame: Frame, rectify: bool,
                mono16_max: int) -> tuple[np.ndarray, Intrinsics]:

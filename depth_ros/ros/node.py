@@ -352,7 +352,10 @@ class DepthNode(LifecycleNode):
         outputs.odometry(result, base_from_cam, config)
 
     def _publish_diagnostics(self) -> None:
-        self.diagnostics.state.extra['frames paired (total)'] = str(self.inputs.pairer.paired)
+        pairer, extra = self.inputs.pairer, self.diagnostics.state.extra
+        extra['frames paired (total)'] = str(pairer.paired)
+        extra['paired with the latest camera_info (total)'] = str(pairer.reused)
+        extra['camera_info changes (total)'] = str(pairer.info_changes)
         header = codecs.make_header(self.types, self.get_clock().now().nanoseconds, '')
         self._diagnostics_pub.publish(self.diagnostics.build(
             _DIAGNOSTIC_TYPES, time.monotonic(), header))

@@ -3,12 +3,19 @@
 Like message_filters' TimeSynchronizer (exact time policy): images and camera_infos wait in
 bounded queues until their partner arrives. A camera driver publishes both with one stamp, in
 either order, and under real DDS one of them can arrive well after the other (reliable QoS
-repairs), so a single waiting slot is not enough. With `reuse_info` the latest camera_info is
-used for any image (cameras with static intrinsics, the common case) and images never wait.
+repairs), so a single waiting slot is not enough.
+
+With `reuse_info` an image whose camera_info has not arrived is paired with the latest one, as
+long as the camera_infos are static: the last `STATIC_AFTER` said the same apart from their stamp
+(or only one ever came, a latched camera_info). Under Fast DDS a reliable camera_info sent just
+before a 1.4 MB image is often delivered only with the writer's next repair, up to ~0.6 s late
+(docs/BENCHMARKS.md); exact pairing then holds every image that long. When the content changes
+(a zoom or re-calibration), images wait for their own camera_info again until it repeats.
 """
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +23,8 @@ from typing import Any
 # Drop causes (keys of `StampPairer.drops`).
 NO_CAMERA_INFO = 'no_camera_info'  # left the queue, or a newer stamp was paired, without its info
 DUPLICATE_STAMP = 'duplicate_stamp'  # a second image with the stamp of a waiting one
+# Identical camera_infos in a row after which the latest is reused for images without their own.
+STATIC_AFTER = 2
 
 
 @dataclass
@@ -42,9 +51,13 @@ class StampPairer:
     Args:
         queue_size: images and camera_infos kept waiting for a partner (each queue).
         tolerance_ns: largest stamp difference accepted (0: exact stamps, TimeSynchronizer).
-        reuse_info: pair every image with the latest camera_info when none has its stamp.
+        reuse_info: pair an image with the latest camera_info when none has its stamp, while
+            the camera_infos are static (see the module docstring).
         info_queue_size: camera_infos kept (default `queue_size`); they are small, so a caller
             may keep more of them than of images.
+
+    Counters: `paired` (all pairs), `reused` (pairs with the latest camera_info instead of the
+    image's own), `info_changes` (camera_infos whose content differed from the one before).
     """
 
     def __init__(self, queue_size: int = 10, tolerance_ns: int = 0, reuse_info: bool = False,
@@ -55,12 +68,29 @@ class StampPairer:
         self.reuse_info = bool(reuse_info)
         self.drops: Counter[str] = Counter()
         self.paired = 0
+        self.reused = 0
+        self.info_changes = 0
+        self._content: Any = None
+        self._same_run = 0  # camera_infos in a row with `_content`
+        self._infos_seen = 0
         self._images: OrderedDict[int, Any] = OrderedDict()
         self._infos: OrderedDict[int, Any] = OrderedDict()
         self._latest_info: Any = None
 
-    def add_info(self, stamp_ns: int, info: Any) -> PairResult:
-        """Store a camera_info; returns the waiting image's pair if this info matches one."""
+    @property
+    def static(self) -> bool:
+        """Whether the camera_infos are static, so the latest may stand in for a late one."""
+        return self._infos_seen == 1 or self._same_run >= STATIC_AFTER
+
+    def add_info(self, stamp_ns: int, info: Any, content: Hashable = None) -> PairResult:
+        """Store a camera_info; returns the waiting image's pair if this info matches one.
+
+        Args:
+            stamp_ns: its stamp.
+            info: the message.
+            content: what it says apart from its stamp (compared with the previous one's).
+        """
+        self._track(content)
         self._latest_info = info
         self._infos[stamp_ns] = info
         self._infos.move_to_end(stamp_ns)
@@ -80,8 +110,9 @@ class StampPairer:
         info_stamp = self._closest(self._infos, stamp_ns)
         if info_stamp is not None:
             result.pair = (image, self._infos[info_stamp])
-        elif self.reuse_info and self._latest_info is not None:
+        elif self.reuse_info and self._latest_info is not None and self.static:
             result.pair = (image, self._latest_info)
+            self.reused += 1
         if result.pair is not None:
             self._drop_images_older_than(stamp_ns, result)
             self.paired += 1
@@ -105,6 +136,15 @@ class StampPairer:
         self._images.clear()
         self._infos.clear()
         self._latest_info = None
+        self._content, self._same_run, self._infos_seen = None, 0, 0
+
+    def _track(self, content: Hashable) -> None:
+        if self._infos_seen and content == self._content:
+            self._same_run += 1
+        else:
+            self.info_changes += int(self._infos_seen > 0)
+            self._content, self._same_run = content, 1
+        self._infos_seen += 1
 
     def _drop_images_older_than(self, stamp_ns: int, result: PairResult) -> None:
         # Topics arrive in order: once a newer stamp is paired, older infos will not come.

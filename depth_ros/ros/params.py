@@ -44,7 +44,7 @@ class NodeConfig:
     qos_reliability: str = 'best_effort'
     qos_depth: int = 5
     queue_size: int = 10
-    reuse_camera_info: bool = False
+    reuse_camera_info: bool = True
     sync_tolerance_s: float = 0.0
     mono16_max: int = 65535
     depth_downsample: int = 1
@@ -136,8 +136,10 @@ SPECS: dict[str, ParamSpec] = {
     'queue_size': ParamSpec('Images and camera_infos kept waiting for their partner when '
                             'pairing by stamp (like message_filters TimeSynchronizer).',
                             limits=(1, 1000)),
-    'reuse_camera_info': ParamSpec('Pair an image with the latest camera_info when none has '
-                                   'its stamp (cameras with static intrinsics).'),
+    'reuse_camera_info': ParamSpec('Pair an image whose camera_info has not arrived with the '
+                                   'latest camera_info while camera_infos repeat unchanged '
+                                   '(static intrinsics); false: every image waits for the '
+                                   'camera_info with its stamp.'),
     'sync_tolerance_s': ParamSpec('Largest stamp difference accepted when pairing an image with '
                                   'its camera_info (0: identical stamps).', limits=(0.0, 1.0)),
     'mono16_max': ParamSpec('mono16 value shown as white (65535 full range, 4095 for 12-bit '

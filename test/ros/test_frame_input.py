@@ -71,3 +71,19 @@ def test_decode_warns_about_distortion_on_a_rectified_input():
     rgb, intr = stage.decode(frame, rectify=False, mono16_max=65535)
     assert rgb.shape == (48, 64, 3) and intr.fx == 50.0
     assert warnings and 'image_rect' in warnings[0]
+
+
+def test_reuse_compares_camera_info_content_and_warns_once_it_changes():
+    errors, warnings, clock = [], [], _Clock()
+    types = SimpleNamespace(Image=msgs.msg_class('sensor_msgs/msg/Image'))
+    stage = FrameInput(types, DiagnosticsCollector('n: t'), errors.append, warnings.append,
+                       period_s=5.0, clock=clock)
+    stage.configure(queue_size=10, tolerance_s=0.0, reuse_info=True)
+    for stamp in (1, 2):  # the same intrinsics, new stamps: static
+        stage.camera_info(_stamped(msgs.camera_info(), stamp))
+    assert stage.image(_stamped(msgs.image(), 3)) is not None  # its own info is late
+    stage.camera_info(_stamped(msgs.camera_info(fx=900.0), 4))  # a new focal length
+    assert stage.image(_stamped(msgs.image(), 5)) is None  # waits for its own
+    assert len(warnings) == 1 and 'camera_info changed' in warnings[0]
+    frame = stage.camera_info(_stamped(msgs.camera_info(fx=900.0), 5))
+    assert frame is not None and frame.info.k[0] == 900.0 and not errors

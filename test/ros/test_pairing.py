@@ -1,5 +1,5 @@
 """StampPairer: exact-stamp pairing with bounded queues (TimeSynchronizer-like), drops by cause."""
-from depth_ros.ros.pairing import DUPLICATE_STAMP, NO_CAMERA_INFO, StampPairer
+from depth_ros.ros.pairing import DUPLICATE_STAMP, NO_CAMERA_INFO, STATIC_AFTER, StampPairer
 
 
 def test_info_first_then_image_pairs():
@@ -88,3 +88,35 @@ def test_a_longer_info_queue_keeps_infos_for_late_images():
     for stamp in range(8):
         pairer.add_info(stamp, f'i{stamp}')
     assert pairer.add_image(1, 'late').pair == ('late', 'i1')
+
+
+def test_reuse_waits_after_a_change_until_the_camera_info_repeats():
+    pairer = StampPairer(reuse_info=True)
+    pairer.add_info(1, 'i1', content='K1')
+    pairer.add_info(2, 'i2', content='K1')
+    assert pairer.add_image(3, 'img3').pair == ('img3', 'i2')  # static: the latest stands in
+    pairer.add_info(4, 'i4', content='K2')  # zoomed: no longer static
+    assert pairer.info_changes == 1
+    assert pairer.add_image(5, 'img5').pair is None  # waits for its own
+    assert pairer.add_info(5, 'i5', content='K2').pair == ('img5', 'i5')
+    assert STATIC_AFTER == 2 and pairer.add_image(6, 'img6').pair == ('img6', 'i5')
+    assert (pairer.reused, pairer.paired, sum(pairer.drops.values())) == (2, 3, 0)
+
+
+def test_a_single_latched_camera_info_is_reused_and_changing_ones_never_are():
+    latched = StampPairer(reuse_info=True)
+    latched.add_info(1, 'only', content='K')
+    assert latched.add_image(50, 'img').pair == ('img', 'only')
+    zoom = StampPairer(reuse_info=True)
+    for stamp in range(5):  # a new focal length every frame
+        zoom.add_info(stamp, f'i{stamp}', content=f'K{stamp}')
+    assert zoom.add_image(9, 'img9').pair is None and zoom.info_changes == 4
+
+
+def test_without_reuse_late_infos_are_waited_for_even_when_static():
+    pairer = StampPairer(reuse_info=False)
+    for stamp in range(3):
+        pairer.add_info(stamp, f'i{stamp}', content='K')
+    assert pairer.add_image(7, 'img7').pair is None
+    assert pairer.add_info(7, 'i7', content='K').pair == ('img7', 'i7')
+    assert pairer.reused == 0

@@ -1,4 +1,5 @@
-"""Input options under real rclpy: compressed images (image_transport compressed) and rectify."""
+"""Input options under real rclpy: compressed images (image_transport compressed), rectify,
+and late camera_infos (reuse_camera_info)."""
 from __future__ import annotations
 
 from harness import FRAME_ID, HEIGHT, SECOND, T0, WIDTH, K, wait_for
@@ -59,3 +60,34 @@ def test_rectify_publishes_the_rectified_camera_info(make_harness):
                                [[50.0, 0, 31.0], [0, 51.0, 24.0], [0, 0, 1]])
     assert not any(out.d) and h.node.inputs.rectifier.map_builds == 1
     assert K[0] != 50.0  # the published intrinsics are P's, not the raw K
+
+
+def test_late_camera_info_is_replaced_by_the_latest_while_they_repeat(make_harness):
+    """Default reuse_camera_info: an image whose camera_info is late is processed with the
+    latest one while camera_infos repeat; after a change it waits for its own again."""
+    h = make_harness()
+    h.start()
+    stamps = [T0 + i * SECOND // 10 for i in range(6)]
+    for stamp in stamps[:2]:
+        h.send(stamp)
+        h.wait_output('depth/image', stamp)
+    h.send(stamps[2], info=False)  # its camera_info is late: the latest stands in
+    out = h.wait_output('depth/camera_info', stamps[2])
+    assert list(out.k) == [float(v) for v in K]
+    zoomed = [2 * K[0], 0.0, K[2], 0.0, 2 * K[4], K[5], 0.0, 0.0, 1.0]
+    h.info_pub.publish(h.camera_info(stamps[3], k=zoomed))  # intrinsics change
+    h.image_pub.publish(_image(h, stamps[3]))
+    assert list(h.wait_output('depth/camera_info', stamps[3]).k) == zoomed
+    h.send(stamps[4], info=False)  # one changed camera_info is not yet static: it waits
+    h.info_pub.publish(h.camera_info(stamps[4], k=zoomed))
+    assert list(h.wait_output('depth/camera_info', stamps[4]).k) == zoomed
+    pairer = h.node.inputs.pairer
+    assert (pairer.reused, pairer.info_changes) == (1, 1), (pairer.reused, pairer.info_changes)
+    assert h.node.inputs.drops['no_camera_info'] == 0
+    print('late camera_info: the latest reused while static (1 image), a changed camera_info '
+          'made the next image wait for its own')
+
+
+def _image(h, stamp):
+    rgb = np.random.default_rng(1).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    return conv.rgb_to_image(h.types, rgb, conv.make_header(h.types, stamp, FRAME_ID), 'rgb8')

@@ -54,7 +54,7 @@ def _raw_image(h, stamp, encoding='rgb8', width=WIDTH, height=HEIGHT, step=None,
 
 
 def test_bad_frames_are_dropped_and_the_node_stays_alive(make_harness):
-    h = make_harness()
+    h = make_harness(overrides={'reuse_camera_info': False})  # exact pairing: T0 + 5 waits
     h.start()
     bad = {T0 + 1: _raw_image(h, T0 + 1, encoding='yuv422', step=WIDTH * 2),
            T0 + 2: _raw_image(h, T0 + 2, step=WIDTH * 3 - 1),

@@ -1,6 +1,9 @@
-"""A camera in its own process: the real 1242x375 KITTI frame and its camera_info at a rate.
+"""A camera in its own process: real 1242x375 KITTI frames and their camera_info at a rate.
 
-    python camera_publisher.py RATE_HZ DURATION_S QOS(reliable|best_effort)
+    python camera_publisher.py RATE_HZ DURATION_S QOS(reliable|best_effort) [still|drive]
+
+still (default): one frame over and over (a camera standing still); drive: the first 60 frames
+of the real dev drive in a loop (a moving camera).
 
 Both topics get the stamp of the moment of publishing (system time), camera_info first. Prints
 'published N frames' at the end.
@@ -8,13 +11,14 @@ Both topics get the stamp of the moment of publishing (system time), camera_info
 import sys
 import time
 
+from builtin_interfaces.msg import Time
 import frames
 import rclpy
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
 
-def main(rate_hz: float, duration_s: float, reliability: str) -> int:
+def main(rate_hz: float, duration_s: float, reliability: str, scene: str = 'still') -> int:
     rclpy.init()
     node = rclpy.create_node('kitti_camera')
     policy = (ReliabilityPolicy.RELIABLE if reliability == 'reliable'
@@ -27,7 +31,9 @@ def main(rate_hz: float, duration_s: float, reliability: str) -> int:
     # in-order repair then delayed every later camera_info behind the 1.4 MB images, and on
     # the loaded test machine three quarters of the images outlived the pairing queue.
     info_pub = node.create_publisher(CameraInfo, 'camera/camera_info', qos)
-    rgb = frames.load_rgb()
+    clip = frames.load_drive() if scene == 'drive' else [frames.load_rgb()]
+    images = [frames.image_msg(rgb, Time()) for rgb in clip]  # built once, stamped below
+    rgb = clip[0]
     deadline = time.monotonic() + 30.0
     while time.monotonic() < deadline and not (image_pub.get_subscription_count()
                                               and info_pub.get_subscription_count()):
@@ -36,7 +42,9 @@ def main(rate_hz: float, duration_s: float, reliability: str) -> int:
     while time.monotonic() - start < duration_s:
         stamp = node.get_clock().now().to_msg()
         info_pub.publish(frames.info_msg(rgb.shape[1], rgb.shape[0], stamp))
-        image_pub.publish(frames.image_msg(rgb, stamp))
+        image = images[sent % len(images)]
+        image.header.stamp = stamp
+        image_pub.publish(image)
         if sent == 0:
             print(f'first stamp {stamp.sec * 10**9 + stamp.nanosec} ns', flush=True)
         sent += 1
@@ -49,4 +57,4 @@ def main(rate_hz: float, duration_s: float, reliability: str) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main(float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]))
+    sys.exit(main(float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], *sys.argv[4:5]))

@@ -1,4 +1,4 @@
-"""Camera messages of the real 1242x375 KITTI frame, for the processes of the real-tools tier."""
+"""Camera messages of real 1242x375 KITTI frames, for the processes of the real-tools tier."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,6 +16,15 @@ K = [721.5377, 0.0, 609.5593, 0.0, 721.5377, 172.854, 0.0, 0.0, 1.0]
 
 def load_rgb() -> np.ndarray:
     return np.asarray(PILImage.open(tools.FRAME_PNG).convert('RGB'))
+
+
+def load_drive(count: int = 60) -> list[np.ndarray]:
+    """The first `count` frames of the real dev drive (KITTI raw 2011_09_26 0005, 1242x375,
+    the camera of `K`): a moving camera, so the pose network runs at every frame."""
+    paths = sorted(tools.DEV_DRIVE_IMAGES.glob('*.jpg'))[:count]
+    if not paths:
+        raise FileNotFoundError(f'no frames in {tools.DEV_DRIVE_IMAGES}')
+    return [np.asarray(PILImage.open(path).convert('RGB')) for path in paths]
 
 
 def image_msg(rgb: np.ndarray, stamp: Any, frame_id: str = FRAME_ID) -> Image:

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 SHARED = ROOT.parent / 'shared'
 FRAME_PNG = SHARED / 'data' / 'frames' / 'kitti_raw_color_1242x375.png'
+DEV_DRIVE_IMAGES = (SHARED / 'data' / 'real' / 'dev' / 'kitti_raw_0926_0005' / 'sequences' /
+                    '0926_0005' / 'image_2')
 # Copied into the scratch source tree (setup.py writes build/ and egg-info in place).
 SOURCES = ('setup.py', 'setup.cfg', 'package.xml', 'resource', 'launch', 'config', 'rviz',
            'depth_ros')
