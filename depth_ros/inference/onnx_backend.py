@@ -11,6 +11,9 @@ Options (via `Predictor.from_checkpoint(..., backend='onnxruntime', **options)`)
     threads: intra-op threads (default: the CPUs this process may use).
     optimization: 'all' (ORT_ENABLE_ALL, default), 'extended', 'basic' or 'disable'.
     spinning: let idle worker threads spin-wait (default off, see `session_options`).
+    cpu_rewrite: on the CPU, run the graphs with `depth_ros.export.cpu_rewrite` applied (zero
+        Pads folded into convolutions, ELU from vectorised ops; same values within 1.2e-7;
+        default on).
     cache_dir: where exported graphs go (default: beside the weights).
     opset: ONNX opset of graphs exported on the fly.
     force_export: export again even when a cached graph exists.
@@ -79,12 +82,16 @@ def providers_for(device: torch.device) -> list:
 
 
 def make_session(path: str | os.PathLike, device: torch.device, threads: int | None = None,
-                 optimization: str = 'all', spinning: bool = False) -> ort.InferenceSession:
-    """An inference session for `path` on `device` (checked to really use the CUDA provider)."""
+                 optimization: str = 'all', spinning: bool = False,
+                 cpu_rewrite: bool = False) -> ort.InferenceSession:
+    """An inference session for `path` on `device` (checked to really use the CUDA provider);
+    with `cpu_rewrite` (CPU only) the graph is rewritten first (`export.cpu_rewrite`)."""
     providers = providers_for(device)
+    graph: str | bytes = str(path)
+    if cpu_rewrite and device.type == 'cpu':
+        graph = _rewritten(path)
     try:
-        session = ort.InferenceSession(str(path),
-                                       session_options(threads, optimization, spinning),
+        session = ort.InferenceSession(graph, session_options(threads, optimization, spinning),
                                        providers=providers)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... exceptions
         raise BackendError(f'onnxruntime cannot load {path}: {exc}') from None
@@ -92,6 +99,17 @@ def make_session(path: str | os.PathLike, device: torch.device, threads: int | N
         raise BackendError('onnxruntime fell back to the CPU: the CUDA provider failed to load '
                            '(CUDA/cuDNN libraries missing?); fix the install or use --device cpu')
     return session
+
+
+def _rewritten(path: str | os.PathLike) -> str | bytes:
+    from depth_ros.export.cpu_rewrite import cpu_graph_bytes
+
+    try:
+        return cpu_graph_bytes(path)
+    except Exception as exc:  # onnx's own errors: run the graph as exported
+        LOG.warning('cannot rewrite %s for the CPU (%s: %s); running it as exported',
+                    path, type(exc).__name__, exc)
+        return str(path)
 
 
 class _Graph:
@@ -141,7 +159,8 @@ class OnnxRuntimeBackend:
     def __init__(self, checkpoint: Checkpoint, device: torch.device, precision: str = 'fp32',
                  threads: int | None = None, optimization: str = 'all',
                  cache_dir: str | os.PathLike | None = None, opset: int = DEFAULT_OPSET,
-                 force_export: bool = False, spinning: bool = False) -> None:
+                 force_export: bool = False, spinning: bool = False,
+                 cpu_rewrite: bool = True) -> None:
         if precision not in ('fp32', 'fp16'):
             raise ConfigError(f'onnxruntime precision must be fp32 or fp16, got {precision!r}')
         if precision == 'fp16' and device.type != 'cuda':
@@ -156,7 +175,8 @@ class OnnxRuntimeBackend:
             raise BackendError(f'{graphs.depth.name} outputs {info.output!r}; the backend needs '
                                f'a graph exported with the {SIGMOID_OUTPUT!r} output')
         self.depth_path, self.pose_path = graphs.depth, graphs.pose
-        session = dict(threads=threads, optimization=optimization, spinning=spinning)
+        session = dict(threads=threads, optimization=optimization, spinning=spinning,
+                       cpu_rewrite=cpu_rewrite and precision == 'fp32')
         self._depth = _Graph(make_session(graphs.depth, device, **session), device)
         self._pose = None
         if graphs.pose is not None:
