@@ -178,6 +178,14 @@ class Predictor:
                                   self._upload)
         return PreparedImage(tensor, rgb.shape[0], rgb.shape[1])
 
+    def warm_up(self) -> None:
+        """Run the networks once on a blank frame of the network's size, so the first real
+        frame does not pay for the backend's allocations (a node's first output)."""
+        prepared = self.prepare(np.zeros((*self.input_size, 3), dtype=np.uint8))
+        self.predict(prepared)
+        if self.has_pose:
+            self.relative_pose(prepared, prepared)
+
     def predict(self, image: np.ndarray | PreparedImage) -> DepthResult:
         """Depth of one image at its own resolution."""
         return self.predict_batch([image])[0]

@@ -210,9 +210,11 @@ class DepthNode(LifecycleNode):
         if config.threads > 0:  # torch's pre- and post-processing (and the torch backend)
             import torch
             torch.set_num_threads(config.threads)
-        return Predictor.from_checkpoint(config.weights or None, device=config.device,
-                                         backend=config.backend,
-                                         **params.predictor_options(config))
+        predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
+                                              backend=config.backend,
+                                              **params.predictor_options(config))
+        predictor.warm_up()  # the first camera frame is not late for the backend's allocations
+        return predictor
 
     def _start_mounting(self, config: params.NodeConfig, has_pose: bool) -> str | None:
         """Set up the base -> camera mounting; the reason configure must fail, or None."""

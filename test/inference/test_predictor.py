@@ -143,3 +143,15 @@ def test_opencv_and_torch_upsampling_agree(size, monkeypatch):
     assert fast.shape == reference.shape == size and fast.dtype == np.float32
     np.testing.assert_array_equal(reference, expected)
     np.testing.assert_allclose(fast, expected, rtol=1e-4, atol=0)
+
+
+@pytest.mark.parametrize('backend', ['torch', 'onnxruntime'])
+def test_warm_up_leaves_the_outputs_unchanged(checkpoint, backend):
+    if backend == 'onnxruntime':
+        pytest.importorskip('onnxruntime')
+    cold = Predictor.from_checkpoint(checkpoint, backend=backend)
+    warm = Predictor.from_checkpoint(checkpoint, backend=backend)
+    warm.warm_up()
+    a, b = _image(seed=3), _image(seed=4)
+    np.testing.assert_array_equal(warm.predict(a).depth_m, cold.predict(a).depth_m)
+    np.testing.assert_array_equal(warm.relative_pose(a, b), cold.relative_pose(a, b))
