@@ -2,6 +2,7 @@
 training config and the trainer. Light: torch is imported only to ask whether CUDA is there."""
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,14 @@ if TYPE_CHECKING:
     import torch
 
 DEVICE_PATTERN = re.compile(r'cpu|cuda(:\d+)?')
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def validate_device(device: str, *, require_available: bool = True) -> str:

@@ -31,6 +31,7 @@ from depth_ros.errors import BackendError, ConfigError
 from depth_ros.export.cache import ensure_onnx
 from depth_ros.export.graphs import DEPTH_INPUT, POSE_INPUTS, SIGMOID_OUTPUT
 from depth_ros.export.onnx_export import DEFAULT_OPSET, read_graph_info
+from depth_ros.inference.devices import available_cpus
 from depth_ros.models.checkpoint import Checkpoint
 
 
@@ -41,14 +42,6 @@ OPTIMIZATION_LEVELS = {
     'extended': ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     'all': ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (the affinity mask, not the machine's total)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def session_options(threads: int | None = None, optimization: str = 'all',

@@ -207,9 +207,8 @@ class DepthNode(LifecycleNode):
         from depth_ros.memory import keep_heap_warm
 
         keep_heap_warm()  # per-frame MB-sized arrays without page faults (depth_ros.memory)
-        if config.threads > 0:  # torch's pre- and post-processing (and the torch backend)
-            import torch
-            torch.set_num_threads(config.threads)
+        import torch  # its pre- and post-processing (and the torch backend)
+        torch.set_num_threads(params.inference_threads(config))
         predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
                                               backend=config.backend,
                                               **params.predictor_options(config))

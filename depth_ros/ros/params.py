@@ -11,7 +11,7 @@ from typing import Any
 
 from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
-from depth_ros.inference.devices import validate_device
+from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
@@ -101,8 +101,8 @@ SPECS: dict[str, ParamSpec] = {
     'cuda_graphs': ParamSpec('torch backend on CUDA: capture the depth network once per input '
                              'size and replay it (less CPU per frame).', on_configure=True),
     'threads': ParamSpec('CPU threads for inference (onnxruntime intra-op threads, torch '
-                         'threads; 0: every CPU the process may use). Leave cores to the '
-                         'camera driver and DDS on small computers.', limits=(0, 256),
+                         'threads; 0: every CPU the process may use but one, at least one, '
+                         'so the camera driver and DDS keep a core).', limits=(0, 256),
                          on_configure=True),
     'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
                        'translation, on top of the metres_per_unit stored with the weights '
@@ -280,9 +280,16 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
         options['precision'] = config.precision
     if config.cuda_graphs:
         options['cuda_graphs'] = True
-    if config.threads > 0 and inference_backend(config) == 'onnxruntime':
-        options['threads'] = config.threads
+    if inference_backend(config) == 'onnxruntime':
+        options['threads'] = inference_threads(config)
     return options
+
+
+def inference_threads(config: NodeConfig) -> int:
+    """The `threads` parameter resolved: 0 is every CPU the process may use but one (the
+    camera driver and DDS need a core: on the 2-core VM one inference thread sustained 15 Hz
+    at 1242x375 where two dropped frames, docs/BENCHMARKS.md), at least one."""
+    return config.threads if config.threads > 0 else max(1, available_cpus() - 1)
 
 
 def effective_scale(config: NodeConfig) -> float:

@@ -99,8 +99,8 @@ def test_the_torch_backend_refuses_on_the_cpu_what_the_parameters_refuse(precisi
 
 
 def test_predictor_options_carry_only_what_was_set():
-    assert params.predictor_options(params.NodeConfig()) == {}
-    gpu = params.NodeConfig(device='cuda', precision='fp16', cuda_graphs=True)
+    assert params.predictor_options(params.NodeConfig(backend='torch')) == {}
+    gpu = params.NodeConfig(backend='torch', device='cuda', precision='fp16', cuda_graphs=True)
     assert params.predictor_options(gpu) == {'precision': 'fp16', 'cuda_graphs': True}
 
 
@@ -163,5 +163,13 @@ def test_threads_reach_the_backend_that_takes_them():
     assert params.predictor_options(replace(config, backend='torch')) == {}
     auto = params.predictor_options(replace(config, backend='auto'))
     assert auto == ({'threads': 1} if onnxruntime_installed() else {})
-    assert params.predictor_options(params.NodeConfig()) == {}
     assert params.check('threads', -1, params.NodeConfig()) is not None
+
+
+def test_threads_zero_leaves_one_cpu_to_the_camera_and_dds(monkeypatch):
+    for cpus, expected in [(1, 1), (2, 1), (8, 7)]:
+        monkeypatch.setattr(params, 'available_cpus', lambda n=cpus: n)
+        assert params.inference_threads(params.NodeConfig()) == expected
+        assert params.predictor_options(params.NodeConfig(backend='onnxruntime')) == {
+            'threads': expected}
+    assert params.inference_threads(params.NodeConfig(threads=3)) == 3
