@@ -153,7 +153,8 @@ class FrameInput:
             self.drop(cause, f'image dropped: no camera_info with its stamp {stamp_ns} ns '
                       f'(queue_size {self.pairer.queue_size}, sync tolerance '
                       f'{self.pairer.tolerance_ns} ns); is camera_info remapped to the '
-                      "camera's topic? (reuse_camera_info pairs with the latest one)")
+                      "camera's topic? (reuse_camera_info: true pairs an image with the latest "
+                      'one while they repeat)')
         if result.pair is None:
             return None
         (image, arrived_s), info = result.pair

@@ -107,6 +107,9 @@ def test_camera_process_to_node_process_pairs_every_finished_frame(installed, tm
           f'{missing}: paired share {share:.1%}; published {len(arrivals)} depth images: '
           f'output rate {rate:.2f} Hz, latency median {np.median(latencies):.0f} ms, p95 '
           f'{p95:.0f} ms; node diagnostics: {values}')
+    if not THROUGHPUT:
+        print('(exact pairing, one still frame: the pairer under real DDS; the throughput '
+              'figures come from benchmarks/node_throughput.sh)')
     print(f'throughput vs issue 14 target: output rate {rate:.2f} / {TARGET_HZ:.0f} Hz = '
           f'{rate / TARGET_HZ:.2f}x, p95 latency {p95:.0f} / {TARGET_P95_MS:.0f} ms = '
           f'{p95 / TARGET_P95_MS:.2f}x (backend {values.get("backend", "?")}, input '
