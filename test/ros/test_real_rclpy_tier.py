@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'test' / 'ros' / 'rclpy_env.sh'
 # Tests each tier holds; fewer passing means some were skipped or not collected.
-TIERS = {'real_rclpy': 19, 'real_tools': 8}
+TIERS = {'real_rclpy': 22, 'real_tools': 9}
 TIMEOUT_S = 900
 BUILD_TIMEOUT_S = 1800
 
@@ -66,7 +66,10 @@ def _ensure_env() -> None:
     except subprocess.TimeoutExpired:
         _skip_or_fail(f'building the isolated env took over {BUILD_TIMEOUT_S} s')
     if proc.returncode != 0:
-        tail = ' | '.join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+        lines = [ln for ln in (proc.stdout + proc.stderr).strip().splitlines()
+                 if ln.strip() and not ln.startswith('WARNING: Location')]  # pip's index noise
+        own = [ln for ln in lines if ln.startswith('rclpy_env')]  # the script's own reason first
+        tail = ' | '.join((own or lines)[-3:])
         _skip_or_fail(f'the isolated env could not be built: {tail}')
 
 
