@@ -64,6 +64,14 @@ def pose_lite_pose(antisymmetric: bool = False) -> PoseNet:
     return pose_lite_net(antisymmetric=antisymmetric)
 
 
+def pose_lite0_pose(pretrained: bool = True, antisymmetric: bool = False) -> PoseNet:
+    """EfficientNet-Lite0 (ImageNet weights when `pretrained`) up to stride 16 over the stacked
+    pair + a small head (about 0.9 M parameters); `antisymmetric` as for pose_lite."""
+    from depth_ros.models.pose_lite0 import pose_lite0_net
+
+    return pose_lite0_net(pretrained=pretrained, antisymmetric=antisymmetric)
+
+
 def drn_depth(num_layers: int = 18) -> DepthNet:
     """Double Refinement Network (Durasov et al., IROS 2019), supervised with ground truth."""
     from depth_ros.models.drn import drn_net
@@ -109,5 +117,5 @@ DEPTH_NETS: dict[str, Factory] = {
 }
 POSE_NETS: dict[str, Factory] = {
     'resnet18': resnet18_pose, 'resnet34': resnet34_pose, 'resnet50': resnet50_pose,
-    'pose_lite': pose_lite_pose,
+    'pose_lite': pose_lite_pose, 'pose_lite0': pose_lite0_pose,
 }
