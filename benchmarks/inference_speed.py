@@ -26,7 +26,8 @@ import torch
 from depth_ros.bench.runner import cpu_model, machine_info
 from depth_ros.bench.timing import compare
 from depth_ros.export.onnx_export import export_depth_onnx
-from depth_ros.inference.onnx_backend import available_cpus, session_options
+from depth_ros.inference.devices import available_cpus
+from depth_ros.inference.onnx_backend import session_options
 from depth_ros.models.checkpoint import CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
 from depth_ros.models.registry import ArchSpec, build_depth_net

@@ -53,18 +53,18 @@ def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
     if not constant_nodes:
         return model
     produced = {name for node in constant_nodes for name in node.output}
-    needed = {name for node in graph.node if node not in constant_nodes
-              for name in node.input if name in produced}
-    needed |= {out.name for out in graph.output if out.name in produced}
-    needed = sorted(needed)
+    rest = [node for node in graph.node if not set(node.output) <= produced]
+    needed = {name for node in rest for name in node.input if name in produced}
+    needed = sorted(needed | {out.name for out in graph.output if out.name in produced})
+    read = {name for node in constant_nodes for name in node.input}
     sub = helper.make_model(
         helper.make_graph(constant_nodes, 'constants', [],
                           [helper.make_empty_tensor_value_info(name) for name in needed],
-                          list(graph.initializer)),
+                          [init for init in graph.initializer if init.name in read]),
         opset_imports=list(model.opset_import))
     values = ReferenceEvaluator(sub).run(None, {})
-    for node in constant_nodes:
-        graph.node.remove(node)
+    del graph.node[:]
+    graph.node.extend(rest)
     graph.initializer.extend(numpy_helper.from_array(np.asarray(value), name)
                              for name, value in zip(needed, values))
     _drop_unused_initializers(graph)
@@ -82,7 +82,7 @@ def fold_zero_pads(model: onnx.ModelProto) -> onnx.ModelProto:
         users = consumers.get(pad.output[0], [])
         if (spatial is None or not users or pad.output[0] in outputs
                 or any(u.op_type != 'Conv' or u.input[0] != pad.output[0]
-                       or _attr(u, 'auto_pad', b'NOTSET') not in (b'NOTSET', 'NOTSET')
+                       or _attr(u, 'auto_pad', b'NOTSET') != b'NOTSET'
                        for u in users)):
             continue
         for conv in users:
@@ -129,7 +129,7 @@ def decompose_elu(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def _zero_spatial_pads(pad: onnx.NodeProto, inits: dict) -> list[int] | None:
     """[begin..., end...] over the spatial axes of a zero constant-mode NCHW Pad, else None."""
-    if _attr(pad, 'mode', b'constant') not in (b'constant', 'constant'):
+    if _attr(pad, 'mode', b'constant') != b'constant':
         return None
     if len(pad.input) < 2 or pad.input[1] not in inits:
         return None
@@ -158,8 +158,9 @@ def _consumers(graph: onnx.GraphProto) -> dict[str, list[onnx.NodeProto]]:
 def _drop_unused_initializers(graph: onnx.GraphProto) -> None:
     used = {name for node in graph.node for name in node.input}
     used |= {out.name for out in graph.output}
-    for init in [i for i in graph.initializer if i.name not in used]:
-        graph.initializer.remove(init)
+    kept = [init for init in graph.initializer if init.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
 
 
 def _attr(node: onnx.NodeProto, name: str, default):
