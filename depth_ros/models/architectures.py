@@ -72,6 +72,17 @@ def pose_lite0_pose(pretrained: bool = True, antisymmetric: bool = False) -> Pos
     return pose_lite0_net(pretrained=pretrained, antisymmetric=antisymmetric)
 
 
+def pose_corr_pose(pretrained: bool = True, max_displacement: int = 4,
+                   fine_displacement: int = 0, antisymmetric: bool = True) -> PoseNet:
+    """A frozen Lite0 trunk on each frame, local correlations of the two feature maps (stride
+    8, +-`max_displacement` cells; stride 4, +-`fine_displacement` cells when > 0) and a
+    position-aware head (about 0.4 M parameters); antisymmetric by default."""
+    from depth_ros.models.pose_corr import pose_corr_net
+
+    return pose_corr_net(pretrained=pretrained, max_displacement=max_displacement,
+                         fine_displacement=fine_displacement, antisymmetric=antisymmetric)
+
+
 def drn_depth(num_layers: int = 18) -> DepthNet:
     """Double Refinement Network (Durasov et al., IROS 2019), supervised with ground truth."""
     from depth_ros.models.drn import drn_net
@@ -118,4 +129,5 @@ DEPTH_NETS: dict[str, Factory] = {
 POSE_NETS: dict[str, Factory] = {
     'resnet18': resnet18_pose, 'resnet34': resnet34_pose, 'resnet50': resnet50_pose,
     'pose_lite': pose_lite_pose, 'pose_lite0': pose_lite0_pose,
+    'pose_corr': pose_corr_pose,
 }

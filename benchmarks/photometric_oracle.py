@@ -1,0 +1,149 @@
+"""How good is the best pose the training loss can give? Per-pair photometric optimisation
+with a frozen depth network, scored like the pose network.
+
+    python benchmarks/photometric_oracle.py [--weights default] [--iterations 100]
+
+For every consecutive pair (i, i+1) of each evaluation set, the six pose parameters are
+optimised directly (Adam, all pairs at once, each pair's own loss) to minimise the loss the pose
+network is trained with: Monodepth2's auto-masked SSIM + L1 reprojection error of frame i+1
+warped into frame i with the weights' depth of frame i, at the weights' input size. The result
+is the pose that loss prefers for that pair, free of any network's limits, so:
+
+- if it does not beat constant-forward on a set, no pose network trained with this loss and this
+  depth network can be expected to, pair by pair (a network can still be smoother than the
+  per-pair optimum: it averages over its training data);
+- its speed spread and direction spread say how precisely the loss pins the motion down.
+
+Prints and writes oracle.json / oracle.md to --out. Slow on a CPU (about 2 s per iteration per
+50 pairs on one core).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
+SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
+        'odometry_06': 'data/kitti_odometry/sequences/06',
+        'odometry_01': 'data/kitti_odometry/sequences/01'}
+
+
+def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: int = 0):
+    """cur_from_prev [N-1, 4, 4] (network units) minimising each pair's loss, and the loss."""
+    import torch
+
+    from depth_ros.evaluation.kitti_sequence import load_kitti_sequence
+    from depth_ros.geometry.intrinsics import kitti_intrinsics
+    from depth_ros.geometry.poses import pose_from_parameters
+    from depth_ros.inference.image_io import read_image
+    from depth_ros.inference.preprocess import as_rgb_uint8, to_network_input
+    from training.losses.self_supervised import LossConfig, self_supervised_loss
+
+    meta = checkpoint.meta
+    seq = load_kitti_sequence(folder)
+    images = [as_rgb_uint8(read_image(p)) for p in seq.image_paths]
+    height0, width0 = images[0].shape[:2]
+    x = torch.cat([to_network_input([im], meta.height, meta.width, torch.device('cpu'))
+                   for im in images])
+    intr = kitti_intrinsics(seq.calib_path, seq.camera, width0, height0).scaled(meta.width,
+                                                                                meta.height)
+    n = len(x) - 1
+    k = torch.from_numpy(intr.matrix(homogeneous=True)).float().expand(n, 4, 4)
+    with torch.no_grad():
+        sigmoid = torch.cat([checkpoint.depth_net(x[i:i + 8]).sigmoids[0]
+                             for i in range(0, n, 8)])
+    generator = torch.Generator().manual_seed(seed)
+    # A tiny random rotation: the axis-angle map has no gradient at exactly zero.
+    axis_angle = (1e-4 * torch.randn(n, 1, 3, generator=generator)).requires_grad_(True)
+    translation = torch.zeros(n, 1, 3)
+    translation[:, 0, 2] = -0.5 / meta.metres_per_unit  # 0.5 m forward
+    translation.requires_grad_(True)
+    optimiser = torch.optim.Adam([axis_angle, translation], lr=lr)
+    config = LossConfig(scales=(0,), smoothness_weight=0.0)
+    for _ in range(iterations):
+        pose = pose_from_parameters(axis_angle, translation, invert=False)
+        loss = self_supervised_loss([x[:-1]], {1: x[1:]}, [sigmoid[:-1]], {1: pose}, k,
+                                    min_depth=meta.min_depth, max_depth=meta.max_depth,
+                                    config=config, generator=generator).total
+        optimiser.zero_grad()
+        (loss * n).backward()  # each pair's parameters get its own loss's gradient
+        optimiser.step()
+    return pose.detach().double().numpy(), float(loss), seq.world_from_cam
+
+
+def spread(local: np.ndarray) -> dict:
+    """Speed coefficient of variation, mean and spread of the direction of travel."""
+    steps = np.linalg.inv(local)[:, :3, 3]
+    distances = np.linalg.norm(steps, axis=1)
+    directions = steps / np.maximum(distances, 1e-12)[:, None]
+    return {'speed_cv': float(distances.std() / distances.mean()),
+            'direction_mean_xy': directions[:, :2].mean(axis=0).tolist(),
+            'direction_std_xy': directions[:, :2].std(axis=0).tolist()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--weights', default='default')
+    p.add_argument('--iterations', type=int, default=100)
+    p.add_argument('--lr', type=float, default=5e-4)
+    p.add_argument('--sets', nargs='+', choices=sorted(SETS), default=list(SETS))
+    p.add_argument('--shared', type=Path, default=SHARED)
+    p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning' / 'photometric_oracle')
+    args = p.parse_args(argv)
+    import torch
+
+    from depth_ros.evaluation.baselines import constant_forward_poses
+    from depth_ros.evaluation.trajectory import (
+        ate_5frame,
+        ate_5frame_from_local,
+        local_from_global,
+    )
+    from depth_ros.inference.predictor import resolve_weights
+    from depth_ros.models.checkpoint import load_checkpoint
+
+    torch.set_num_threads(1)
+    checkpoint = load_checkpoint(resolve_weights(args.weights))
+    results = {'command': ' '.join(['python benchmarks/photometric_oracle.py',
+                                    *(argv if argv is not None else sys.argv[1:])]),
+               'weights': args.weights, 'input_size': [checkpoint.meta.height,
+                                                       checkpoint.meta.width], 'sets': {}}
+    for name in args.sets:
+        start = time.perf_counter()
+        local, loss, world = optimise_pairs(checkpoint, args.shared / SETS[name],
+                                            args.iterations, args.lr)
+        gt = local_from_global(world)
+        cf = ate_5frame(world, constant_forward_poses(len(world))).mean
+        oracle = ate_5frame_from_local(gt, local).mean
+        results['sets'][name] = {'pairs': len(local), 'final_loss': loss,
+                                 'ate_5frame': oracle, 'constant_forward_ate_5frame': cf,
+                                 'vs_constant_forward': oracle / cf, 'oracle': spread(local),
+                                 'ground_truth': spread(gt),
+                                 'seconds': time.perf_counter() - start}
+        print(f'{name}: oracle ATE {oracle:.4f} m = {oracle / cf:.2f}x constant-forward '
+              f'({cf:.4f} m), {time.perf_counter() - start:.0f} s', flush=True)
+    lines = ['| set | pairs | oracle ATE / constant-forward | oracle speed CV (truth) | '
+             'oracle direction std x, y (truth) |', '|---|---|---|---|---|']
+    for name, r in results['sets'].items():
+        o, g = r['oracle'], r['ground_truth']
+        lines.append(f"| {name} | {r['pairs']} | {r['vs_constant_forward']:.2f}x | "
+                     f"{o['speed_cv']:.3f} ({g['speed_cv']:.3f}) | "
+                     f"{o['direction_std_xy'][0]:.4f}, {o['direction_std_xy'][1]:.4f} "
+                     f"({g['direction_std_xy'][0]:.4f}, {g['direction_std_xy'][1]:.4f}) |")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / 'oracle.json').write_text(json.dumps(results, indent=1) + '\n')
+    (args.out / 'oracle.md').write_text('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
