@@ -37,9 +37,17 @@ SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005'
         'odometry_01': 'data/kitti_odometry/sequences/01'}
 
 
-def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: int = 0):
-    """cur_from_prev [N-1, 4, 4] (network units) minimising each pair's loss, and the loss."""
+def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: int = 0,
+                   loss_scale: int = 1, start: str = 'forward'):
+    """cur_from_prev [N-1, 4, 4] (network units) minimising each pair's loss, and the loss.
+
+    The depth network sees the weights' input size; the loss compares images `loss_scale`
+    times larger, with the depth upsampled bilinearly (1: the training loss as it is). The
+    optimisation starts 0.5 m straight ahead (`start='forward'`) or at the true motion
+    (`'truth'`, translation divided by the weights' metres_per_unit): from the truth, where the
+    loss moves the pose to says whether the loss's nearest minimum is the truth."""
     import torch
+    import torch.nn.functional as F
 
     from depth_ros.evaluation.kitti_sequence import load_kitti_sequence
     from depth_ros.geometry.intrinsics import kitti_intrinsics
@@ -54,18 +62,32 @@ def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: i
     height0, width0 = images[0].shape[:2]
     x = torch.cat([to_network_input([im], meta.height, meta.width, torch.device('cpu'))
                    for im in images])
-    intr = kitti_intrinsics(seq.calib_path, seq.camera, width0, height0).scaled(meta.width,
-                                                                                meta.height)
+    height, width = meta.height * loss_scale, meta.width * loss_scale
+    intr = kitti_intrinsics(seq.calib_path, seq.camera, width0, height0).scaled(width, height)
     n = len(x) - 1
     k = torch.from_numpy(intr.matrix(homogeneous=True)).float().expand(n, 4, 4)
     with torch.no_grad():
         sigmoid = torch.cat([checkpoint.depth_net(x[i:i + 8]).sigmoids[0]
                              for i in range(0, n, 8)])
+    if loss_scale != 1:
+        x = torch.cat([to_network_input([im], height, width, torch.device('cpu'))
+                       for im in images])
+        sigmoid = F.interpolate(sigmoid, size=(height, width), mode='bilinear',
+                                align_corners=False)
     generator = torch.Generator().manual_seed(seed)
     # A tiny random rotation: the axis-angle map has no gradient at exactly zero.
     axis_angle = (1e-4 * torch.randn(n, 1, 3, generator=generator)).requires_grad_(True)
     translation = torch.zeros(n, 1, 3)
     translation[:, 0, 2] = -0.5 / meta.metres_per_unit  # 0.5 m forward
+    if start == 'truth':
+        from scipy.spatial.transform import Rotation
+
+        from depth_ros.evaluation.trajectory import local_from_global
+
+        gt = local_from_global(seq.world_from_cam)
+        translation = torch.from_numpy(gt[:, :3, 3] / meta.metres_per_unit).float().view(n, 1, 3)
+        axis_angle = torch.from_numpy(Rotation.from_matrix(gt[:, :3, :3]).as_rotvec()).float()
+        axis_angle = (axis_angle.view(n, 1, 3) + 1e-6).requires_grad_(True)
     translation.requires_grad_(True)
     optimiser = torch.optim.Adam([axis_angle, translation], lr=lr)
     config = LossConfig(scales=(0,), smoothness_weight=0.0)
@@ -77,7 +99,7 @@ def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: i
         optimiser.zero_grad()
         (loss * n).backward()  # each pair's parameters get its own loss's gradient
         optimiser.step()
-    return pose.detach().double().numpy(), float(loss), seq.world_from_cam
+    return pose.detach().double().numpy(), float(loss.detach()), seq.world_from_cam
 
 
 def spread(local: np.ndarray) -> dict:
@@ -95,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--weights', default='default')
     p.add_argument('--iterations', type=int, default=100)
     p.add_argument('--lr', type=float, default=5e-4)
+    p.add_argument('--start', choices=('forward', 'truth'), default='forward',
+                   help='start 0.5 m straight ahead, or at the true motion')
+    p.add_argument('--loss-scale', type=int, default=1,
+                   help='compare images this many times larger than the input size')
     p.add_argument('--sets', nargs='+', choices=sorted(SETS), default=list(SETS))
     p.add_argument('--shared', type=Path, default=SHARED)
     p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning' / 'photometric_oracle')
@@ -115,11 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     results = {'command': ' '.join(['python benchmarks/photometric_oracle.py',
                                     *(argv if argv is not None else sys.argv[1:])]),
                'weights': args.weights, 'input_size': [checkpoint.meta.height,
-                                                       checkpoint.meta.width], 'sets': {}}
+                                                       checkpoint.meta.width],
+               'loss_scale': args.loss_scale, 'start': args.start, 'sets': {}}
     for name in args.sets:
         start = time.perf_counter()
         local, loss, world = optimise_pairs(checkpoint, args.shared / SETS[name],
-                                            args.iterations, args.lr)
+                                            args.iterations, args.lr,
+                                            loss_scale=args.loss_scale, start=args.start)
         gt = local_from_global(world)
         cf = ate_5frame(world, constant_forward_poses(len(world))).mean
         oracle = ate_5frame_from_local(gt, local).mean
