@@ -22,7 +22,6 @@ beat it there. Writes anatomy.json and anatomy.md to --out.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 import sys
@@ -31,11 +30,12 @@ import numpy as np
 
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
+
+from real_world_report import EVAL_SETS, write_results  # noqa: E402
+
+
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
-SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
-        'odometry_06': 'data/kitti_odometry/sequences/06',
-        'odometry_01': 'data/kitti_odometry/sequences/01'}
 SMOOTH_SIGMA = 1.0
 
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from depth_ros.evaluation.kitti_sequence import load_kitti_sequence
 
     results = {name: anatomy(load_kitti_sequence(args.shared / rel).world_from_cam)
-               for name, rel in SETS.items()}
+               for name, rel in EVAL_SETS.items()}
     names = list(next(iter(results.values()))['vs_constant_forward'])
     lines = ['| set | constant-forward ATE (m) | speed CV | mean direction (x, y) | '
              + ' | '.join(names) + ' |', '|---' * (4 + len(names)) + '|']
@@ -101,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {r['constant_forward_ate_5frame']:.4f} | {r['speed_cv']:.3f} "
                      f'| {mx:+.4f}, {my:+.4f} | '
                      + ' | '.join(f"{r['vs_constant_forward'][k]:.2f}x" for k in names) + ' |')
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / 'anatomy.json').write_text(json.dumps(results, indent=1) + '\n')
-    (args.out / 'anatomy.md').write_text('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_results(args.out, 'anatomy', results, '\n'.join(lines))
     return 0
 
 

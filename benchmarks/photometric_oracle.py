@@ -20,7 +20,6 @@ Prints and writes oracle.json / oracle.md to --out. Slow on a CPU (about 2 s per
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 import sys
@@ -30,11 +29,12 @@ import numpy as np
 
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
+
+from real_world_report import EVAL_SETS, write_results  # noqa: E402
+
+
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
-SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
-        'odometry_06': 'data/kitti_odometry/sequences/06',
-        'odometry_01': 'data/kitti_odometry/sequences/01'}
 
 
 def optimise_pairs(checkpoint, folder: Path, iterations: int, lr: float, seed: int = 0,
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                    help='start 0.5 m straight ahead, or at the true motion')
     p.add_argument('--loss-scale', type=int, default=1,
                    help='compare images this many times larger than the input size')
-    p.add_argument('--sets', nargs='+', choices=sorted(SETS), default=list(SETS))
+    p.add_argument('--sets', nargs='+', choices=sorted(EVAL_SETS), default=list(EVAL_SETS))
     p.add_argument('--shared', type=Path, default=SHARED)
     p.add_argument('--out', type=Path, default=ROOT / 'docs' / 'learning' / 'photometric_oracle')
     args = p.parse_args(argv)
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                'loss_scale': args.loss_scale, 'start': args.start, 'sets': {}}
     for name in args.sets:
         start = time.perf_counter()
-        local, loss, world = optimise_pairs(checkpoint, args.shared / SETS[name],
+        local, loss, world = optimise_pairs(checkpoint, args.shared / EVAL_SETS[name],
                                             args.iterations, args.lr,
                                             loss_scale=args.loss_scale, start=args.start)
         gt = local_from_global(world)
@@ -166,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{o['speed_cv']:.3f} ({g['speed_cv']:.3f}) | "
                      f"{o['direction_std_xy'][0]:.4f}, {o['direction_std_xy'][1]:.4f} "
                      f"({g['direction_std_xy'][0]:.4f}, {g['direction_std_xy'][1]:.4f}) |")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / 'oracle.json').write_text(json.dumps(results, indent=1) + '\n')
-    (args.out / 'oracle.md').write_text('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_results(args.out, 'oracle', results, '\n'.join(lines))
     return 0
 
 

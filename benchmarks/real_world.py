@@ -41,10 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 
 from real_world_report import (  # noqa: E402
+    EVAL_SETS,
     STATIC_TARGETS,
     STILL_MAX_GREY_DIFF,
     format_markdown,
     issue_targets,
+    write_whole,
 )
 
 from depth_ros.evaluation import baselines as bl  # noqa: E402
@@ -54,9 +56,6 @@ from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
-EVAL_SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
-             'odometry_06': 'data/kitti_odometry/sequences/06',
-             'odometry_01': 'data/kitti_odometry/sequences/01'}
 STILL_SETS = {'sfnd_still': 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd',
               'euroc_still': 'data/real/train/euroc_v101_kimera/sequences/euroc_v101'}
 ROW_PRIOR_DEPTHS = 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd'
@@ -90,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)
     results['seconds'] = time.perf_counter() - start
     table = format_markdown(results)
-    _write(args.out / 'real_world.json', json.dumps(json_safe(results), indent=1) + '\n')
-    _write(args.out / 'real_world.md', table + '\n')
+    write_whole(args.out / 'real_world.json', json.dumps(json_safe(results), indent=1) + '\n')
+    write_whole(args.out / 'real_world.md', table + '\n')
     print(table)
     return 0
 
@@ -299,14 +298,6 @@ def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
             'folder': _relative(folder, args.shared), 'frames': [p[0].stem for p in pairs],
             'grey_diff': diffs})
     return out
-
-
-def _write(path: Path, text: str) -> None:
-    """Write whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(text, encoding='utf-8')
-    tmp.replace(path)
 
 
 if __name__ == '__main__':

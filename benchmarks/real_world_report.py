@@ -1,6 +1,8 @@
-"""Tables of benchmarks/real_world.py: markdown of its results and issue 12's targets."""
+"""Tables of benchmarks/real_world.py: markdown of its results and issue 12's targets; the
+evaluation sets and the whole-file writer the real-world benchmarks share."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 import sys
@@ -11,6 +13,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 
 
+# Real sets with ground-truth poses, relative to ../shared.
+EVAL_SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_0005',
+             'odometry_06': 'data/kitti_odometry/sequences/06',
+             'odometry_01': 'data/kitti_odometry/sequences/01'}
 STILL_MAX_GREY_DIFF = 2.0  # a still camera's frame difference (JPEG + sensor noise): ~1.7
 STATIC_TARGETS = {'translation_m': 0.02, 'rotation_deg': 0.1}
 
@@ -149,3 +155,18 @@ def issue_targets(results: dict, weights_bytes: int) -> list[dict]:
                                group['rotation_deg_max'], STATIC_TARGETS['rotation_deg']))
     out.append(_target('weights file <= 20 MB', weights_bytes / 1e6, 20.0))
     return out
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    tmp.replace(path)
+
+
+def write_results(out: Path, stem: str, results: dict, table: str) -> None:
+    """`out/stem.json` and `out/stem.md`, each whole or not at all; print the table."""
+    write_whole(out / f'{stem}.json', json.dumps(results, indent=1) + '\n')
+    write_whole(out / f'{stem}.md', table + '\n')
+    print(table)
