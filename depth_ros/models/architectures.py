@@ -76,7 +76,7 @@ def pose_corr_pose(pretrained: bool = True, max_displacement: int = 4,
                    fine_displacement: int = 0, antisymmetric: bool = True) -> PoseNet:
     """A frozen Lite0 trunk on each frame, local correlations of the two feature maps (stride
     8, +-`max_displacement` cells; stride 4, +-`fine_displacement` cells when > 0) and a
-    position-aware head (about 0.4 M parameters); antisymmetric by default."""
+    position-aware head (0.43-0.53 M parameters); antisymmetric by default."""
     from depth_ros.models.pose_corr import pose_corr_net
 
     return pose_corr_net(pretrained=pretrained, max_displacement=max_displacement,

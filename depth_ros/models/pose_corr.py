@@ -2,19 +2,21 @@
 (issue 12).
 
 Both images go through the same frozen EfficientNet-Lite0 trunk (stem + blocks up to stride 8,
-40 channels; in the shipped weights a copy of the depth network's own encoder). Their features,
-normalised to unit length per position, are compared by a local correlation: at every position
-of the first frame the cosine similarity with the second frame's features displaced by up to
-`max_displacement` cells in x and y ((2d + 1)^2 channels; FlowNet's correlation layer, Dosovitskiy
-et al., ICCV 2015, Sec. 3). That volume is apparent motion, whatever the scene looks like. The
-first frame's features ride along as context (near road, far sky).
+40 channels; `training.pose_fit` copies the depth network's own encoder into it). Their
+features, normalised to unit length per position, are compared by a local correlation: at every
+position of the first frame the cosine similarity with the second frame's features displaced
+by up to `max_displacement` cells in x and y ((2d + 1)^2 channels; FlowNet's correlation layer,
+Dosovitskiy et al., ICCV 2015, Sec. 3). That volume is apparent motion, whatever the scene
+looks like. With `fine_displacement` a second correlation at stride 4 (finer steps) is averaged
+to stride 8 and added. The first frame's features ride along as context (near road, far sky).
 
 The head sees where each cell is: image coordinates x, y in [-1, 1] are concatenated before
 every convolution (CoordConv, Liu et al., NeurIPS 2018), and the six outputs are pooled as
 mean(a) + mean(x * b) + mean(y * c) of three 6-channel maps: camera motion is a position-
 dependent flow field (forward motion expands around the centre, yaw shifts everything
 sideways), which a plain spatial mean would cancel. SfMLearner's 0.01 output scaling keeps the
-first outputs small. About 0.35 M parameters, of which the trunk holds 0.06 M.
+first outputs small. 0.43 M parameters with the defaults (0.53 M with `max_displacement` 5 and
+`fine_displacement` 4), of which the trunk holds 0.06 M.
 
 Why: pose networks over a stacked pair trained on a few hundred real frames learned either a
 constant "drive forward" or almost no motion (docs/learning/real_world_recipe.md); here motion
