@@ -72,7 +72,7 @@ class FeatureCache:
 MIRROR = torch.diag(torch.tensor([-1.0, 1.0, 1.0, 1.0]))
 
 
-def _ground_truth(record, offsets, poses_dir: Path, metres_per_unit: float, known: dict):
+def _ground_truth(record, poses_dir: Path, metres_per_unit: float, known: dict):
     """[T, 4, 4] source_from_target (network units) of a record, or None without poses.
 
     Frames are `<root>/sequences/<seq>/image_2/<index>.<ext>`; poses `<poses_dir>/<seq>.txt`."""
@@ -105,7 +105,7 @@ def build_cache(dataset, depth_net, trunk, poses_dir: Path, metres_per_unit: flo
     offsets = dataset.frame_offsets
     for i in range(len(dataset)):
         sample = dataset[i]
-        gt = _ground_truth(dataset.records[i], offsets, poses_dir, metres_per_unit, known)
+        gt = _ground_truth(dataset.records[i], poses_dir, metres_per_unit, known)
         if gt is None:
             gt = torch.full((len(offsets), 4, 4), float('nan'))
         frames = sample.images[0]  # [T, 3, H, W], target first
