@@ -29,10 +29,12 @@ import numpy as np
 import torch
 
 from depth_ros.errors import DepthRosError
+from depth_ros.evaluation.kitti import read_kitti_poses
 from depth_ros.geometry.poses import pose_from_parameters
 from depth_ros.models import save_checkpoint
 from depth_ros.models.arch_spec import ArchSpec
 from depth_ros.models.checkpoint import load_checkpoint
+from depth_ros.models.networks import half_difference
 from depth_ros.models.outputs import PoseParameters
 from depth_ros.models.pose_corr import pose_corr_net
 from training.losses.self_supervised import LossConfig, self_supervised_loss
@@ -80,18 +82,12 @@ def _ground_truth(record, poses_dir: Path, metres_per_unit: float, known: dict):
     seq = target.parent.parent.name
     if seq not in known:
         path = poses_dir / f'{seq}.txt'
-        known[seq] = (np.loadtxt(path).reshape(-1, 3, 4) if path.is_file() else None)
+        known[seq] = read_kitti_poses(path).world_from_cam if path.is_file() else None
     world = known[seq]
     if world is None:
         return None
-    out = []
-    for frame in record.image_paths:
-        index = int(Path(frame).stem)
-        w = np.eye(4)
-        w[:3] = world[index]
-        out.append(w)
-    t = out[0]
-    rel = np.stack([np.linalg.inv(w) @ t for w in out])
+    frames = world[[int(Path(frame).stem) for frame in record.image_paths]]
+    rel = np.linalg.inv(frames) @ frames[0]
     rel[:, :3, 3] /= metres_per_unit
     return torch.from_numpy(rel).float()
 
@@ -132,12 +128,9 @@ def build_cache(dataset, depth_net, trunk, poses_dir: Path, metres_per_unit: flo
 def pair_parameters(pose_net, first: tuple[torch.Tensor, torch.Tensor],
                     second: tuple[torch.Tensor, torch.Tensor]) -> PoseParameters:
     """The antisymmetric reading of the head for trunk features (fine, coarse) of the pair."""
-    encoder, head = pose_net.encoder, pose_net.decoder
+    encoder = pose_net.encoder
     both = torch.cat([encoder.combine(first, second), encoder.combine(second, first)])
-    raw = head([both])
-    n = first[0].shape[0]
-    return PoseParameters(axis_angle=0.5 * (raw.axis_angle[:n] - raw.axis_angle[n:]),
-                          translation=0.5 * (raw.translation[:n] - raw.translation[n:]))
+    return half_difference(pose_net.decoder([both]))
 
 
 def batch_loss(pose_net, cache: FeatureCache, index: torch.Tensor, gap: int, min_depth: float,

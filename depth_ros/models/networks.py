@@ -60,7 +60,12 @@ class AntisymmetricPoseNet(PoseNet):
     def predict_parameters(self, first: torch.Tensor, second: torch.Tensor) -> PoseParameters:
         both = torch.cat([torch.cat([first, second], dim=1),
                           torch.cat([second, first], dim=1)], dim=0)
-        raw = self.decoder(self.encoder(both))
-        n = first.shape[0]
-        return PoseParameters(axis_angle=0.5 * (raw.axis_angle[:n] - raw.axis_angle[n:]),
-                              translation=0.5 * (raw.translation[:n] - raw.translation[n:]))
+        return half_difference(self.decoder(self.encoder(both)))
+
+
+def half_difference(raw: PoseParameters) -> PoseParameters:
+    """The antisymmetric reading of a batch of 2B raw outputs: the first B for pairs (a, b), the
+    last B for the same pairs swapped; half of (a, b) minus (b, a)."""
+    n = raw.axis_angle.shape[0] // 2
+    return PoseParameters(axis_angle=0.5 * (raw.axis_angle[:n] - raw.axis_angle[n:]),
+                          translation=0.5 * (raw.translation[:n] - raw.translation[n:]))
