@@ -93,11 +93,20 @@ class TrainLossConfig(LossConfig):
         static_pair_weight: weight of the static-pair pose loss (training.losses.static_pair):
             a frame against a near-copy of itself must give the identity motion (0: off).
         static_pair_noise: std of the pixel noise of that near-copy (intensities in [0, 1]).
+        depth_supervision_weight: weight of the scale-invariant log error
+            (training.losses.silog) against the ground-truth depth of the examples that have
+            it (depth_<camera>/ in the data: synthetic exact depth, LiDAR); 0: off.
+        depth_supervision_variance_focus: its lambda in [0, 1] (1: blind to scale).
+        depth_supervision_metres_per_unit: metres per network depth unit: ground truth is
+            divided by it before the comparison (e.g. the init checkpoint's calibration).
     """
 
     feature_reconstruction_weight: float = 0.0
     static_pair_weight: float = 0.0
     static_pair_noise: float = 0.01
+    depth_supervision_weight: float = 0.0
+    depth_supervision_variance_focus: float = 0.85
+    depth_supervision_metres_per_unit: float = 1.0
     pyramid: PyramidConfig = field(default_factory=PyramidConfig)
 
     def validate(self) -> None:
@@ -290,6 +299,14 @@ def _validate_loss(loss: TrainLossConfig) -> None:
     if not (loss.static_pair_weight >= 0 and 0 <= loss.static_pair_noise < 1):
         raise ConfigError(f'loss.static_pair_weight must be >= 0 and loss.static_pair_noise in '
                           f'[0, 1), got {loss.static_pair_weight}, {loss.static_pair_noise}')
+    if not (loss.depth_supervision_weight >= 0
+            and 0 <= loss.depth_supervision_variance_focus <= 1
+            and loss.depth_supervision_metres_per_unit > 0):
+        raise ConfigError(
+            f'loss.depth_supervision_weight must be >= 0, loss.depth_supervision_variance_focus '
+            f'in [0, 1] and loss.depth_supervision_metres_per_unit > 0, got '
+            f'{loss.depth_supervision_weight}, {loss.depth_supervision_variance_focus}, '
+            f'{loss.depth_supervision_metres_per_unit}')
     if not loss.feature_reconstruction_weight >= 0:
         raise ConfigError(f'loss.feature_reconstruction_weight must be >= 0, got '
                           f'{loss.feature_reconstruction_weight}')

@@ -8,8 +8,9 @@ target-camera points into the source camera, which is what view synthesis needs.
 The total is Monodepth2's loss plus the weighted optional terms that the config switches on
 (all off by default, when the total is Monodepth2's loss itself): FA-Depth's pyramid terms
 (training.losses.pyramid), APX distillation from a teacher (training.losses.distillation),
-the static-pair pose loss (training.losses.static_pair) and, for the dual network, the feature
-reconstruction loss on the HR-Net's features.
+the static-pair pose loss (training.losses.static_pair), the scale-invariant log error against
+ground-truth depth where an example has it (training.losses.silog) and, for the dual network,
+the feature reconstruction loss on the HR-Net's features.
 """
 from __future__ import annotations
 
@@ -31,11 +32,12 @@ from training.losses.distillation import (
 from training.losses.feature_reconstruction import feature_reconstruction_loss
 from training.losses.pyramid import pyramid_terms
 from training.losses.self_supervised import LossResult, self_supervised_loss
+from training.losses.silog import silog_loss
 from training.losses.static_pair import static_pair_loss
 
 
 DISTILL, FEATURE_RECONSTRUCTION = 'distill', 'feature_reconstruction'
-STATIC_PAIR = 'static_pair'
+STATIC_PAIR, DEPTH_SUPERVISION = 'static_pair', 'depth_supervision'
 
 
 @dataclass
@@ -119,9 +121,24 @@ def forward_and_loss(depth_net: nn.Module, pose_net: nn.Module, batch: Sample,
         weights[STATIC_PAIR] = loss.static_pair_weight
         out.terms[STATIC_PAIR] = static_pair_loss(pose_net, image, batch.image(0),
                                                   loss.static_pair_noise, colour_generator)
+    if loss.depth_supervision_weight > 0 and batch.depth_m is not None:
+        weights[DEPTH_SUPERVISION] = loss.depth_supervision_weight
+        out.terms[DEPTH_SUPERVISION] = _depth_supervision(sigmoids[0], batch.depth_m, model,
+                                                          loss)
     for name, value in out.terms.items():
         out.total = out.total + weights[name] * value
     return out
+
+
+def _depth_supervision(sigmoid: torch.Tensor, depth_m: torch.Tensor, model: ModelConfig,
+                       loss: TrainLossConfig) -> torch.Tensor:
+    """Scale-invariant log error of the full-resolution depth where ground truth exists
+    (examples without any are zeros and do not count), in network units."""
+    with torch.autocast(device_type=sigmoid.device.type, enabled=False):
+        _, depth = inv_depth_to_depth(sigmoid.float(), model.min_depth, model.max_depth)
+        gt = depth_m.float() / loss.depth_supervision_metres_per_unit
+        valid = (gt > model.min_depth) & (gt < model.max_depth) & torch.isfinite(gt)
+        return silog_loss(depth, gt, valid, loss.depth_supervision_variance_focus)
 
 
 def _distillation(teacher: Teacher, distill: DistillConfig, batch: Sample, out: StepOutput,

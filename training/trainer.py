@@ -98,7 +98,7 @@ def fit(config: Any, task: Task) -> TrainSummary:
     run_dir = Path(config.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'config.yaml').write_text(config_to_yaml(config), encoding='utf-8')
-    monitor = Monitor(run_dir / 'tensorboard')
+    monitor = Monitor(run_dir / 'tensorboard', run_dir / 'scalars.jsonl')
     summary = TrainSummary(Path(config.resume), epoch, step)
     try:
         while epoch < config.optim.epochs and not _done(config, summary):

@@ -1,5 +1,6 @@
-"""TensorBoard monitor: writes events when tensorboard is installed, is a no-op otherwise."""
+"""Training monitor: JSON-lines scalars always, TensorBoard events when it is installed."""
 import builtins
+import json
 import logging
 
 import pytest
@@ -34,10 +35,14 @@ def test_without_tensorboard_logs_once_and_does_nothing(tmp_path, monkeypatch, c
 
     monkeypatch.setattr(builtins, '__import__', no_tensorboard)
     with caplog.at_level(logging.INFO, logger='training.monitor'):
-        monitor = Monitor(tmp_path / 'tb')
+        monitor = Monitor(tmp_path / 'tb', tmp_path / 'scalars.jsonl')
     assert not monitor.enabled
     assert any('TensorBoard logging disabled' in r.getMessage() for r in caplog.records)
     monitor.scalars({'x': 1.0}, 1)
+    monitor.scalars({'x': 0.25, 'loss/y': torch.tensor(2.0)}, 2)
     monitor.sigmoids('d', torch.rand(1, 1, 4, 4), 1)
     monitor.close()
     assert not (tmp_path / 'tb').exists()
+    lines = (tmp_path / 'scalars.jsonl').read_text(encoding='utf-8').splitlines()
+    assert [json.loads(line) for line in lines] == [{'step': 1, 'x': 1.0},
+                                                    {'step': 2, 'x': 0.25, 'loss/y': 2.0}]

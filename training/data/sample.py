@@ -22,7 +22,8 @@ class Sample:
             (what the networks see).
         k: [4, 4] intrinsics in pixels at H x W (scale 0).
         depth_m: [1, H, W] ground-truth depth of the target in metres (0: no measurement), or
-            None when the dataset has none.
+            None when the example has none (in a batch where some examples have it, theirs
+            is all zeros).
         index: [] int64 position in the dataset.
     """
 
@@ -76,12 +77,14 @@ def collate_samples(samples: Sequence[Sample]) -> Sample:
     """Stack single examples into a batch (the DataLoader's collate_fn)."""
     first = samples[0]
     depths = [s.depth_m for s in samples]
-    has_depth = all(d is not None for d in depths)
+    known = next((d for d in depths if d is not None), None)
+    if known is not None:  # mixed data (e.g. synthetic with depth, real video without)
+        depths = [torch.zeros_like(known) if d is None else d for d in depths]
     return Sample(
         frame_offsets=first.frame_offsets,
         images=[torch.stack([s.images[i] for s in samples]) for i in range(len(first.images))],
         network_images=torch.stack([s.network_images for s in samples]),
         k=torch.stack([s.k for s in samples]),
-        depth_m=torch.stack(depths) if has_depth else None,
+        depth_m=None if known is None else torch.stack(depths),
         index=torch.stack([s.index for s in samples]),
     )
