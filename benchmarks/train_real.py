@@ -14,10 +14,14 @@ phase that finished leaves a DONE file in its run folder):
    then a second, quieter phase within --fine-minutes: a new run initialised from the first
    one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
    (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule); with
-   --pose-minutes M (experimental, off by default) then a pose phase: the depth network frozen,
-   the pose network read antisymmetrically (a repeated frame gives zero motion) and trained
-   against it (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose
-   network had learned a constant "drive forward");
+   --sup-minutes M a third phase initialised from the second: the fine phase's metres per unit
+   measured (step 3's calibration), then the frames with ground-truth depth (the synthetic
+   world's, the stop-and-go drive's LiDAR) also supervised by the scale-invariant log error in
+   those units (SUP_OVERRIDES, training/losses/silog.py); with --pose-minutes M (experimental,
+   off by default) then a pose phase: the depth network frozen, the pose network read
+   antisymmetrically (a repeated frame gives zero motion) and trained against it
+   (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose network had
+   learned a constant "drive forward");
 3. calibrate metres per network unit on the exact depth of a synthetic TRAINING sequence (its
    camera is KITTI-like: 1.65 m high, fx = 0.58 W); the LiDAR of the one real training drive
    with LiDAR (sfnd, a queue behind a car under a bridge) gave a scale 2x off on other drives;
@@ -38,6 +42,10 @@ MIX = ROOT / 'runs' / 'real_mix'
 RUN = ROOT / 'runs' / 'train_real'
 FINE_RUN = ROOT / 'runs' / 'train_real_b'
 FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
+SUP_RUN = ROOT / 'runs' / 'train_real_sup'
+# Structure mostly, scale half (lambda 0.5), in the units the fine phase was calibrated to.
+SUP_OVERRIDES = ('loss.depth_supervision_weight=2.0', 'loss.depth_supervision_variance_focus=0.5',
+                 'loss.static_pair_weight=1.0', 'optim.learning_rate=5.0e-5')
 POSE_RUN = ROOT / 'runs' / 'train_real_c'
 # Depth frozen (BatchNorm in eval mode), only the full-resolution photometric loss (the other
 # scales only help the depth network), the fine phase's pose weights read antisymmetrically (no
@@ -96,27 +104,32 @@ def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] =
     return checkpoint
 
 
-def train_phases(minutes: float, fine_minutes: float, pose_minutes: float,
+def train_phases(minutes: float, fine_minutes: float, sup_minutes: float, pose_minutes: float,
                  device: str) -> Path:
-    """Step 2: the main phase, the fine phase initialised from its last checkpoint, then the
-    pose phase on the fine phase's (frozen) depth network; a budget of 0 skips a phase."""
+    """Step 2: the main phase, the fine phase initialised from its last checkpoint, the
+    depth-supervised phase, then the pose phase on the previous phase's (frozen) depth
+    network; a budget of 0 skips a phase."""
     last = train(minutes, device)
     if fine_minutes > 0:
         init = (f'model.init_depth={last}', f'model.init_pose={last}')
         last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
+    if sup_minutes > 0:
+        unit = f'loss.depth_supervision_metres_per_unit={metres_per_unit(last):.6g}'
+        init = (f'model.init_depth={last}', f'model.init_pose={last}')
+        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + init + (unit,))
     if pose_minutes > 0:
         last = train(pose_minutes, device, POSE_RUN,
                      POSE_OVERRIDES + (f'model.init_depth={last}', f'model.init_pose={last}'))
     return last
 
 
-def calibrate_and_install(checkpoint: Path, target: Path) -> float:
-    """Step 3: metres per unit = median LiDAR / prediction over a training drive; save."""
+def metres_per_unit(checkpoint: Path) -> float:
+    """Step 3's measurement: the checkpoint's metres per unit times the median true /
+    predicted depth over a synthetic training sequence."""
     import numpy as np
 
     from depth_ros.evaluation.depth_metrics import evaluate_depths
     from depth_ros.inference import Predictor
-    from depth_ros.models import load_checkpoint, save_checkpoint
     from training.data.images import load_depth_png, load_rgb
 
     sequence = MIX / 'sequences' / CALIBRATION_SEQUENCE
@@ -128,19 +141,29 @@ def calibrate_and_install(checkpoint: Path, target: Path) -> float:
         gts.append(load_depth_png(depth_file))
         preds.append(predictor.predict(rgb).inv_depth_m)
     ratio = float(np.median(evaluate_depths(gts, preds, garg_crop=False, max_depth=80.0).scales))
+    return ratio * predictor.metres_per_unit
+
+
+def calibrate_and_install(checkpoint: Path, target: Path) -> float:
+    """Step 3: metres per unit = median true depth / prediction over a training sequence
+    (`metres_per_unit`); save the checkpoint with it."""
+    from depth_ros.models import load_checkpoint, save_checkpoint
+
+    unit = metres_per_unit(checkpoint)
     ckpt = load_checkpoint(checkpoint)
     meta = ckpt.meta
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
                     pose_arch=meta.pose_arch, height=meta.height, width=meta.width,
                     min_depth=meta.min_depth, max_depth=meta.max_depth,
-                    metres_per_unit=ratio * meta.metres_per_unit,
+                    metres_per_unit=unit,
                     training_config=meta.training_config,
                     half=True, notes='depth_ros default weights: trained self-supervised on '
                     'real video (KITTI, nuScenes: non-commercial licences) and the synthetic '
                     'world; metres calibrated on a synthetic training sequence; see '
                     'MODEL_CARD.md')
-    print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit x{ratio:.4f}')
-    return ratio
+    print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
+          f'(the checkpoint said {meta.metres_per_unit:.4f})')
+    return unit
 
 
 def _run(argv: list[str]) -> None:
@@ -153,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--minutes', type=float, default=62.0, help='main phase budget')
     parser.add_argument('--fine-minutes', type=float, default=None,
                         help='fine phase budget (default: 0.4 x --minutes; 0: none)')
+    parser.add_argument('--sup-minutes', type=float, default=0.0,
+                        help='depth-supervised phase budget (0: none)')
     parser.add_argument('--pose-minutes', type=float, default=0.0,
                         help='experimental pose phase budget (default 0: off; its odometry '
                              'did not yet beat the shipped weights, see '
@@ -167,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare_data()
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
-    checkpoint = args.checkpoint or train_phases(args.minutes, fine, args.pose_minutes,
-                                                 args.device)
+    checkpoint = args.checkpoint or train_phases(args.minutes, fine, args.sup_minutes,
+                                                 args.pose_minutes, args.device)
     target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate_and_install(checkpoint, target)
