@@ -16,8 +16,9 @@ that overruns is stopped and recorded as such, and the next one starts:
     train_monodepth2  training steps/s, images/s, data-loading share: ResNet-18 depth +
                       pose, 192x640, batch 12, mixed precision                             50
     train_default     the same for the shipped default weights' recipe                    40
-    train_real        with --train-real M: benchmarks/train_real.py --minutes M (adds M
-                      minutes and its data preparation, evaluation and calibration)
+    train_real        with --train-real M: benchmarks/train_real.py, M minutes split over its
+                      three phases as in the CPU recipe (adds M minutes and its data
+                      preparation, evaluation and calibration)
 Outputs: gpu_check.json, gpu_check.md and gpu_check.log in --out (default: $OUT, else
 runs/gpu_check), written whole at the end.
 """

@@ -1,6 +1,6 @@
 """The real-world recipe in one command: data, training, metric calibration, real-world benchmark.
 
-    python benchmarks/train_real.py --minutes 62                # this 2-core CPU
+    python benchmarks/train_real.py --minutes 62 --fine-minutes 24 --sup-minutes 55  # 2-core CPU
     python benchmarks/train_real.py --minutes 6 --device cuda   # a GPU (see gpu_check.py)
     python benchmarks/train_real.py --install-default \\
         --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
@@ -159,8 +159,9 @@ def calibrate_and_install(checkpoint: Path, target: Path) -> float:
                     training_config=meta.training_config,
                     half=True, notes='depth_ros default weights: trained self-supervised on '
                     'real video (KITTI, nuScenes: non-commercial licences) and the synthetic '
-                    'world; metres calibrated on a synthetic training sequence; see '
-                    'MODEL_CARD.md')
+                    'world, depth-supervised where depth is known (the synthetic world, KITTI '
+                    'LiDAR of one training drive); metres calibrated on a synthetic training '
+                    'sequence; see MODEL_CARD.md')
     print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
           f'(the checkpoint said {meta.metres_per_unit:.4f})')
     return unit
@@ -176,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--minutes', type=float, default=62.0, help='main phase budget')
     parser.add_argument('--fine-minutes', type=float, default=None,
                         help='fine phase budget (default: 0.4 x --minutes; 0: none)')
-    parser.add_argument('--sup-minutes', type=float, default=0.0,
-                        help='depth-supervised phase budget (0: none)')
+    parser.add_argument('--sup-minutes', type=float, default=None,
+                        help='depth-supervised phase budget (default: 0.9 x --minutes; 0: none)')
     parser.add_argument('--pose-minutes', type=float, default=0.0,
                         help='experimental pose phase budget (default 0: off; its odometry '
                              'did not yet beat the shipped weights, see '
@@ -192,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare_data()
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
-    checkpoint = args.checkpoint or train_phases(args.minutes, fine, args.sup_minutes,
+    sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
+    checkpoint = args.checkpoint or train_phases(args.minutes, fine, sup,
                                                  args.pose_minutes, args.device)
     target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
     target.parent.mkdir(parents=True, exist_ok=True)
