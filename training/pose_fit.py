@@ -138,7 +138,7 @@ def batch_loss(pose_net, cache: FeatureCache, index: torch.Tensor, gap: int, min
                supervision_weight: float = 0.0) -> torch.Tensor:
     """Monodepth2's loss of one batch with the cached depth, sources t - gap and t + gap,
     plus `supervision_weight` x the mean absolute difference of the predicted and known
-    source_from_target matrices where poses are known (the synthetic world's)."""
+    source_from_target matrices where poses are known (<data>/poses/<sequence>.txt)."""
     target = cache.features(index, 0)
     poses, sources = {}, {}
     for offset in (-gap, gap):
@@ -217,7 +217,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--max-displacement', type=int, default=4)
     p.add_argument('--fine-displacement', type=int, default=0)
     p.add_argument('--supervision-weight', type=float, default=0.0,
-                   help='weight of the pose error on examples with known poses (synthetic)')
+                   help='weight of the pose error on examples with known poses '
+                        '(<data.path>/poses/<sequence>.txt: the synthetic world writes them; '
+                        'copy real ones there, e.g. KITTI odometry 00)')
     p.add_argument('--gaps', type=int, nargs='+', default=[1],
                    help='frame gaps of the source frames (1: t-1 and t+1; 1 2: also t-2, t+2, '
                         'one gap per batch at random)')
