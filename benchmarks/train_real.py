@@ -109,17 +109,17 @@ def train_phases(minutes: float, fine_minutes: float, sup_minutes: float, pose_m
     """Step 2: the main phase, the fine phase initialised from its last checkpoint, the
     depth-supervised phase, then the pose phase on the previous phase's (frozen) depth
     network; a budget of 0 skips a phase."""
+    def start_from(checkpoint: Path) -> tuple[str, ...]:
+        return f'model.init_depth={checkpoint}', f'model.init_pose={checkpoint}'
+
     last = train(minutes, device)
     if fine_minutes > 0:
-        init = (f'model.init_depth={last}', f'model.init_pose={last}')
-        last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + init)
+        last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + start_from(last))
     if sup_minutes > 0:
         unit = f'loss.depth_supervision_metres_per_unit={metres_per_unit(last):.6g}'
-        init = (f'model.init_depth={last}', f'model.init_pose={last}')
-        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + init + (unit,))
+        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + start_from(last) + (unit,))
     if pose_minutes > 0:
-        last = train(pose_minutes, device, POSE_RUN,
-                     POSE_OVERRIDES + (f'model.init_depth={last}', f'model.init_pose={last}'))
+        last = train(pose_minutes, device, POSE_RUN, POSE_OVERRIDES + start_from(last))
     return last
 
 
