@@ -7,6 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
+from depth_ros.pipeline.frame import ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
@@ -68,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the node's motion gate: consecutive frames differing by at most "
                              f'this many grey levels get no motion (default {GATE_THRESHOLD}, as '
                              'the node; 0: off)')
+    parser.add_argument('--odometry-source', choices=ODOMETRY_SOURCES, default='posenet',
+                        help="what measures the motion, as the node's parameter: the pose "
+                             'network, or tracked corners and two-view geometry with the depth '
+                             "network's metres (epipolar; needs OpenCV)")
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 
@@ -86,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
                                            if args.scale == 'camera_height' else None),
                           camera_pitch_deg=args.camera_pitch_deg,
                           camera_info_topic=args.camera_info_topic,
-                          motion_gate_threshold=args.motion_gate_threshold)
+                          motion_gate_threshold=args.motion_gate_threshold,
+                          odometry_source=args.odometry_source)
     if args.recorded is not None:
         result = _recorded(args, options)
     else:

@@ -96,6 +96,7 @@ class EvalOptions:
         max_pose_gap_s: longest stamp step whose motion is measured (the node's parameter).
         motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
             differing by at most this many grey levels get no motion; 0 turns it off.
+        odometry_source: 'posenet' or 'epipolar' (the node's parameter, `pipeline.frame`).
     """
 
     max_time_diff_s: float = 0.01
@@ -112,18 +113,21 @@ class EvalOptions:
     camera_info_topic: str = CAMERA_INFO_TOPIC
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
+    odometry_source: str = 'posenet'
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
         if self.camera_height_m is None:
             return PipelineConfig(scale_source='fixed', scale=1.0,
                                   max_pose_gap_s=self.max_pose_gap_s,
-                                  motion_gate_threshold=self.motion_gate_threshold)
+                                  motion_gate_threshold=self.motion_gate_threshold,
+                                  odometry_source=self.odometry_source)
         return PipelineConfig(scale_source='camera_height',
                               mounting=Mounting.from_pitch(self.camera_height_m,
                                                            self.camera_pitch_deg),
                               max_pose_gap_s=self.max_pose_gap_s,
-                              motion_gate_threshold=self.motion_gate_threshold)
+                              motion_gate_threshold=self.motion_gate_threshold,
+                              odometry_source=self.odometry_source)
 
 
 def load_ground_truth(bag: str | os.PathLike, topic: str) -> GroundTruth:
@@ -143,7 +147,7 @@ class _Replay:
         # Trivial baselines (issue 12) on the same ground-truth frames and pixels.
         self.baselines = BaselineComparison(options.garg_crop, options.min_depth_m,
                                             options.max_depth_m, options.camera_height_m)
-        self.poses = np.zeros((len(plan), 4, 4)) if pipeline.predictor.has_pose else None
+        self.poses = np.zeros((len(plan), 4, 4)) if pipeline.measures_motion else None
         self.factors = np.full(len(plan), np.nan)
         self.network_s = 0.0
         self.notes: dict[str, None] = {}  # the pipeline's warnings, each once, in order

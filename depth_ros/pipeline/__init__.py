@@ -8,6 +8,7 @@ Modules:
     scale: the scale sources (none, fixed, camera_height, tf) and the camera mounting.
     odometry: the one chaining of frame-to-frame motion, with its reset events.
     motion_gate: nearly identical consecutive frames get no motion.
+    epipolar: motion from tracked corners and two-view geometry (odometry_source: epipolar).
     mounting: camera motion as robot-base motion (REP 105) is in `depth_ros.geometry.mounting`.
 """
 from depth_ros.pipeline.frame import (

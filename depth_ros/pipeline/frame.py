@@ -6,11 +6,13 @@ Python: no ROS, and the predictor is any object with the `Predictor` methods (pr
 predict / relative_pose / has_pose), so torch is imported only by whoever builds it.
 
 Per frame: validate the image and intrinsics, run the depth network once on the prepared image,
-pick the scale (`pipeline.scale`), chain the pose network's motion between this frame and the
-previous one (`pipeline.odometry`, translation times the same scale as this frame's depth; the
-identity when the motion gate (`pipeline.motion_gate`) finds the two frames nearly identical),
-and subsample the depth for publishing. Time going backwards, or forward by more than
-max_pose_gap_s, resets the chain and the scale filter; the result's `chain.event` says so.
+pick the scale (`pipeline.scale`), chain the motion between this frame and the previous one
+(`pipeline.odometry`; measured by the pose network, or with `odometry_source: epipolar` by
+two-view geometry with the depth network's metres (`pipeline.epipolar`); translation times the
+same scale as this frame's depth; the identity when the motion gate (`pipeline.motion_gate`)
+finds the two frames nearly identical), and subsample the depth for publishing. Time going
+backwards, or forward by more than max_pose_gap_s, resets the chain and the scale filter; the
+result's `chain.event` says so.
 """
 from __future__ import annotations
 
@@ -24,10 +26,14 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
 from depth_ros.pipeline.scale import Mounting, ScaleResult, ScaleTracker
+
+
+ODOMETRY_SOURCES = ('posenet', 'epipolar')
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class PipelineConfig:
             resets the chain (as time going backwards does).
         motion_gate_threshold: consecutive frames differing by at most this many grey levels
             (`pipeline.motion_gate`) get the identity as their motion; 0 turns the gate off.
+        odometry_source: 'posenet' (the weights' pose network) or 'epipolar' (two-view
+            geometry with the depth network's metres, `pipeline.epipolar`; needs OpenCV, works
+            with depth-only weights too).
     """
 
     scale_source: str = 'fixed'
@@ -54,8 +63,12 @@ class PipelineConfig:
     depth_downsample: int = 1
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
+    odometry_source: str = 'posenet'
 
     def __post_init__(self) -> None:
+        if self.odometry_source not in ODOMETRY_SOURCES:
+            raise ConfigError(f'odometry_source must be one of {ODOMETRY_SOURCES}, got '
+                              f'{self.odometry_source!r}')
         if self.depth_downsample < 1:
             raise ConfigError(f'depth_downsample must be >= 1, got {self.depth_downsample}')
         if not self.max_pose_gap_s > 0:
@@ -78,7 +91,8 @@ class FrameResult:
         unscaled_inv_depth_m: [H, W] float32 inverse depth in 1/m as the weights give it
             (before the scale factor) at the input resolution, for evaluation.
         scale: the scale applied.
-        odometry: the chained pose (optical axes) and the motion, None without a pose network.
+        odometry: the chained pose (optical axes) and the motion, None when nothing measures
+            motion (the posenet source with depth-only weights).
         chain: the chain's step even without a pose network: its `event` (a reset by a time
             jump) and `dt_s`.
         static: the motion gate's verdict when motion was measured (True: the motion is the
@@ -148,7 +162,9 @@ class FramePipeline:
         self._chain = OdometryChain(self._gap_ns(self.config))
         self._scale = self._tracker(self.config)
         self._gate = MotionGate(self.config.motion_gate_threshold)
+        self._epipolar = self._epipolar_for(self.config)
         self._previous: Any = None
+        self._last_motion: np.ndarray | None = None
 
     @staticmethod
     def _gap_ns(config: PipelineConfig) -> int:
@@ -158,6 +174,14 @@ class FramePipeline:
     def _tracker(config: PipelineConfig) -> ScaleTracker:
         return ScaleTracker(config.scale_source, config.scale, config.scale_window)
 
+    @staticmethod
+    def _epipolar_for(config: PipelineConfig) -> EpipolarOdometry | None:
+        return EpipolarOdometry() if config.odometry_source == 'epipolar' else None
+
+    @property
+    def measures_motion(self) -> bool:
+        return self._epipolar is not None or bool(self.predictor.has_pose)
+
     def reconfigure(self, config: PipelineConfig) -> None:
         """Apply new settings from the next frame on; the chain and the filter carry on."""
         old, self.config = self.config, config
@@ -166,13 +190,18 @@ class FramePipeline:
         if (config.scale_source, config.scale, config.scale_window) != (
                 old.scale_source, old.scale, old.scale_window):
             self._scale = self._tracker(config)
+        if config.odometry_source != old.odometry_source:
+            self._epipolar, self._last_motion = self._epipolar_for(config), None
 
     def reset(self) -> None:
         """Forget the previous frame: the chain starts again at the identity."""
         self._chain.reset()
         self._scale.reset()
         self._gate.reset()
+        if self._epipolar is not None:
+            self._epipolar.reset()
         self._previous = None
+        self._last_motion = None
 
     def process(self, rgb: np.ndarray, intrinsics: Intrinsics, stamp_ns: int,
                 mounting: Mounting | None = None) -> FrameResult | DroppedFrame:
@@ -193,7 +222,8 @@ class FramePipeline:
             intr, notes = check_frame(rgb, intrinsics)
         except InputError as exc:
             return DroppedFrame(int(stamp_ns), 'invalid_input', str(exc))
-        if self._chain.classify(stamp_ns) in (Event.BACKWARDS, Event.GAP):
+        event = self._chain.classify(stamp_ns)
+        if event in (Event.BACKWARDS, Event.GAP):
             self._scale.reset()  # a restart or a jump: the ground seen before says nothing now
         start = time.perf_counter()
         prepare = getattr(self.predictor, 'prepare', None)
@@ -202,37 +232,63 @@ class FramePipeline:
         network_s = time.perf_counter() - start
         scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
         previous, self._previous = self._previous, prepared
-        motion = _Motion(self.predictor, previous, prepared, scale.factor,
-                         self._gate.advance(rgb))
+        if self._epipolar is not None:
+            measure, note = self._epipolar_motion(rgb, prediction.depth_m, intr, event)
+            notes += note
+        elif self.predictor.has_pose:
+            def measure():
+                return self.predictor.relative_pose(previous, prepared)
+        else:
+            measure = None
+        motion = _Motion(measure, scale.factor, self._gate.advance(rgb))
         step = self._chain.update(stamp_ns, motion)
-        odometry = step if self.predictor.has_pose else None
+        odometry = step if self.measures_motion else None
         depth, rgb_out, intr_out = _subsampled(prediction.depth_m * np.float32(scale.factor), rgb,
                                                intr, config.depth_downsample)
         inv_depth_m = np.asarray(prediction.inv_depth_m, dtype=np.float32)
         return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, inv_depth_m, scale,
                            odometry, step, motion.static, notes, network_s + motion.network_s)
 
+    def _epipolar_motion(self, rgb: np.ndarray, depth_m: np.ndarray, intr: Intrinsics,
+                         event: Event) -> tuple[Callable[[], np.ndarray], tuple[str, ...]]:
+        """Feed this frame to the epipolar odometry (every frame, so its tracks and filter
+        stay current) and return its motion; a pair it cannot measure repeats the last
+        motion (constant velocity) and says so."""
+        if event is Event.REPEAT:
+            return (lambda: np.eye(4)), ()
+        if event.resets:
+            self._epipolar.reset()
+            self._last_motion = None
+        result: EpipolarStep = self._epipolar.step(grey_image(rgb), depth_m, intr)
+        notes: tuple[str, ...] = ()
+        if result.previous_from_current is not None:
+            self._last_motion = result.previous_from_current
+        elif result.status == 'lost':
+            notes = (f'epipolar odometry could not measure this pair ({result.tracks} tracks, '
+                     f'{result.inliers} inliers): the last motion is repeated',)
+        last = self._last_motion
+        return (lambda: np.eye(4) if last is None else last.copy()), notes
+
 
 class _Motion:
-    """previous_from_current for `OdometryChain.update`: the gate's identity or the pose
-    network's motion, translation times the frame's scale; remembers what it did."""
+    """previous_from_current for `OdometryChain.update`: the gate's identity or the measured
+    motion (pose network or epipolar), translation times the frame's scale; remembers what it
+    did."""
 
-    def __init__(self, predictor: Any, previous: Any, current: Any, factor: float,
+    def __init__(self, measure: Callable[[], np.ndarray] | None, factor: float,
                  static: Callable[[], bool | None]) -> None:
-        self._predictor, self._previous, self._current = predictor, previous, current
-        self._factor, self._static = factor, static
+        self._measure, self._factor, self._static = measure, factor, static
         self.static: bool | None = None
         self.network_s = 0.0
 
     def __call__(self) -> np.ndarray:
-        if not self._predictor.has_pose:
-            return np.eye(4)  # without a pose network the chain only keeps time
+        if self._measure is None:
+            return np.eye(4)  # nothing measures motion: the chain only keeps time
         self.static = self._static()
         if self.static:
             return np.eye(4)  # the same view: the camera stood still, whatever the network says
         start = time.perf_counter()
-        pose = np.array(self._predictor.relative_pose(self._previous, self._current),
-                        dtype=np.float64)
+        pose = np.array(self._measure(), dtype=np.float64)
         self.network_s = time.perf_counter() - start
         pose[:3, 3] *= self._factor  # the same scale as this frame's depth
         return pose

@@ -119,7 +119,7 @@ class DepthNode(LifecycleNode):
         except Exception as exc:  # any backend failure is a configure failure
             self.get_logger().error(f'configure failed: cannot load the depth model: {exc}')
             return TransitionCallbackReturn.FAILURE
-        reason = self._start_mounting(config, predictor.has_pose)
+        reason = self._start_mounting(config, params.measures_motion(config, predictor.has_pose))
         if reason:
             self.get_logger().error(f'configure failed: {reason}')
             return TransitionCallbackReturn.FAILURE
@@ -222,7 +222,8 @@ class DepthNode(LifecycleNode):
                                    has_pose and config.publish_odometry, config.tf_timeout_s)
 
     def _odometry_on(self) -> bool:
-        return bool(self.predictor is not None and self.predictor.has_pose
+        return bool(self.predictor is not None
+                    and params.measures_motion(self.config, self.predictor.has_pose)
                     and self.config.publish_odometry)
 
     # --- parameters ----------------------------------------------------------------------------

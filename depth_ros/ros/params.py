@@ -13,6 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
+from depth_ros.pipeline.frame import ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
@@ -62,6 +63,7 @@ class NodeConfig:
     publish_tf: bool = False
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
+    odometry_source: str = 'posenet'
     autostart: bool = True
     depth_scale: float = 1.0  # deprecated name of scale (one release)
 
@@ -175,6 +177,11 @@ SPECS: dict[str, ParamSpec] = {
                                        'levels (mean over 120x160 cells) count as static: zero '
                                        'motion is published. 0 turns the gate off.',
                                        limits=(0.0, 255.0)),
+    'odometry_source': ParamSpec("What measures the motion: posenet (the weights' pose "
+                                 'network) or epipolar (tracked corners and two-view geometry, '
+                                 'metres from the depth network; needs OpenCV; works with '
+                                 'depth-only weights).', choices=ODOMETRY_SOURCES,
+                                 on_configure=True),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),
     'depth_scale': ParamSpec('Deprecated name of scale, accepted for one release: when set '
@@ -311,6 +318,11 @@ def deprecation_warnings(values: Mapping[str, Any]) -> list[str]:
     return messages
 
 
+def measures_motion(config: NodeConfig, has_pose: bool) -> bool:
+    """Whether the node has odometry to publish: a pose network, or the epipolar source."""
+    return bool(has_pose) or config.odometry_source == 'epipolar'
+
+
 def pipeline_config(config: NodeConfig) -> PipelineConfig:
     """The frame pipeline's settings from the node's parameters."""
     return PipelineConfig(
@@ -318,7 +330,8 @@ def pipeline_config(config: NodeConfig) -> PipelineConfig:
         mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
         scale_window=config.scale_window, depth_downsample=config.depth_downsample,
         max_pose_gap_s=config.max_pose_gap_s,
-        motion_gate_threshold=config.motion_gate_threshold)
+        motion_gate_threshold=config.motion_gate_threshold,
+        odometry_source=config.odometry_source)
 
 
 def _same_type(value: Any, default: Any) -> bool:
