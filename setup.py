@@ -38,7 +38,8 @@ setup(
     ],
     extras_require={
         'onnx': ['onnx>=1.15', 'onnxruntime>=1.17'],
-        # OpenCV's resize: ~7x faster upsampling of depth to the camera's size on the CPU.
+        # OpenCV's resize: ~7x faster upsampling of depth to the camera's size on the CPU; and
+        # what odometry_source: epipolar needs (ROS: rosdep key python3-opencv).
         'fast': ['opencv-python-headless>=4.8'],
         'tensorrt': ['onnx>=1.15', 'tensorrt>=10'],
         # `colcon test` runs pytest when the `test` extra names it (ament_python's convention;

@@ -53,6 +53,7 @@ from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
+from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -99,7 +100,9 @@ PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction c
             '[1e-3, 80] m, metrics averaged per image; median-scaled = per-image median ratio, '
             "unscaled = the weights' metres (metres_per_unit), camera-height = the package's "
             'estimator (1.65 m, level prior, 30-frame filter); odometry: pose-network pairs '
-            '(i, i+1) chained; 5-frame ATE (Monodepth2), APE (evo), KITTI devkit')
+            '(i, i+1) chained, and the epipolar odometry (odometry_source: epipolar) on the '
+            'same frames with the same depth network; 5-frame ATE (Monodepth2), APE (evo), '
+            'KITTI devkit')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -156,6 +159,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     network, base = bl.ProtocolScores(no_crop=True), bl.DepthBaselines(no_crop=True)
     height = CameraHeightScale(bl.DEFAULT_CAMERA_HEIGHT_M)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
+    epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)
     still_at = _spread(n, args.static_pairs)
     prev = None
@@ -167,6 +171,11 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             # Re-orthonormalised as the node's chain is (float32 rotations drift).
             poses.append(orthonormalize(poses[-1] @ predictor.relative_pose(prev, prepared)))
         prev = prepared
+        step = epipolar.step(grey_image(image), result.depth_m, intr)
+        if step.previous_from_current is not None:
+            last = step.previous_from_current
+        if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
+            epipolar_poses.append(orthonormalize(epipolar_poses[-1] @ last))
         factor = height.update(result.depth_m, intr).factor
         factors.append(np.nan if factor is None else factor)
         if seq.depth_reader is not None:
@@ -176,19 +185,22 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             if i in preview_at:
                 previews[i] = (image, result.inv_depth_m, gt)
         if i in still_at:
-            still.append(prepared)
+            still.append((prepared, image, result.depth_m, intr))
     entry = {'folder': _relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
              'image_size': [int(first.shape[1]), int(first.shape[0])],
              'gt_source': seq.gt_source, 'depth_ground_truth': seq.depth_reader is not None}
     entry.update(_depth_entry(network, base, factors))
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))
-    if predictor.has_pose:
-        entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses), n))
+    entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses) if predictor.has_pose
+                                   else None, np.stack(epipolar_poses), n))
     entry['verdicts'] = bl.comparison_lines(
         entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
         entry.get('trajectory', {}).get('network'),
         entry.get('trajectory', {}).get('baselines', {}))
+    if 'epipolar' in entry.get('trajectory', {}):
+        entry['verdicts'] += [f'epipolar odometry: {line}' for line in bl.comparison_lines(
+            None, {}, entry['trajectory']['epipolar'], entry['trajectory']['baselines'])]
     entry['previews'] = [_relative(write_depth_preview(args.out / f'preview_{name}_{i:04d}.png',
                                                  np.repeat(img[..., None], 3, 2)
                                                  if img.ndim == 2 else img, inv, gt,
@@ -237,11 +249,13 @@ def _depth_entry(network, base, factors: list[float]) -> dict:
     return out
 
 
-def _trajectory_entry(gt: np.ndarray | None, poses: np.ndarray, n: int) -> dict:
+def _trajectory_entry(gt: np.ndarray | None, poses: np.ndarray | None, epipolar: np.ndarray,
+                      n: int) -> dict:
     if gt is None or n < 2:
         return {}
     gt = gt[:n]
-    return {'trajectory': {'network': bl.trajectory_figures(gt, poses),
+    network = {} if poses is None else {'network': bl.trajectory_figures(gt, poses)}
+    return {'trajectory': {**network, 'epipolar': bl.trajectory_figures(gt, epipolar),
                            'baselines': bl.odometry_baselines(gt),
                            'gt_path_m': float(np.sum(np.linalg.norm(
                                np.diff(gt[:, :3, 3], axis=0), axis=1)))}}
@@ -249,7 +263,27 @@ def _trajectory_entry(gt: np.ndarray | None, poses: np.ndarray, n: int) -> dict:
 
 def _motion(predictor, a, b) -> tuple[float, float]:
     """(translation m at the weights' scale, rotation deg) the network predicts from a to b."""
-    pose = predictor.relative_pose(a, b)
+    return _size(predictor.relative_pose(a, b))
+
+
+def _epipolar_motion(predictor, a: np.ndarray, b: np.ndarray, intr) -> tuple[float, float]:
+    """The same for the epipolar odometry (depth from the network; the identity when it
+    measures nothing)."""
+    odometry = EpipolarOdometry()
+    odometry.step(grey_image(a), predictor.predict(a).depth_m, intr)
+    pose = odometry.step(grey_image(b), predictor.predict(b).depth_m, intr).previous_from_current
+    return _size(np.eye(4) if pose is None else pose)
+
+
+def _intrinsics(folder: Path, image: np.ndarray):
+    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
+    from depth_ros.geometry.intrinsics import kitti_intrinsics
+
+    seq = load_kitti_sequence(folder)
+    return kitti_intrinsics(seq.calib_path, seq.camera, image.shape[1], image.shape[0])
+
+
+def _size(pose: np.ndarray) -> tuple[float, float]:
     return float(np.linalg.norm(pose[:3, 3])), float(np.degrees(rotation_angle(pose)))
 
 
@@ -281,22 +315,28 @@ def _motion_summary(motions: list[tuple[float, float]], extra: dict) -> dict:
 def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
     """Identical pairs of each evaluated set and still consecutive pairs of real video."""
     out = {'targets': STATIC_TARGETS}
-    if not predictor.has_pose:
-        return {**out, 'note': 'the checkpoint has no pose network'}
     for name, frames in identical.items():
-        out[f'identical_{name}'] = _motion_summary([_motion(predictor, f, f) for f in frames],
-                                                   {'what': 'each frame paired with itself'})
+        same = {'what': 'each frame paired with itself'}
+        if predictor.has_pose:
+            out[f'identical_{name}'] = _motion_summary(
+                [_motion(predictor, f[0], f[0]) for f in frames], same)
+        out[f'epipolar_identical_{name}'] = _motion_summary(
+            [_epipolar_motion(predictor, f[1], f[1], f[3]) for f in frames], same)
     for name, rel in STILL_SETS.items():
         folder = args.shared / rel
         if not folder.is_dir():
             continue
         pairs, diffs = _still_pairs(folder, args.static_pairs)
-        motions = [_motion(predictor, _read(a), _read(b)) for a, b in pairs]
-        out[name] = _motion_summary(motions, {
-            'what': f'consecutive frames with mean grey difference < {STILL_MAX_GREY_DIFF} '
-                    '(camera standing still; TRAINING frames of the real train split)',
-            'folder': _relative(folder, args.shared), 'frames': [p[0].stem for p in pairs],
-            'grey_diff': diffs})
+        images = [(_read(a), _read(b)) for a, b in pairs]
+        intr = _intrinsics(folder, images[0][0]) if images else None
+        extra = {'what': f'consecutive frames with mean grey difference < {STILL_MAX_GREY_DIFF} '
+                         '(camera standing still; TRAINING frames of the real train split)',
+                 'folder': _relative(folder, args.shared), 'frames': [p[0].stem for p in pairs],
+                 'grey_diff': diffs}
+        if predictor.has_pose:
+            out[name] = _motion_summary([_motion(predictor, a, b) for a, b in images], extra)
+        out[f'epipolar_{name}'] = _motion_summary(
+            [_epipolar_motion(predictor, a, b, intr) for a, b in images], extra)
     return out
 
 

@@ -28,7 +28,7 @@ pipeline (`pipeline.frame`, `odometry_source: epipolar`) chains it in place of t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import math
 
 import numpy as np
@@ -55,6 +55,13 @@ class EpipolarConfig:
             noise).
         absolute_sigma: standard deviation of the log absolute measurement (the depth
             network's per-frame scale noise).
+        max_width_px: images wider than this are tracked at this width (area-averaged, the
+            intrinsics scaled; 0: full resolution); pixel thresholds are of that grid.
+        min_parallax_deg: angle between the two rays to a point below which its triangulated
+            depth is not returned (depth error ~ pixel noise / focal / angle).
+        max_disagreement: a returned depth must agree with the same corner's triangulation
+            from the pair before within this (log ratio; a track slipping along the epipolar
+            line passes the essential matrix but not this).
     """
 
     max_corners: int = 1500
@@ -69,16 +76,20 @@ class EpipolarConfig:
     max_depth_m: float = 40.0
     relative_sigma: float = 0.01
     absolute_sigma: float = 0.1
+    min_parallax_deg: float = 1.0
+    max_disagreement: float = 0.05
+    max_width_px: int = 0
 
     def __post_init__(self) -> None:
         positive = {k: getattr(self, k) for k in (
             'max_corners', 'corner_quality', 'lk_window_px', 'fb_max_px', 'ransac_px',
             'min_inliers', 'max_depth_m', 'relative_sigma', 'absolute_sigma')}
         bad = [f'{k}={v}' for k, v in positive.items() if not v > 0]
-        if bad or self.min_flow_px < 0 or self.lk_levels < 0:
+        if bad or min(self.min_flow_px, self.lk_levels, self.max_width_px) < 0:
             raise ConfigError('epipolar odometry settings must be positive: '
                               + ', '.join(bad or [f'min_flow_px={self.min_flow_px}',
-                                                  f'lk_levels={self.lk_levels}']))
+                                                  f'lk_levels={self.lk_levels}',
+                                                  f'max_width_px={self.max_width_px}']))
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,11 @@ class EpipolarStep:
             inliers) or 'first' (no previous frame).
         tracks, inliers: corners tracked and epipolar inliers.
         flow_px: median track length in pixels.
+        previous_pixels, previous_depth_m: the inliers tracked over three frames whose two
+            triangulations agree, seen from both cameras at least `min_parallax_deg` apart:
+            [N, 2] (x, y) pixels of the previous frame and their triangulated depth there
+            ([N], metres at the measured distance); sparse depth for training
+            (`training.data.geometric_depth`). Empty unless the status is 'motion'.
     """
 
     previous_from_current: np.ndarray | None
@@ -99,6 +115,9 @@ class EpipolarStep:
     tracks: int = 0
     inliers: int = 0
     flow_px: float = 0.0
+    previous_pixels: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32),
+                                        repr=False)
+    previous_depth_m: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
 def _cv2():
@@ -156,9 +175,11 @@ class EpipolarOdometry:
         if grey.ndim != 2 or grey.dtype != np.uint8 or np.shape(depth_m) != grey.shape:
             raise InputError(f'expected an [H, W] uint8 image and a depth map of its size, got '
                              f'{grey.shape} {grey.dtype} and {np.shape(depth_m)}')
+        full_size = grey.shape
+        grey, intrinsics = self._tracking_grid(grey, intrinsics)
         previous, previous_depth = self._grey, self._depth
         self._grey, self._depth = grey, np.asarray(depth_m, dtype=np.float32)
-        if previous is None or previous.shape != grey.shape:
+        if previous is None or previous.shape != grey.shape or previous_depth.shape != full_size:
             self._forget_tracks()
             return EpipolarStep(None, 'first')
         a, b, carried_z = self._track(previous, grey)
@@ -170,6 +191,17 @@ class EpipolarOdometry:
             self._forget_tracks()  # no baseline: no depth to carry
             return EpipolarStep(np.eye(4), 'still', len(a), 0, flow)
         return self._measure(a, b, carried_z, previous_depth, camera_matrix(intrinsics), flow)
+
+    def _tracking_grid(self, grey: np.ndarray,
+                       intrinsics: Intrinsics) -> tuple[np.ndarray, Intrinsics]:
+        """The image and intrinsics corners are tracked in (at most max_width_px wide)."""
+        limit = self.config.max_width_px
+        intrinsics = intrinsics.scaled(grey.shape[1], grey.shape[0])
+        if not limit or grey.shape[1] <= limit:
+            return grey, intrinsics
+        size = (limit, max(1, round(grey.shape[0] * limit / grey.shape[1])))
+        small = _cv2().resize(grey, size, interpolation=_cv2().INTER_AREA)
+        return small, intrinsics.scaled(*size)
 
     def _forget_tracks(self) -> None:
         self._carried, self._carried_z = np.zeros((0, 2), np.float32), np.zeros(0)
@@ -213,8 +245,12 @@ class EpipolarOdometry:
         xyz = (points[:3] / points[3]).T  # previous camera, unit baseline
         z_prev, z_cur = xyz[:, 2], (xyz @ rotation.T + direction)[:, 2]
         good = inliers & (z_prev > 0) & (z_cur > 0) & np.isfinite(z_prev)
-        rows = np.clip(np.round(a[:, 1]).astype(int), 0, previous_depth.shape[0] - 1)
-        cols = np.clip(np.round(a[:, 0]).astype(int), 0, previous_depth.shape[1] - 1)
+        # Corners are in the tracking grid; the depth (and the returned pixels) at full size.
+        to_full = np.array([previous_depth.shape[1] / self._grey.shape[1],
+                            previous_depth.shape[0] / self._grey.shape[0]])
+        full = (a + 0.5) * to_full - 0.5
+        rows = np.clip(np.round(full[:, 1]).astype(int), 0, previous_depth.shape[0] - 1)
+        cols = np.clip(np.round(full[:, 0]).astype(int), 0, previous_depth.shape[1] - 1)
         network = previous_depth[rows, cols]
         measured = good & np.isfinite(network) & (network > 0) & (network < c.max_depth_m)
         absolute = (float(np.median(network[measured] / z_prev[measured]))
@@ -230,8 +266,17 @@ class EpipolarOdometry:
         current_from_previous = np.eye(4)
         current_from_previous[:3, :3] = rotation
         current_from_previous[:3, 3] = direction * distance
+        # Sparse depth: seen in three frames, the two triangulations agreeing, and sharp.
+        sharp = linked & (_parallax_deg(xyz, rotation, direction) >= c.min_parallax_deg)
+        if relative is not None:
+            with np.errstate(divide='ignore', invalid='ignore'):
+                agree = np.abs(np.log(carried_z / z_prev / relative)) <= c.max_disagreement
+            sharp &= agree
+        else:
+            sharp[:] = False
         return EpipolarStep(invert(current_from_previous), 'motion', len(a),
-                            int(inliers.sum()), flow)
+                            int(inliers.sum()), flow, full[sharp].astype(np.float32),
+                            z_prev[sharp] * distance)
 
     def _filter(self, absolute: float | None, relative: float | None) -> float | None:
         """Distance of this pair: the relative ratio predicts, the absolute measurement
@@ -251,3 +296,11 @@ class EpipolarOdometry:
                 self._variance *= 1.0 - gain
         return None if self._log_distance is None else math.exp(self._log_distance)
 
+
+def _parallax_deg(xyz: np.ndarray, rotation: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Angle between the rays from the two camera centres to each point (previous camera's
+    frame; the current centre is -R^T t)."""
+    centre = -rotation.T @ direction
+    a, b = xyz, xyz - centre
+    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
