@@ -1,5 +1,6 @@
 """The node and `depth-ros evaluate` give the same depth and odometry for the same frames, and
-`evaluate --recorded` on the node's recorded outputs reports `evaluate`'s figures.
+`evaluate --recorded` on the node's recorded outputs reports `evaluate`'s figures; for both
+odometry sources (the pose network, and the epipolar odometry).
 
 A synthetic drive (`depth-ros synth`) becomes a bag (`depth-ros kitti-to-bag`); its frames go
 through the real node here, and through `depth-ros evaluate` in the main environment (where
@@ -71,10 +72,11 @@ def _pack(messages: list, key: str) -> dict[str, np.ndarray]:
             f'{key}_stamps': np.array([codecs.stamp_to_ns(m.header.stamp) for m in messages])}
 
 
-@pytest.fixture(scope='module')
-def runs(tmp_path_factory, checkpoint):
-    """(tmp dir, bag, node outputs {depth, odometry messages}, evaluate's JSON)."""
-    tmp = tmp_path_factory.mktemp('node_vs_evaluate')
+@pytest.fixture(scope='module', params=['posenet', 'epipolar'])
+def runs(tmp_path_factory, checkpoint, request):
+    """(tmp dir, bag, frames, evaluate's JSON, odometry source)."""
+    source = request.param
+    tmp = tmp_path_factory.mktemp(f'node_vs_evaluate_{source}')
     _main_env('synth', '--out', str(tmp / 'synth'), '--seed', '11', '--frames', str(FRAMES),
               '--width', str(WIDTH), '--height', str(HEIGHT))
     bag = tmp / 'bag'
@@ -84,17 +86,17 @@ def runs(tmp_path_factory, checkpoint):
     # Both sides on torch: this checks the pipeline, not two backends' rounding.
     evaluated = json.loads(_main_env('evaluate', '--bag', str(bag), *_weights(checkpoint),
                                      '--backend', 'torch', '--out', str(tmp / 'evaluate'),
-                                     '--json'))
-    return tmp, bag, np.load(tmp / 'frames.npz'), evaluated
+                                     '--odometry-source', source, '--json'))
+    return tmp, bag, np.load(tmp / 'frames.npz'), evaluated, source
 
 
 @pytest.fixture(scope='module')
 def node_outputs(runs, checkpoint, request):
     from harness import Harness
 
-    tmp, _, frames, _ = runs
-    h = Harness(checkpoint, namespace='/replay', overrides={'publish_colored': False,
-                                                                     'backend': 'torch'})
+    tmp, _, frames, _, source = runs
+    h = Harness(checkpoint, namespace='/replay', overrides={
+        'publish_colored': False, 'backend': 'torch', 'odometry_source': source})
     request.addfinalizer(h.close)
     h.start()
     depth, odometry = [], []
@@ -105,12 +107,12 @@ def node_outputs(runs, checkpoint, request):
     np.savez(tmp / 'node.npz', **_pack(depth, 'depth_image'),
              **_pack(odometry, 'visual_odometry'))
     print(f'received {len(depth)} camera frames {WIDTH}x{HEIGHT} from the bag; published '
-          f'{len(depth)} depth/image and {len(odometry)} visual_odometry')
+          f'{len(depth)} depth/image and {len(odometry)} visual_odometry ({source})')
     return depth, odometry
 
 
 def test_node_and_evaluate_give_identical_depth_and_odometry(runs, node_outputs):
-    tmp, _, frames, _ = runs
+    tmp, _, frames, _, source = runs
     depth_msgs, odometry_msgs = node_outputs
     _main_env('export-result', str(tmp / 'evaluate' / 'result_bag'), str(tmp / 'eval.npz'),
               module=False)
@@ -122,12 +124,12 @@ def test_node_and_evaluate_give_identical_depth_and_odometry(runs, node_outputs)
     node_cam = cam0_from_cam_of_odometry(odom_from_base, parse_mounting(OPTICAL_AT_BASE))
     assert np.abs(evaluated['poses'][-1][:3, 3]).max() > 0.1  # the camera moved
     np.testing.assert_allclose(node_cam, evaluated['poses'], atol=1e-9)
-    print(f"processed {len(depth_msgs)} frames: node depth identical to evaluate's, odometry "
-          f'within {np.abs(node_cam - evaluated["poses"]).max():.1e}')
+    print(f"processed {len(depth_msgs)} frames: node depth identical to evaluate's, {source} "
+          f'odometry within {np.abs(node_cam - evaluated["poses"]).max():.1e}')
 
 
 def test_evaluate_recorded_reports_evaluates_figures(runs, node_outputs, checkpoint):
-    tmp, bag, _, evaluated = runs
+    tmp, bag, _, evaluated, _ = runs
     _main_env('write-recording', str(tmp / 'node.npz'), str(tmp / 'recording'), module=False)
     recorded = json.loads(_main_env(
         'evaluate', '--recorded', str(tmp / 'recording'), '--bag', str(bag), '--base-to-camera',
