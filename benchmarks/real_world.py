@@ -160,6 +160,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     height = CameraHeightScale(bl.DEFAULT_CAMERA_HEIGHT_M)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
+    seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)
     still_at = _spread(n, args.static_pairs)
     prev = None
@@ -169,9 +170,14 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         result = predictor.predict(prepared)
         if prev is not None and predictor.has_pose:
             # Re-orthonormalised as the node's chain is (float32 rotations drift).
-            poses.append(orthonormalize(poses[-1] @ predictor.relative_pose(prev, prepared)))
+            start = time.perf_counter()
+            motion = predictor.relative_pose(prev, prepared)
+            seconds['posenet'].append(time.perf_counter() - start)
+            poses.append(orthonormalize(poses[-1] @ motion))
         prev = prepared
+        start = time.perf_counter()
         step = epipolar.step(grey_image(image), result.depth_m, intr)
+        seconds['epipolar'].append(time.perf_counter() - start)
         if step.previous_from_current is not None:
             last = step.previous_from_current
         if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
@@ -189,6 +195,8 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     entry = {'folder': _relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
              'image_size': [int(first.shape[1]), int(first.shape[0])],
              'gt_source': seq.gt_source, 'depth_ground_truth': seq.depth_reader is not None}
+    entry['odometry_ms_median'] = {k: 1e3 * float(np.median(v[1:])) if len(v) > 1 else None
+                                   for k, v in seconds.items()}  # per frame, first one left out
     entry.update(_depth_entry(network, base, factors))
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))

@@ -100,6 +100,13 @@ def format_markdown(results: dict) -> str:
     for name, entry in sets.items():
         if 'trajectory' in entry:
             out += _trajectory_rows(name, entry['trajectory'])
+    for name, entry in sets.items():
+        ms = entry.get('odometry_ms_median') or {}
+        if ms.get('epipolar') is not None:
+            out.append(f"\n{name}: odometry per frame (median, one thread, after the depth): "
+                       f"epipolar {ms['epipolar']:.0f} ms at {entry['image_size'][0]}x"
+                       f"{entry['image_size'][1]}, pose network "
+                       f"{_f(ms.get('posenet'), 0)} ms")
     t = results['static_pairs']['targets']
     out += ['', '## Static pairs (a camera standing still)', '',
             f"| pairs | n | translation median / max (m, weights' scale) | rotation median / "

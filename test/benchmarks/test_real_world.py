@@ -61,6 +61,11 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert dev['trajectory']['network']['n_poses'] == 3
     static = results['static_pairs']['identical_dev_0926_0005']
     assert static['pairs'] == 1 and static['translation_m_max'] >= 0
+    # The epipolar odometry on the same frames; a frame paired with itself has no flow: zero.
+    assert dev['trajectory']['epipolar']['n_poses'] == 3
+    still = results['static_pairs']['epipolar_identical_dev_0926_0005']
+    assert still['pairs'] == 1 and still['translation_m_max'] == 0.0
+    assert still['rotation_deg_max'] == 0.0 and still['meets_targets']
     preview = tmp_path / dev['previews'][0]
     from PIL import Image
     with Image.open(preview) as im:  # camera, prediction and LiDAR panels, 512 wide
@@ -107,6 +112,7 @@ def test_issue_targets_from_constructed_results():
              'baselines': {'row_prior': {'median_scaled': {'abs_rel': 0.30}},
                            'row_prior_oracle': {'median_scaled': {'abs_rel': 0.20}}}}
     trajectory = {'network': {'ate_5frame': {'mean': 0.02}},
+                  'epipolar': {'ate_5frame': {'mean': 0.036}},
                   'baselines': {'constant_forward': {'ate_5frame': {'mean': 0.04}}}}
     results = {'sets': {'dev_0926_0005': {'depth': depth, 'trajectory': trajectory,
                                           'camera_height': {'factor_over_lidar_scale': 0.85}}},
@@ -122,6 +128,8 @@ def test_issue_targets_from_constructed_results():
     assert got['dev camera-height scale within 10 % of the LiDAR scale '
                '(abs(factor / LiDAR - 1))'] == (pytest.approx(0.15), False)
     assert got['dev_0926_0005 5-frame ATE <= 0.75x constant-forward'] == (0.5, True)
+    assert got['epipolar odometry: dev_0926_0005 5-frame ATE <= 0.75x constant-forward'] == (
+        pytest.approx(0.9), False)
     assert got['identical_dev: max translation < 0.02 m per frame'] == (0.01, True)
     assert got['identical_dev: max rotation < 0.1 deg per frame'] == (0.2, False)
     assert got['weights file <= 20 MB'] == (25.0, False)
