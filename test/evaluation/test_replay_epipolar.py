@@ -101,3 +101,14 @@ def test_training_sparse_depth_agrees_with_the_rendered_depth(drive, tmp_path):
     # Two points on one pixel: the nearer wins.
     nearest = sparse_depth_map((4, 4), np.array([[1.0, 2.0], [1.2, 2.1]]), np.array([9.0, 3.0]))
     assert nearest[2, 1] == 3.0 and (nearest > 0).sum() == 1
+
+
+def test_existing_depth_is_kept_unless_replace_is_given(tmp_path, capsys):
+    from training.data.geometric_depth import main
+
+    lidar = tmp_path / 'sequences' / 'a' / 'depth_2'
+    lidar.mkdir(parents=True)
+    (lidar / '000000.png').write_bytes(b'lidar')
+    assert main(['--root', str(tmp_path), '--sequences', 'a']) == 2
+    assert 'pass --replace' in capsys.readouterr().err
+    assert (lidar / '000000.png').read_bytes() == b'lidar'

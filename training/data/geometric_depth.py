@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+import shutil
 import sys
 
 import numpy as np
@@ -55,13 +56,16 @@ def sparse_depth_map(shape: tuple[int, int], pixels: np.ndarray,
 
 def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
                    config: EpipolarConfig | None = None) -> dict[str, int]:
-    """Write `depth_<camera>/NNNNNN.png` for the frames of one sequence; returns counts."""
+    """Write `depth_<camera>/NNNNNN.png` for the frames of one sequence (the folder appears
+    whole when done, replacing one that was there); returns counts."""
     frames = sequence_frames(sequence_dir, camera)
     numbers = sorted(frames)
     first = read_image(frames[numbers[0]])
     intr = kitti_intrinsics(sequence_dir / 'calib.txt', camera, first.shape[1], first.shape[0])
-    out_dir = sequence_dir / f'depth_{camera}'
-    out_dir.mkdir(exist_ok=True)
+    target = sequence_dir / f'depth_{camera}'
+    out_dir = sequence_dir / f'.depth_{camera}.partial'
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir()
     odometry, written, points = EpipolarOdometry(config), 0, 0
     previous = None
     for number in tqdm(numbers, desc=sequence_dir.name, unit='frame'):
@@ -75,14 +79,14 @@ def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
             _write_png(out_dir / f'{previous:06d}.png', encode_depth(depth))
             written, points = written + 1, points + int((depth > 0).sum())
         previous = number
+    if target.exists():
+        shutil.rmtree(target)
+    out_dir.rename(target)
     return {'frames': len(numbers), 'written': written, 'points': points}
 
 
 def _write_png(path: Path, data: np.ndarray) -> None:
-    """Whole or not at all."""
-    tmp = path.with_name(path.stem + '.tmp.png')
-    Image.fromarray(data).save(tmp)
-    tmp.replace(path)
+    Image.fromarray(data).save(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                         'checkpoint: benchmarks/train_real.py metres_per_unit)')
     p.add_argument('--camera', type=int, default=2)
     p.add_argument('--replace', action='store_true',
-                   help='overwrite a depth folder that exists (never LiDAR you want to keep)')
+                   help='replace a depth folder that exists (never LiDAR you want to keep)')
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     import torch
