@@ -83,13 +83,15 @@ class EpipolarConfig:
     def __post_init__(self) -> None:
         positive = {k: getattr(self, k) for k in (
             'max_corners', 'corner_quality', 'lk_window_px', 'fb_max_px', 'ransac_px',
-            'min_inliers', 'max_depth_m', 'relative_sigma', 'absolute_sigma')}
+            'min_inliers', 'max_depth_m', 'relative_sigma', 'absolute_sigma',
+            'max_disagreement')}
         bad = [f'{k}={v}' for k, v in positive.items() if not v > 0]
-        if bad or min(self.min_flow_px, self.lk_levels, self.max_width_px) < 0:
-            raise ConfigError('epipolar odometry settings must be positive: '
-                              + ', '.join(bad or [f'min_flow_px={self.min_flow_px}',
-                                                  f'lk_levels={self.lk_levels}',
-                                                  f'max_width_px={self.max_width_px}']))
+        zero_or_more = {k: getattr(self, k) for k in (
+            'min_flow_px', 'lk_levels', 'max_width_px', 'min_parallax_deg')}
+        bad += [f'{k}={v}' for k, v in zero_or_more.items() if v < 0]
+        if bad:
+            raise ConfigError('epipolar odometry settings out of range (sizes, thresholds and '
+                              'sigmas positive, the rest at least 0): ' + ', '.join(bad))
 
 
 @dataclass(frozen=True)

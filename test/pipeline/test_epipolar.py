@@ -89,6 +89,8 @@ def test_bad_input_and_settings_are_refused(synthetic):
         EpipolarOdometry().step(grey_image(frames[0].rgb), frames[0].depth_m[:10], intr)
     with pytest.raises(ConfigError, match='ransac_px'):
         EpipolarConfig(ransac_px=0.0)
+    with pytest.raises(ConfigError, match='min_parallax_deg=-1'):
+        EpipolarConfig(min_parallax_deg=-1)
     with pytest.raises(ConfigError, match='odometry_source'):
         PipelineConfig(odometry_source='wheels')
 
