@@ -15,9 +15,12 @@ phase that finished leaves a DONE file in its run folder):
    one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
    (FINE_OVERRIDES; a new run because a resumed one keeps its learning-rate schedule); with
    --sup-minutes M a third phase initialised from the second: the fine phase's metres per unit
-   measured (step 3's calibration), then the frames with ground-truth depth (the synthetic
-   world's, the stop-and-go drive's LiDAR) also supervised by the scale-invariant log error in
-   those units (SUP_OVERRIDES, training/losses/silog.py); with --pose-minutes M (experimental,
+   measured (step 3's calibration), sparse depth triangulated by the epipolar odometry written
+   for the real sequences without LiDAR (GEOMETRIC_SEQUENCES, in runs/real_mix_geo: the same
+   tree linked, plus those depth folders; training/data/geometric_depth.py, about a minute),
+   then every frame with depth (the synthetic world's, the stop-and-go drive's LiDAR, the
+   triangulated corners) also supervised by the scale-invariant log error in those units
+   (SUP_OVERRIDES, training/losses/silog.py); with --pose-minutes M (experimental,
    off by default) then a pose phase: the depth network frozen, the pose network read
    antisymmetrically (a repeated frame gives zero motion) and trained against it
    (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose network had
@@ -39,6 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MIX = ROOT / 'runs' / 'real_mix'
+GEO_MIX = ROOT / 'runs' / 'real_mix_geo'
+# Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
+GEOMETRIC_SEQUENCES = ('kitti_cgebbe', 'kitti_odom00', 'nuscenes_front_a', 'nuscenes_front_b',
+                       'nuscenes_front_c')
 RUN = ROOT / 'runs' / 'train_real'
 FINE_RUN = ROOT / 'runs' / 'train_real_b'
 FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
@@ -116,11 +123,31 @@ def train_phases(minutes: float, fine_minutes: float, sup_minutes: float, pose_m
     if fine_minutes > 0:
         last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + start_from(last))
     if sup_minutes > 0:
-        unit = f'loss.depth_supervision_metres_per_unit={metres_per_unit(last):.6g}'
-        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + start_from(last) + (unit,))
+        unit = metres_per_unit(last)
+        data = f'data.path={geometric_mix(last, unit)}'
+        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + start_from(last) + (
+            f'loss.depth_supervision_metres_per_unit={unit:.6g}', data))
     if pose_minutes > 0:
         last = train(pose_minutes, device, POSE_RUN, POSE_OVERRIDES + start_from(last))
     return last
+
+
+def geometric_mix(checkpoint: Path, unit: float) -> Path:
+    """runs/real_mix linked into runs/real_mix_geo, with sparse triangulated depth (in the
+    metres of `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
+    import os
+    import shutil
+
+    done = GEO_MIX / 'DONE'
+    if done.is_file():
+        return GEO_MIX
+    shutil.rmtree(GEO_MIX, ignore_errors=True)
+    shutil.copytree(MIX, GEO_MIX, copy_function=os.symlink)
+    _run([sys.executable, '-m', 'training.data.geometric_depth', '--root', str(GEO_MIX),
+          '--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}', '--sequences',
+          *GEOMETRIC_SEQUENCES])
+    done.write_text(f'{checkpoint}\n')
+    return GEO_MIX
 
 
 def metres_per_unit(checkpoint: Path) -> float:
