@@ -125,7 +125,7 @@ class EpipolarStep:
 def _cv2():
     try:
         import cv2
-    except ImportError as exc:  # pragma: no cover - opencv is in the test extra
+    except ImportError as exc:
         raise ConfigError('odometry_source epipolar needs OpenCV: pip install '
                           'opencv-python-headless (ROS: rosdep key python3-opencv)') from exc
     return cv2
@@ -154,6 +154,7 @@ class EpipolarOdometry:
     """
 
     def __init__(self, config: EpipolarConfig | None = None) -> None:
+        _cv2()  # a missing OpenCV is a configuration error now, not at the first frame
         self.config = config or EpipolarConfig()
         self.reset()
 

@@ -43,7 +43,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CompressedImage
 
-from depth_ros.errors import InputError
+from depth_ros.errors import ConfigError, InputError
 from depth_ros.pipeline import DroppedFrame, Event, FramePipeline, FrameResult, Mounting
 from depth_ros.ros import codecs, params
 from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state
@@ -123,8 +123,12 @@ class DepthNode(LifecycleNode):
         if reason:
             self.get_logger().error(f'configure failed: {reason}')
             return TransitionCallbackReturn.FAILURE
-        self.predictor = predictor
-        self.pipeline = FramePipeline(predictor, params.pipeline_config(config))
+        try:
+            pipeline = FramePipeline(predictor, params.pipeline_config(config))
+        except ConfigError as exc:  # e.g. odometry_source epipolar without OpenCV
+            self.get_logger().error(f'configure failed: {exc}')
+            return TransitionCallbackReturn.FAILURE
+        self.predictor, self.pipeline = predictor, pipeline
         self.outputs = NodeOutputs(self, self.types, config.publish_tf, self.get_logger().warn)
         state_ = self.diagnostics.state
         backend = predictor.backend_name  # what 'auto' chose

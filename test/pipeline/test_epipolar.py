@@ -1,6 +1,7 @@
 """Epipolar odometry against known motion: the synthetic world's exact depth and poses, real
 KITTI frames with their official poses, still cameras, and the frame pipeline's wiring."""
 from pathlib import Path
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -154,3 +155,11 @@ def test_pipeline_chains_epipolar_motion_with_depth_only_weights(synthetic):
     chained = result.odometry.cam0_from_cam
     travelled = np.linalg.norm(truth[:3, 3])
     assert np.linalg.norm(chained[:3, 3] - truth[:3, 3]) < 0.02 * travelled
+
+
+def test_without_opencv_the_epipolar_source_is_a_configuration_error(synthetic, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'cv2', None)  # `import cv2` raises ImportError
+    frames, _ = synthetic
+    with pytest.raises(ConfigError, match='opencv-python-headless'):
+        FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar'))
+    FramePipeline(ExactDepth(frames), PipelineConfig())  # the pose-network source needs none
