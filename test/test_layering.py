@@ -87,7 +87,9 @@ MAY_IMPORT = {
     'evaluation': {'geometry', 'models', 'inference', 'pipeline', 'synth', 'ros'},
     'cli': {'geometry', 'models', 'export', 'inference', 'pipeline', 'synth', 'bench', 'ros',
             'evaluation'},
-    'training': {'geometry', 'models', 'inference', 'evaluation'},
+    # Training also reuses the runtime's two-view geometry (sparse depth for real video) and the
+    # synthetic world's depth PNG encoding.
+    'training': {'geometry', 'models', 'inference', 'evaluation', 'pipeline', 'synth'},
 }
 
 
