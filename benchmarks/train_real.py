@@ -187,7 +187,8 @@ def calibrate_and_install(checkpoint: Path, target: Path) -> float:
                     half=True, notes='depth_ros default weights: trained self-supervised on '
                     'real video (KITTI, nuScenes: non-commercial licences) and the synthetic '
                     'world, depth-supervised where depth is known (the synthetic world, KITTI '
-                    'LiDAR of one training drive); metres calibrated on a synthetic training '
+                    'LiDAR of one training drive, corners triangulated by the epipolar odometry '
+                    'in the other real videos); metres calibrated on a synthetic training '
                     'sequence; see MODEL_CARD.md')
     print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
           f'(the checkpoint said {meta.metres_per_unit:.4f})')
