@@ -274,12 +274,13 @@ def _motion(predictor, a, b) -> tuple[float, float]:
     return _size(predictor.relative_pose(a, b))
 
 
-def _epipolar_motion(predictor, a: np.ndarray, b: np.ndarray, intr) -> tuple[float, float]:
-    """The same for the epipolar odometry (depth from the network; the identity when it
-    measures nothing)."""
+def _epipolar_motion(a: np.ndarray, b: np.ndarray, depth_a: np.ndarray, depth_b: np.ndarray,
+                     intr) -> tuple[float, float]:
+    """The same for the epipolar odometry (the network's depth of both frames given; the
+    identity when it measures nothing)."""
     odometry = EpipolarOdometry()
-    odometry.step(grey_image(a), predictor.predict(a).depth_m, intr)
-    pose = odometry.step(grey_image(b), predictor.predict(b).depth_m, intr).previous_from_current
+    odometry.step(grey_image(a), depth_a, intr)
+    pose = odometry.step(grey_image(b), depth_b, intr).previous_from_current
     return _size(np.eye(4) if pose is None else pose)
 
 
@@ -329,7 +330,7 @@ def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
             out[f'identical_{name}'] = _motion_summary(
                 [_motion(predictor, f[0], f[0]) for f in frames], same)
         out[f'epipolar_identical_{name}'] = _motion_summary(
-            [_epipolar_motion(predictor, f[1], f[1], f[3]) for f in frames], same)
+            [_epipolar_motion(f[1], f[1], f[2], f[2], f[3]) for f in frames], same)
     for name, rel in STILL_SETS.items():
         folder = args.shared / rel
         if not folder.is_dir():
@@ -344,7 +345,8 @@ def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
         if predictor.has_pose:
             out[name] = _motion_summary([_motion(predictor, a, b) for a, b in images], extra)
         out[f'epipolar_{name}'] = _motion_summary(
-            [_epipolar_motion(predictor, a, b, intr) for a, b in images], extra)
+            [_epipolar_motion(a, b, predictor.predict(a).depth_m, predictor.predict(b).depth_m,
+                              intr) for a, b in images], extra)
     return out
 
 

@@ -76,17 +76,13 @@ def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
         if step.status == 'motion' and len(step.previous_depth_m):
             depth = sparse_depth_map(image.shape[:2], step.previous_pixels,
                                      step.previous_depth_m)
-            _write_png(out_dir / f'{previous:06d}.png', encode_depth(depth))
+            Image.fromarray(encode_depth(depth)).save(out_dir / f'{previous:06d}.png')
             written, points = written + 1, points + int((depth > 0).sum())
         previous = number
     if target.exists():
         shutil.rmtree(target)
     out_dir.rename(target)
     return {'frames': len(numbers), 'written': written, 'points': points}
-
-
-def _write_png(path: Path, data: np.ndarray) -> None:
-    Image.fromarray(data).save(path)
 
 
 def main(argv: list[str] | None = None) -> int:
