@@ -72,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     from depth_ros.inference.predictor import resolve_weights
     args.out.mkdir(parents=True, exist_ok=True)
     weights = resolve_weights(args.weights)
-    predictor = Predictor.from_checkpoint(weights)
+    predictor = Predictor.from_checkpoint(weights, flip_average=args.flip_average)
     start = time.perf_counter()
     results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
                'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
                'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
-               'metres_per_unit': predictor.metres_per_unit,
+               'metres_per_unit': predictor.metres_per_unit, 'flip_average': args.flip_average,
                'architecture': f'{predictor.meta.depth_arch.name} + '
                                f'{getattr(predictor.meta.pose_arch, "name", None)}',
                'protocol': PROTOCOL, 'row_prior': bl.load_row_prior().source, 'sets': {}}
@@ -115,6 +115,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--sets', nargs='+', choices=sorted(EVAL_SETS), default=list(EVAL_SETS))
     p.add_argument('--frames', type=int, help='first N frames of each set only (quick runs)')
     p.add_argument('--previews', type=int, default=3, help='preview PNGs on sets with LiDAR')
+    p.add_argument('--flip-average', action='store_true',
+                   help="depth = mean of the image's and its mirror image's (the node's "
+                        'flip_average parameter)')
     p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')
     p.add_argument('--make-row-prior', action='store_true',
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '

@@ -18,6 +18,8 @@ EVAL_SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_
              'odometry_06': 'data/kitti_odometry/sequences/06',
              'odometry_01': 'data/kitti_odometry/sequences/01'}
 STILL_MAX_GREY_DIFF = 2.0  # a still camera's frame difference (JPEG + sensor noise): ~1.7
+FLIP_NOTE = (", flip_average: the depth is the mean of the image's and its mirror image's "
+             'inverse depth')
 STATIC_TARGETS = {'translation_m': 0.02, 'rotation_deg': 0.1}
 
 
@@ -78,7 +80,8 @@ def format_markdown(results: dict) -> str:
     sets = results['sets']
     out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
            f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
-           f"{results['architecture']}, metres_per_unit {results['metres_per_unit']:.4g}). "
+           f"{results['architecture']}, metres_per_unit {results['metres_per_unit']:.4g}"
+           f"{FLIP_NOTE if results.get('flip_average') else ''}). "
            f"Protocol: {results['protocol']}.", '',
            f"Row prior: {results['row_prior']}.", '',
            '## Depth against LiDAR', '',

@@ -19,6 +19,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default: from the checkpoint)')
     parser.add_argument('--depth-scale', type=float, default=None,
                         help='deprecated name of --metres-per-unit')
+    parser.add_argument('--flip-average', action='store_true',
+                        help='average the depth of the image and of its mirror image '
+                             "(Monodepth2's post-processing; twice the depth network's work)")
 
 
 def metres_per_unit(args: argparse.Namespace) -> float | None:
@@ -36,4 +39,5 @@ def load_predictor(args: argparse.Namespace):
     from depth_ros.inference import Predictor
 
     return Predictor.from_checkpoint(args.weights, device=args.device, backend=args.backend,
-                                     metres_per_unit=metres_per_unit(args))
+                                     metres_per_unit=metres_per_unit(args),
+                                     flip_average=args.flip_average)

@@ -91,10 +91,13 @@ class Predictor:
 
     def __init__(self, backend: Backend, meta: CheckpointMeta,
                  metres_per_unit: float | None = None, *,
-                 depth_scale: float | None = None) -> None:
+                 depth_scale: float | None = None, flip_average: bool = False) -> None:
         """Args:
             metres_per_unit: replaces the checkpoint's calibration (None: meta's).
             depth_scale: deprecated name of `metres_per_unit` (one release).
+            flip_average: also run the depth network on the mirrored image and average the
+                two inverse depths (Monodepth2's post-processing: twice the depth network's
+                work; on the dev drive abs_rel 0.184 -> 0.178, docs/learning/).
         """
         if depth_scale is not None:
             warnings.warn('Predictor(depth_scale=...) is deprecated; use metres_per_unit',
@@ -106,6 +109,7 @@ class Predictor:
         self.meta = meta
         self.metres_per_unit = float(meta.metres_per_unit if metres_per_unit is None
                                      else metres_per_unit)
+        self.flip_average = bool(flip_average)
 
     @property
     def depth_scale(self) -> float:
@@ -117,20 +121,23 @@ class Predictor:
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike | None = None, device: str = 'cpu',
                         backend: str = 'torch', metres_per_unit: float | None = None, *,
-                        depth_scale: float | None = None, **backend_options) -> Predictor:
+                        depth_scale: float | None = None, flip_average: bool = False,
+                        **backend_options) -> Predictor:
         """Load a native checkpoint (None: the shipped default weights; 'synthetic' or
         'default': packaged weights by name) into a backend. `metres_per_unit` replaces the
-        checkpoint's calibration (`depth_scale`: its deprecated name)."""
+        checkpoint's calibration (`depth_scale`: its deprecated name); `flip_average`: see
+        `__init__`."""
         path = resolve_weights(path)
         dev = resolve_device(device)
         ckpt = load_checkpoint(path, device='cpu')
         return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta,
-                   metres_per_unit, depth_scale=depth_scale)
+                   metres_per_unit, depth_scale=depth_scale, flip_average=flip_average)
 
     @classmethod
     def from_onnx(cls, path: str | os.PathLike, device: str = 'cpu',
                   backend: str = 'onnxruntime', metres_per_unit: float | None = None, *,
-                  depth_scale: float | None = None, **backend_options) -> Predictor:
+                  depth_scale: float | None = None, flip_average: bool = False,
+                  **backend_options) -> Predictor:
         """An exported `*.depth.onnx` file alone (its metadata gives the meta; the pose graph
         beside it is used when present). `backend` may be 'onnxruntime' or 'tensorrt' (which
         builds its engine from the file)."""
@@ -139,7 +146,7 @@ class Predictor:
         checkpoint = load_onnx_checkpoint(Path(path))
         dev = resolve_device(device)
         return cls(make_backend(backend, checkpoint, dev, **backend_options), checkpoint.meta,
-                   metres_per_unit, depth_scale=depth_scale)
+                   metres_per_unit, depth_scale=depth_scale, flip_average=flip_average)
 
     @classmethod
     def from_random(cls, arch: str = 'resnet18', height: int = 192, width: int = 640,
@@ -196,6 +203,9 @@ class Predictor:
         images = prepared[0].tensor if len(prepared) == 1 else torch.cat(
             [p.tensor for p in prepared], dim=0)
         sigmoid = self.backend.depth(images)
+        if self.flip_average:  # the mirrored image's output mirrored back, then the mean
+            mirrored = self.backend.depth(torch.flip(images, dims=[-1]))
+            sigmoid = 0.5 * (sigmoid + torch.flip(mirrored, dims=[-1]))
         inv_units, _ = inv_depth_to_depth(sigmoid, self.meta.min_depth, self.meta.max_depth)
         # Scaling commutes with the (linear) resize: do it on the small map.
         inv_metric = inv_units.float() / self.metres_per_unit

@@ -44,7 +44,8 @@ class EpipolarConfig:
 
     Attributes:
         max_corners, corner_quality, corner_spacing_px: Shi-Tomasi corners per frame.
-        lk_window_px, lk_levels: Lucas-Kanade window and pyramid levels.
+        lk_window_px, lk_levels: Lucas-Kanade window and pyramid levels (a 9 px window beat
+            21 px on KITTI 06 / 01 and the synthetic seeds: docs/learning/real_world_recipe.md).
         fb_max_px: forward-backward tracking error above which a track is dropped.
         ransac_px: epipolar inlier threshold (pixels).
         min_inliers: fewer inliers give no measurement.
@@ -67,7 +68,7 @@ class EpipolarConfig:
     max_corners: int = 1500
     corner_quality: float = 0.01
     corner_spacing_px: float = 7.0
-    lk_window_px: int = 21
+    lk_window_px: int = 9
     lk_levels: int = 3
     fb_max_px: float = 1.0
     ransac_px: float = 0.5

@@ -215,6 +215,7 @@ class DepthNode(LifecycleNode):
         torch.set_num_threads(params.inference_threads(config))
         predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
                                               backend=config.backend,
+                                              flip_average=config.flip_average,
                                               **params.predictor_options(config))
         predictor.warm_up()  # the first camera frame is not late for the backend's allocations
         return predictor

@@ -34,6 +34,7 @@ class NodeConfig:
     precision: str = 'fp32'
     cuda_graphs: bool = False
     threads: int = 0
+    flip_average: bool = False
     scale: float = 1.0
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
@@ -106,6 +107,10 @@ SPECS: dict[str, ParamSpec] = {
                          'threads; 0: every CPU the process may use but one, at least one, '
                          'so the camera driver and DDS keep a core).', limits=(0, 256),
                          on_configure=True),
+    'flip_average': ParamSpec('Also run the depth network on the mirrored image and publish '
+                              "the mean of the two inverse depths (Monodepth2's post-processing); "
+                              "twice the depth network's work.",
+                              on_configure=True),
     'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
                        'translation, on top of the metres_per_unit stored with the weights '
                        '(1.0 keeps their scale).', limits=(1e-3, 1e3)),

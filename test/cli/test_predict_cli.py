@@ -49,6 +49,19 @@ def test_import_then_predict_writes_full_resolution_depth(imported, shared_data,
         assert im.size == (1242, 375) and im.mode == 'RGB'
 
 
+
+def test_flip_average_flag_reaches_the_predictor(imported, shared_data, tmp_path):
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.image_io import read_image
+
+    frame = shared_data / 'frames' / 'street_638x235.jpg'
+    proc = depth_ros('predict', frame, '--weights', imported, '--out', tmp_path,
+                     '--backend', 'torch', '--flip-average')
+    assert proc.returncode == 0, proc.stderr
+    expected = Predictor.from_checkpoint(imported, flip_average=True).predict(read_image(frame))
+    np.testing.assert_allclose(np.load(tmp_path / 'street_638x235_depth.npy'),
+                               expected.depth_m, rtol=1e-5)
+
 def test_predict_folder(imported, shared_data, tmp_path):
     src = tmp_path / 'in'
     src.mkdir()

@@ -57,6 +57,13 @@ def test_batch_and_pose_match_the_torch_backend(predictors):
                                torch_pred.relative_pose(images[0], _image(3)), atol=POSE_ATOL)
 
 
+
+def test_flip_average_matches_the_torch_backend(weights):
+    """Two runs of the fixed-batch graph (image, mirror) give the torch backend's mean."""
+    got, expected = (Predictor.from_checkpoint(weights, backend=b, flip_average=True)
+                     .predict(_image(5)) for b in ('onnxruntime', 'torch'))
+    np.testing.assert_allclose(got.depth_m, expected.depth_m, rtol=DEPTH_RTOL)
+
 def test_graphs_cached_beside_the_weights_and_reused(weights, predictors):
     ort_pred = predictors[0]
     backend = ort_pred.backend
