@@ -34,6 +34,7 @@ from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
 from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
 from depth_ros.geometry.se3 import invert  # noqa: E402
+from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -116,17 +117,26 @@ def _sequence(seed: int, frames: int):
     return list(render_sequence(seed=seed, frames=frames, width=SIZE[1], height=SIZE[0]))
 
 
-def evaluate_predictor(predictor, frames) -> dict:
-    """Depth (median-scaled, unscaled, camera-height scaled) and 5-frame ATE on one sequence."""
+def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
+    """Depth (median-scaled, unscaled, camera-height scaled) and 5-frame ATE on one sequence;
+    with `epipolar`, also the 5-frame ATE of the epipolar odometry on the network's depth
+    (`odometry_source: epipolar`; a pair it cannot measure repeats the last motion, as in the
+    frame pipeline)."""
     from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M, CameraHeightScale
     from depth_ros.synth import synth_intrinsics
 
     intr = synth_intrinsics(SIZE[1], SIZE[0])
     scale = CameraHeightScale(KITTI_CAMERA_HEIGHT_M)  # the synthetic camera is mounted at 1.65 m
     gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
+    odometry, epipolar_local, last = _epipolar_odometry() if epipolar else None, [], np.eye(4)
     for frame in frames:
         image = predictor.prepare(frame.rgb)
         result = predictor.predict(image)
+        if odometry is not None:
+            step = odometry.step(grey_image(frame.rgb), result.depth_m, intr)
+            last = last if step.previous_from_current is None else step.previous_from_current
+            if gts:
+                epipolar_local.append(invert(last))
         estimate = scale.update(result.depth_m, intr)
         gts.append(np.where(frame.depth_m > 0, frame.depth_m, 0.0))
         preds.append(result.inv_depth_m)
@@ -144,7 +154,22 @@ def evaluate_predictor(predictor, frames) -> dict:
         out['ate_5frame'] = ate_5frame_from_local(gt_local, np.stack(pred_local)).to_dict()
         out['ate_5frame_zero_motion'] = ate_5frame_from_local(
             gt_local, np.broadcast_to(np.eye(4), gt_local.shape)).to_dict()
+    if epipolar_local:
+        gt_local = local_from_global(np.stack([f.world_from_cam for f in frames]))
+        out['ate_5frame_epipolar'] = ate_5frame_from_local(
+            gt_local, np.stack(epipolar_local)).to_dict()
     return out
+
+
+def _epipolar_odometry():
+    """The package's epipolar odometry, or None (with a note) where OpenCV is missing."""
+    from depth_ros.errors import ConfigError
+
+    try:
+        return EpipolarOdometry()
+    except ConfigError as exc:
+        print(f'epipolar odometry rows left out: {exc}', file=sys.stderr)
+        return None
 
 
 def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
@@ -195,7 +220,7 @@ def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
     for seed in EVAL_SEEDS:
         frames = _sequence(seed, n_frames)
         start = time.perf_counter()
-        entry = {'trained': evaluate_predictor(trained, frames),
+        entry = {'trained': evaluate_predictor(trained, frames, epipolar=True),
                  'untrained': evaluate_predictor(untrained, frames),
                  'constant_depth': _constant_depth(frames)}
         entry['baselines'] = evaluate_baselines(frames, prior)
@@ -232,9 +257,14 @@ def _verdicts(entry: dict) -> list[str]:
     network = {'median_scaled': trained['depth_median_scaled'],
                'camera_height': {'abs_rel': height['abs_rel']} if 'abs_rel' in height else None}
     # 'unscaled' is left out: a training checkpoint's metres_per_unit is 1, not metres.
-    return bl.comparison_lines(network, entry['baselines']['depth'], trained,
-                               entry['baselines']['odometry'],
-                               protocols=('median_scaled', 'camera_height'))
+    lines = bl.comparison_lines(network, entry['baselines']['depth'], trained,
+                                entry['baselines']['odometry'],
+                                protocols=('median_scaled', 'camera_height'))
+    if 'ate_5frame_epipolar' in trained:
+        lines += [f'epipolar odometry: {line}' for line in bl.comparison_lines(
+            None, {}, {'ate_5frame': trained['ate_5frame_epipolar']},
+            entry['baselines']['odometry'])]
+    return lines
 
 
 def _constant_depth(frames) -> dict:
@@ -306,6 +336,9 @@ def format_table(results: dict) -> str:
             lines.append(f'| {seed} | {name} | {r["depth_median_scaled"]["abs_rel"]:.3f} | '
                          f'{r["depth_unscaled"]["abs_rel"]:.3f} | '
                          f'{r["depth_median_scaled"]["a1"]:.3f} | {ate:.4f} |')
+        if 'ate_5frame_epipolar' in entry['trained']:
+            lines.append(f'| {seed} | trained depth, epipolar odometry | | | | '
+                         f'{entry["trained"]["ate_5frame_epipolar"]["mean"]:.4f} |')
         c = entry['constant_depth']
         zero = entry['trained'].get('ate_5frame_zero_motion', {}).get('mean', float('nan'))
         lines.append(f'| {seed} | constant depth / zero motion | {c["abs_rel"]:.3f} | | '

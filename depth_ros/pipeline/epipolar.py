@@ -5,11 +5,13 @@ The pose network's odometry is no better than "drive straight" on real footage
 frames:
 
 1. Shi-Tomasi corners of the previous frame (plus the corners carried over from the pair
-   before) are tracked into the current frame with pyramidal Lucas-Kanade, kept where tracking
-   back lands within `fb_max_px` of the start (forward-backward check, Kalal et al. 2010).
+   before; none where the depth network sees an occlusion boundary) are tracked into the
+   current frame with pyramidal Lucas-Kanade, kept where tracking back lands within
+   `fb_max_px` of the start (forward-backward check, Kalal et al. 2010).
 2. The essential matrix (five-point solver in OpenCV's USAC with local optimisation,
    Barath et al.) gives the rotation and the direction of travel; `recoverPose` picks the
-   solution with the points in front of both cameras (Hartley & Zisserman, sec. 9.6.3).
+   solution with the points in front of both cameras (Hartley & Zisserman, sec. 9.6.3). The
+   direction of travel is smoothed over the pairs since the last break.
 3. Triangulating the inliers at a unit baseline, the distance travelled is measured twice:
    - absolutely: the median of (depth network's depth / triangulated depth) over the inliers,
      metres at the weights' scale; it carries the depth network's frame-to-frame scale noise
@@ -43,7 +45,8 @@ class EpipolarConfig:
     """Settings of `EpipolarOdometry` (defaults tuned on KITTI 06 / 01 and the dev drive).
 
     Attributes:
-        max_corners, corner_quality, corner_spacing_px: Shi-Tomasi corners per frame.
+        max_corners, corner_quality, corner_spacing_px: Shi-Tomasi corners per frame (weak
+            and dense: the 416x128 synthetic frames need them; neutral on KITTI).
         lk_window_px, lk_levels: Lucas-Kanade window and pyramid levels (a 9 px window beat
             21 px on KITTI 06 / 01 and the synthetic seeds: docs/learning/real_world_recipe.md).
         fb_max_px: forward-backward tracking error above which a track is dropped.
@@ -63,14 +66,23 @@ class EpipolarConfig:
         max_disagreement: a returned depth must agree with the same corner's triangulation
             from the pair before within this (log ratio; a track slipping along the epipolar
             line passes the essential matrix but not this).
+        max_depth_contrast: new corners where the depth network's depth within 5x5 tracking
+            cells varies by more than this factor (max / min) are not tracked: a corner on an
+            occlusion boundary is no 3D point, and such corners biased the direction of
+            travel (0: off).
+        direction_smoothing: weight of the past in the exponentially smoothed direction of
+            travel (0: each pair's own; the direction of a rigidly mounted camera changes
+            slowly, the per-pair estimate scatters by tenths of a degree).
+        max_direction_jump_deg: a measured direction further than this from the smoothed one
+            restarts the smoothing (a reversing robot).
     """
 
     max_corners: int = 1500
-    corner_quality: float = 0.01
-    corner_spacing_px: float = 7.0
+    corner_quality: float = 0.001
+    corner_spacing_px: float = 4.0
     lk_window_px: int = 9
     lk_levels: int = 3
-    fb_max_px: float = 1.0
+    fb_max_px: float = 0.3
     ransac_px: float = 0.5
     min_inliers: int = 30
     min_flow_px: float = 0.5
@@ -80,6 +92,9 @@ class EpipolarConfig:
     min_parallax_deg: float = 1.0
     max_disagreement: float = 0.05
     max_width_px: int = 0
+    max_depth_contrast: float = 1.2
+    direction_smoothing: float = 0.7
+    max_direction_jump_deg: float = 20.0
 
     def __post_init__(self) -> None:
         positive = {k: getattr(self, k) for k in (
@@ -88,8 +103,11 @@ class EpipolarConfig:
             'max_disagreement')}
         bad = [f'{k}={v}' for k, v in positive.items() if not v > 0]
         zero_or_more = {k: getattr(self, k) for k in (
-            'min_flow_px', 'lk_levels', 'max_width_px', 'min_parallax_deg')}
+            'min_flow_px', 'lk_levels', 'max_width_px', 'min_parallax_deg',
+            'max_depth_contrast', 'max_direction_jump_deg')}
         bad += [f'{k}={v}' for k, v in zero_or_more.items() if v < 0]
+        if not 0 <= self.direction_smoothing < 1:
+            bad.append(f'direction_smoothing={self.direction_smoothing} (must be in [0, 1))')
         if bad:
             raise ConfigError('epipolar odometry settings out of range (sizes, thresholds and '
                               'sigmas positive, the rest at least 0): ' + ', '.join(bad))
@@ -164,6 +182,7 @@ class EpipolarOdometry:
         self._depth: np.ndarray | None = None
         self._carried = np.zeros((0, 2), np.float32)  # corners in the previous frame
         self._carried_z = np.zeros(0)  # their depth there at the last pair's unit baseline
+        self._direction: np.ndarray | None = None  # smoothed direction of travel
         self._log_distance: float | None = None  # the filter's state and variance
         self._variance = 0.0
 
@@ -186,7 +205,7 @@ class EpipolarOdometry:
         if previous is None or previous.shape != grey.shape or previous_depth.shape != full_size:
             self._forget_tracks()
             return EpipolarStep(None, 'first')
-        a, b, carried_z = self._track(previous, grey)
+        a, b, carried_z = self._track(previous, grey, previous_depth)
         flow = float(np.median(np.linalg.norm(b - a, axis=1))) if len(a) else 0.0
         if len(a) < self.config.min_inliers:
             self._forget_tracks()
@@ -209,13 +228,17 @@ class EpipolarOdometry:
 
     def _forget_tracks(self) -> None:
         self._carried, self._carried_z = np.zeros((0, 2), np.float32), np.zeros(0)
+        self._direction = None  # a break (still, lost): the next direction starts afresh
 
-    def _track(self, previous: np.ndarray, grey: np.ndarray):
+    def _track(self, previous: np.ndarray, grey: np.ndarray, previous_depth: np.ndarray):
         """(corners in the previous frame, where they are now, their carried depth or NaN)."""
         cv2, c = _cv2(), self.config
         new = cv2.goodFeaturesToTrack(previous, c.max_corners, c.corner_quality,
                                       c.corner_spacing_px)
         new = np.zeros((0, 2), np.float32) if new is None else new.reshape(-1, 2)
+        if c.max_depth_contrast > 0 and len(new):
+            new = new[self._depth_contrast(previous_depth, previous.shape, new)
+                      <= c.max_depth_contrast]
         if len(self._carried) and len(new):
             # New corners only where no carried corner is already.
             near = np.min(np.linalg.norm(new[:, None] - self._carried[None], axis=2), axis=1)
@@ -231,6 +254,19 @@ class EpipolarOdometry:
         error = np.linalg.norm((back - p0).reshape(-1, 2), axis=1)
         keep = (ok1.ravel() == 1) & (ok2.ravel() == 1) & (error < c.fb_max_px)
         return start[keep], p1.reshape(-1, 2)[keep], carried_z[keep]
+
+    def _depth_contrast(self, depth: np.ndarray, grid: tuple[int, int],
+                        corners: np.ndarray) -> np.ndarray:
+        """Max over min depth around each corner (5x5 cells of the tracking grid)."""
+        cv2 = _cv2()
+        small = cv2.resize(np.where(np.isfinite(depth) & (depth > 0), depth, 1e3)
+                           .astype(np.float32), (grid[1], grid[0]),
+                           interpolation=cv2.INTER_NEAREST)
+        kernel = np.ones((5, 5), np.uint8)
+        ratio = cv2.dilate(small, kernel) / np.maximum(cv2.erode(small, kernel), 1e-6)
+        rows = np.clip(np.round(corners[:, 1]).astype(int), 0, grid[0] - 1)
+        cols = np.clip(np.round(corners[:, 0]).astype(int), 0, grid[1] - 1)
+        return ratio[rows, cols]
 
     def _measure(self, a, b, carried_z, previous_depth, k, flow) -> EpipolarStep:
         cv2, c = _cv2(), self.config
@@ -263,13 +299,14 @@ class EpipolarOdometry:
         relative = (float(np.median(carried_z[linked] / z_prev[linked]))
                     if linked.sum() >= c.min_inliers else None)
         distance = self._filter(absolute, relative)
+        travel = self._smooth(direction)
         self._carried = b[good].astype(np.float32)
         self._carried_z = z_cur[good]
         if distance is None:
             return EpipolarStep(None, 'lost', len(a), int(inliers.sum()), flow)
         current_from_previous = np.eye(4)
         current_from_previous[:3, :3] = rotation
-        current_from_previous[:3, 3] = direction * distance
+        current_from_previous[:3, 3] = travel * distance
         # Sparse depth: seen in three frames, the two triangulations agreeing, and sharp.
         sharp = linked & (_parallax_deg(xyz, rotation, direction) >= c.min_parallax_deg)
         if relative is not None:
@@ -281,6 +318,19 @@ class EpipolarOdometry:
         return EpipolarStep(invert(current_from_previous), 'motion', len(a),
                             int(inliers.sum()), flow, full[sharp].astype(np.float32),
                             z_prev[sharp] * distance)
+
+    def _smooth(self, direction: np.ndarray) -> np.ndarray:
+        """Direction of travel: exponentially smoothed over the pairs since the last break,
+        restarted when the measurement turns by more than max_direction_jump_deg."""
+        c, last = self.config, self._direction
+        if last is not None and c.direction_smoothing > 0 and (
+                math.degrees(math.acos(float(np.clip(last @ direction, -1.0, 1.0))))
+                <= c.max_direction_jump_deg):
+            mixed = c.direction_smoothing * last + (1.0 - c.direction_smoothing) * direction
+            self._direction = mixed / np.linalg.norm(mixed)
+        else:
+            self._direction = direction
+        return self._direction
 
     def _filter(self, absolute: float | None, relative: float | None) -> float | None:
         """Distance of this pair: the relative ratio predicts, the absolute measurement

@@ -77,6 +77,34 @@ def test_a_still_camera_does_not_move(synthetic):
         np.testing.assert_array_equal(step.previous_from_current, np.eye(4))
 
 
+
+def test_a_reversing_camera_is_followed_at_once(synthetic):
+    """Forward three pairs, then back over the same frames: the smoothed direction of travel
+    restarts at the reversal instead of averaging forward and backward."""
+    frames, intr = synthetic
+    order = [0, 1, 2, 3, 2, 1]
+    steps = _steps([frames[i] for i in order], intr)
+    for k in range(1, len(order)):
+        truth = invert(frames[order[k - 1]].world_from_cam) @ frames[order[k]].world_from_cam
+        assert steps[k].status == 'motion'
+        assert _direction_deg(steps[k].previous_from_current[:3, 3], truth[:3, 3]) < 1.0
+
+
+def test_corners_where_the_depth_steps_are_not_tracked(synthetic):
+    """A depth map with a step (10 m left, 30 m right): corners along the step are left out
+    with max_depth_contrast, and none is where the depth is smooth."""
+    frames, intr = synthetic
+    uniform = np.full(frames[0].depth_m.shape, 10.0, np.float32)
+    stepped = uniform.copy()
+    stepped[:, stepped.shape[1] // 2:] = 30.0
+
+    def tracks(depth, contrast):
+        pair = [SimpleNamespace(rgb=f.rgb, depth_m=depth) for f in frames[:2]]
+        return _steps(pair, intr, config=EpipolarConfig(max_depth_contrast=contrast))[1].tracks
+
+    assert tracks(uniform, 1.2) == tracks(uniform, 0.0)
+    assert 0 < tracks(stepped, 0.0) - tracks(stepped, 1.2) < 0.1 * tracks(stepped, 0.0)
+
 def test_a_blank_view_is_not_measured(synthetic):
     frames, intr = synthetic
     blank = SimpleNamespace(rgb=np.full_like(frames[0].rgb, 128), depth_m=frames[0].depth_m)
@@ -92,6 +120,8 @@ def test_bad_input_and_settings_are_refused(synthetic):
         EpipolarConfig(ransac_px=0.0)
     with pytest.raises(ConfigError, match='min_parallax_deg=-1'):
         EpipolarConfig(min_parallax_deg=-1)
+    with pytest.raises(ConfigError, match='direction_smoothing=1'):
+        EpipolarConfig(direction_smoothing=1.0)
     with pytest.raises(ConfigError, match='odometry_source'):
         PipelineConfig(odometry_source='wheels')
 
