@@ -77,8 +77,9 @@ def test_posenet_source_without_a_pose_network_has_no_trajectory(drive):
     assert result.world_from_cam is None
 
 
-def test_training_sparse_depth_agrees_with_the_rendered_depth(drive, tmp_path):
-    from training.data.geometric_depth import sparse_depth_map, write_sequence
+@pytest.mark.parametrize('tracking', ['recipe', 'odometry'])
+def test_training_sparse_depth_agrees_with_the_rendered_depth(drive, tmp_path, tracking):
+    from training.data.geometric_depth import TRACKING, sparse_depth_map, write_sequence
 
     _, folder, images, depths = drive
     work = tmp_path / 'seq'
@@ -86,7 +87,7 @@ def test_training_sparse_depth_agrees_with_the_rendered_depth(drive, tmp_path):
     (work / 'calib.txt').write_bytes((folder / 'calib.txt').read_bytes())
     for p in sorted((folder / 'image_2').glob('*.png')):
         (work / 'image_2' / p.name).write_bytes(p.read_bytes())
-    counts = write_sequence(work, ExactDepth(images, depths))
+    counts = write_sequence(work, ExactDepth(images, depths), config=TRACKING[tracking])
     # A corner needs three frames (two triangulations that agree): none for the first pair's
     # first frame, none for the last frame (no next one).
     assert counts['written'] == FRAMES - 2

@@ -40,6 +40,14 @@ from training.data.kitti_odometry import sequence_frames
 
 
 logger = logging.getLogger(__name__)
+# How corners are tracked for training depth. 'recipe': session 8's tracking, with which the
+# shipped weights were trained (run i). The odometry's session-9 tracking ('odometry': weak dense
+# corners, none on depth edges, 9 px window) gives sparser, more accurate points (dev LiDAR
+# abs_rel 0.049 vs 0.070), yet phase 3 trained on them held out worse (dev 0.191 vs 0.184 after
+# the same 226 steps): docs/learning/real_world_recipe.md, "Session 9".
+TRACKING = {'recipe': EpipolarConfig(corner_quality=0.01, corner_spacing_px=7.0, lk_window_px=21,
+                                     fb_max_px=1.0, max_depth_contrast=0.0),
+            'odometry': EpipolarConfig()}
 
 
 def sparse_depth_map(shape: tuple[int, int], pixels: np.ndarray,
@@ -94,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="override the weights' calibration (an uncalibrated training "
                         'checkpoint: benchmarks/train_real.py metres_per_unit)')
     p.add_argument('--camera', type=int, default=2)
+    p.add_argument('--tracking', choices=sorted(TRACKING), default='recipe',
+                   help="corner tracking: 'recipe' (the shipped weights were trained with it) "
+                        "or 'odometry' (the epipolar odometry's own defaults)")
     p.add_argument('--replace', action='store_true',
                    help='replace a depth folder that exists (never LiDAR you want to keep)')
     args = p.parse_args(argv)
@@ -110,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             if (sequence_dir / f'depth_{args.camera}').exists() and not args.replace:
                 raise InputError(f'{sequence_dir}/depth_{args.camera} exists (LiDAR?); '
                                  'pass --replace to overwrite it')
-            counts = write_sequence(sequence_dir, predictor, args.camera)
+            counts = write_sequence(sequence_dir, predictor, args.camera,
+                                    TRACKING[args.tracking])
             logger.info('%s: sparse depth on %d of %d frames, %.0f points a frame', name,
                         counts['written'], counts['frames'],
                         counts['points'] / max(counts['written'], 1))
