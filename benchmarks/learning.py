@@ -149,13 +149,12 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
     unscaled = evaluate_depths(gts, preds, scale=1.0, **kwargs)
     out = {'depth_median_scaled': median.mean.to_dict(), 'depth_unscaled': unscaled.mean.to_dict()}
     out.update(_height_scale_figures(gts, preds, height_factors, median.scales, kwargs))
+    gt_local = local_from_global(np.stack([f.world_from_cam for f in frames]))
     if pred_local:
-        gt_local = local_from_global(np.stack([f.world_from_cam for f in frames]))
         out['ate_5frame'] = ate_5frame_from_local(gt_local, np.stack(pred_local)).to_dict()
         out['ate_5frame_zero_motion'] = ate_5frame_from_local(
             gt_local, np.broadcast_to(np.eye(4), gt_local.shape)).to_dict()
     if epipolar_local:
-        gt_local = local_from_global(np.stack([f.world_from_cam for f in frames]))
         out['ate_5frame_epipolar'] = ate_5frame_from_local(
             gt_local, np.stack(epipolar_local)).to_dict()
     return out

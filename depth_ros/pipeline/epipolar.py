@@ -239,7 +239,7 @@ class EpipolarOdometry:
                                       c.corner_spacing_px)
         new = np.zeros((0, 2), np.float32) if new is None else new.reshape(-1, 2)
         if c.max_depth_contrast > 0 and len(new):
-            new = new[self._depth_contrast(previous_depth, previous.shape, new)
+            new = new[_depth_contrast(previous_depth, previous.shape, new)
                       <= c.max_depth_contrast]
         if len(self._carried) and len(new):
             # New corners only where no carried corner is already.
@@ -256,19 +256,6 @@ class EpipolarOdometry:
         error = np.linalg.norm((back - p0).reshape(-1, 2), axis=1)
         keep = (ok1.ravel() == 1) & (ok2.ravel() == 1) & (error < c.fb_max_px)
         return start[keep], p1.reshape(-1, 2)[keep], carried_z[keep]
-
-    def _depth_contrast(self, depth: np.ndarray, grid: tuple[int, int],
-                        corners: np.ndarray) -> np.ndarray:
-        """Max over min depth around each corner (5x5 cells of the tracking grid)."""
-        cv2 = _cv2()
-        small = cv2.resize(np.where(np.isfinite(depth) & (depth > 0), depth, 1e3)
-                           .astype(np.float32), (grid[1], grid[0]),
-                           interpolation=cv2.INTER_NEAREST)
-        kernel = np.ones((5, 5), np.uint8)
-        ratio = cv2.dilate(small, kernel) / np.maximum(cv2.erode(small, kernel), 1e-6)
-        rows = np.clip(np.round(corners[:, 1]).astype(int), 0, grid[0] - 1)
-        cols = np.clip(np.round(corners[:, 0]).astype(int), 0, grid[1] - 1)
-        return ratio[rows, cols]
 
     def _measure(self, a, b, carried_z, previous_depth, k, flow) -> EpipolarStep:
         cv2, c = _cv2(), self.config
@@ -351,6 +338,19 @@ class EpipolarOdometry:
                 self._log_distance += gain * (math.log(absolute) - self._log_distance)
                 self._variance *= 1.0 - gain
         return None if self._log_distance is None else math.exp(self._log_distance)
+
+
+def _depth_contrast(depth: np.ndarray, grid: tuple[int, int], corners: np.ndarray) -> np.ndarray:
+    """Max over min depth around each corner (5x5 cells of the tracking grid; a missing or
+    invalid depth counts as far)."""
+    cv2 = _cv2()
+    small = cv2.resize(np.where(np.isfinite(depth) & (depth > 0), depth, 1e3).astype(np.float32),
+                       (grid[1], grid[0]), interpolation=cv2.INTER_NEAREST)
+    kernel = np.ones((5, 5), np.uint8)
+    ratio = cv2.dilate(small, kernel) / np.maximum(cv2.erode(small, kernel), 1e-6)
+    rows = np.clip(np.round(corners[:, 1]).astype(int), 0, grid[0] - 1)
+    cols = np.clip(np.round(corners[:, 0]).astype(int), 0, grid[1] - 1)
+    return ratio[rows, cols]
 
 
 def _parallax_deg(xyz: np.ndarray, rotation: np.ndarray, direction: np.ndarray) -> np.ndarray:
