@@ -35,11 +35,13 @@ setup(
         'tqdm>=4.60',
         'rosbags>=0.10',
         'matplotlib>=3.6',
+        # The default odometry (odometry_source: epipolar) tracks corners with OpenCV
+        # (ROS: rosdep key python3-opencv, in package.xml).
+        'opencv-python-headless>=4.8',
     ],
     extras_require={
         'onnx': ['onnx>=1.15', 'onnxruntime>=1.17'],
-        # OpenCV's resize: ~7x faster upsampling of depth to the camera's size on the CPU; and
-        # what odometry_source: epipolar needs (ROS: rosdep key python3-opencv).
+        # Kept for old install lines: OpenCV is now a dependency of the package itself.
         'fast': ['opencv-python-headless>=4.8'],
         'tensorrt': ['onnx>=1.15', 'tensorrt>=10'],
         # `colcon test` runs pytest when the `test` extra names it (ament_python's convention;

@@ -153,7 +153,9 @@ def main() -> int:
             nets.append(_timed(_network_loop, predictor, frames)[1])
             out = work / f'eval{repeat}'
             result, timing = _timed(evaluate_bag, summary.bag, predictor, out,
-                                    options=EvalOptions(plots=False, storage=args.storage))
+                                    # the pose network: the calls _network_loop times
+                                    options=EvalOptions(plots=False, storage=args.storage,
+                                                        odometry_source='posenet'))
             evals.append((timing, result))
         net = min(nets, key=lambda t: t.cpu_s)
         evaluation, result = min(evals, key=lambda e: e[0].cpu_s)

@@ -258,11 +258,12 @@ def _verdicts(entry: dict) -> list[str]:
     # 'unscaled' is left out: a training checkpoint's metres_per_unit is 1, not metres.
     lines = bl.comparison_lines(network, entry['baselines']['depth'], trained,
                                 entry['baselines']['odometry'],
-                                protocols=('median_scaled', 'camera_height'))
+                                protocols=('median_scaled', 'camera_height'),
+                                odometry_subject='pose network')
     if 'ate_5frame_epipolar' in trained:
-        lines += [f'epipolar odometry: {line}' for line in bl.comparison_lines(
-            None, {}, {'ate_5frame': trained['ate_5frame_epipolar']},
-            entry['baselines']['odometry'])]
+        lines += bl.comparison_lines(None, {}, {'ate_5frame': trained['ate_5frame_epipolar']},
+                                     entry['baselines']['odometry'],
+                                     odometry_subject='epipolar odometry')
     return lines
 
 

@@ -208,10 +208,11 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     entry['verdicts'] = bl.comparison_lines(
         entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
         entry.get('trajectory', {}).get('network'),
-        entry.get('trajectory', {}).get('baselines', {}))
+        entry.get('trajectory', {}).get('baselines', {}), odometry_subject='pose network')
     if 'epipolar' in entry.get('trajectory', {}):
-        entry['verdicts'] += [f'epipolar odometry: {line}' for line in bl.comparison_lines(
-            None, {}, entry['trajectory']['epipolar'], entry['trajectory']['baselines'])]
+        entry['verdicts'] += bl.comparison_lines(
+            None, {}, entry['trajectory']['epipolar'], entry['trajectory']['baselines'],
+            odometry_subject='epipolar odometry')
     entry['previews'] = [_relative(write_depth_preview(args.out / f'preview_{name}_{i:04d}.png',
                                                  np.repeat(img[..., None], 3, 2)
                                                  if img.ndim == 2 else img, inv, gt,

@@ -7,7 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
-from depth_ros.pipeline.frame import ODOMETRY_SOURCES
+from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
@@ -69,10 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the node's motion gate: consecutive frames differing by at most "
                              f'this many grey levels get no motion (default {GATE_THRESHOLD}, as '
                              'the node; 0: off)')
-    parser.add_argument('--odometry-source', choices=ODOMETRY_SOURCES, default='posenet',
-                        help="what measures the motion, as the node's parameter: the pose "
-                             'network, or tracked corners and two-view geometry with the depth '
-                             "network's metres (epipolar; needs OpenCV)")
+    parser.add_argument('--odometry-source', choices=ODOMETRY_SOURCES,
+                        default=DEFAULT_ODOMETRY_SOURCE,
+                        help="what measures the motion, as the node's parameter: tracked "
+                             "corners and two-view geometry with the depth network's metres "
+                             '(epipolar, the default; needs OpenCV) or the pose network')
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 

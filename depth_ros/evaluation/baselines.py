@@ -223,7 +223,8 @@ class BaselineComparison:
 
     def report(self, gt_world_from_cam: np.ndarray | None = None,
                network_depth: dict[str, Any] | None = None,
-               network_trajectory: dict[str, Any] | None = None) -> dict[str, Any]:
+               network_trajectory: dict[str, Any] | None = None,
+               odometry_subject: str = 'network') -> dict[str, Any]:
         """{'depth': per baseline and protocol, 'odometry': per baseline, 'verdicts': lines}.
 
         Args:
@@ -231,13 +232,14 @@ class BaselineComparison:
             network_depth: {protocol: DepthEvalResult.to_dict()} of the network.
             network_trajectory: the network's TrajectoryReport.to_dict() (or
                 `trajectory_figures`).
+            odometry_subject: what measured that trajectory, as the verdicts name it.
         """
         odometry = ({} if gt_world_from_cam is None or len(gt_world_from_cam) < 2
                     else odometry_baselines(gt_world_from_cam))
         depth = self.depth.to_dict()
         return {'depth': depth, 'odometry': odometry,
                 'verdicts': comparison_lines(network_depth, depth, network_trajectory,
-                                             odometry)}
+                                             odometry, odometry_subject=odometry_subject)}
 
 
 def format_baselines(report: dict[str, Any] | None) -> list[str]:
@@ -304,16 +306,17 @@ def odometry_baselines(gt_world_from_cam: np.ndarray) -> dict[str, dict[str, Any
 
 
 def verdict(what: str, network: float | None, baseline: float | None,
-            baseline_name: str) -> str | None:
-    """One plain line comparing a lower-is-better figure of the network with a baseline."""
+            baseline_name: str, subject: str = 'network') -> str | None:
+    """One plain line comparing a lower-is-better figure of the network (or `subject`) with a
+    baseline."""
     if network is None or baseline is None or not (math.isfinite(network)
                                                    and math.isfinite(baseline)):
         return None
     title = BASELINE_TITLES.get(baseline_name, baseline_name)
     ratio = f'{network / baseline:.2f}x' if baseline > 0 else 'n/a'
     beats = 'beats' if network < baseline else 'does NOT beat'
-    return (f'{what}: network {network:.4g} vs {title} {baseline:.4g} ({ratio}): '
-            f'network {beats} the {title}')
+    return (f'{what}: {subject} {network:.4g} vs {title} {baseline:.4g} ({ratio}): '
+            f'{subject} {beats} the {title}')
 
 
 def figure(tree: Any, *keys: str) -> Any:
@@ -328,7 +331,8 @@ def figure(tree: Any, *keys: str) -> Any:
 def comparison_lines(network_depth: dict[str, Any] | None, depth_baselines: dict[str, Any],
                      network_trajectory: dict[str, Any] | None,
                      trajectory_baselines: dict[str, Any],
-                     protocols: tuple[str, ...] = PROTOCOLS) -> list[str]:
+                     protocols: tuple[str, ...] = PROTOCOLS,
+                     odometry_subject: str = 'network') -> list[str]:
     """Verdict lines: depth abs_rel per protocol, 5-frame ATE and Sim(3) APE per baseline.
 
     Args:
@@ -338,6 +342,7 @@ def comparison_lines(network_depth: dict[str, Any] | None, depth_baselines: dict
         trajectory_baselines: `odometry_baselines(...)`.
         protocols: the depth protocols to compare (e.g. leave out 'unscaled' for weights whose
             depth_scale was never calibrated).
+        odometry_subject: what measured the trajectory ('network', 'epipolar odometry', ...).
     """
     lines = []
     for protocol in protocols:
@@ -347,8 +352,8 @@ def comparison_lines(network_depth: dict[str, Any] | None, depth_baselines: dict
                                  figure(scores, protocol, 'abs_rel'), name))
     for name, figures in trajectory_baselines.items():
         lines.append(verdict('5-frame ATE (m)', figure(network_trajectory, 'ate_5frame', 'mean'),
-                             figure(figures, 'ate_5frame', 'mean'), name))
+                             figure(figures, 'ate_5frame', 'mean'), name, odometry_subject))
         lines.append(verdict('APE Sim(3) rmse (m)',
                              figure(network_trajectory, 'ape', 'sim3', 'rmse'),
-                             figure(figures, 'ape', 'sim3', 'rmse'), name))
+                             figure(figures, 'ape', 'sim3', 'rmse'), name, odometry_subject))
     return [line for line in lines if line is not None]

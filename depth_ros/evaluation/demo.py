@@ -89,6 +89,6 @@ def run_demo(out_dir: str | os.PathLike, seed: int, frames: int, device: str,
                            out_dir / 'synthetic_bag')
     LOG.info('    %s: %s', summary.bag,
              ', '.join(f'{t} x{n}' for t, n in summary.topics.items()))
-    LOG.info('3/3 replaying the bag through the depth and pose networks')
+    LOG.info('3/3 replaying the bag through the frame pipeline (depth network, odometry)')
     result = evaluate_bag(summary.bag, predictor, out_dir / 'evaluation')
     return format_result(result) + '\n' + explain(result, seed, predictor.meta.notes)

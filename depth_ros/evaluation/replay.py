@@ -44,7 +44,13 @@ from depth_ros.evaluation.kitti_to_bag import (
     GT_ODOM_TOPIC,
     IMAGE_TOPIC,
 )
-from depth_ros.evaluation.results import BagEvalResult, format_result
+from depth_ros.evaluation.results import (
+    ODOMETRY_SOURCE_TEXT,
+    ODOMETRY_SUBJECTS,
+    POSE_CONVENTION,
+    BagEvalResult,
+    format_result,
+)
 from depth_ros.evaluation.scoring import (
     DepthScores,
     GroundTruth,
@@ -56,6 +62,7 @@ from depth_ros.evaluation.scoring import (
 from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, EvalWriter
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
+from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb
 
@@ -96,7 +103,7 @@ class EvalOptions:
         max_pose_gap_s: longest stamp step whose motion is measured (the node's parameter).
         motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
             differing by at most this many grey levels get no motion; 0 turns it off.
-        odometry_source: 'posenet' or 'epipolar' (the node's parameter, `pipeline.frame`).
+        odometry_source: 'epipolar' or 'posenet' (the node's parameter, `pipeline.frame`).
     """
 
     max_time_diff_s: float = 0.01
@@ -113,7 +120,7 @@ class EvalOptions:
     camera_info_topic: str = CAMERA_INFO_TOPIC
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
-    odometry_source: str = 'posenet'
+    odometry_source: str = DEFAULT_ODOMETRY_SOURCE
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
@@ -324,10 +331,14 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
         {'median_scaled': depth.to_dict() if depth else None,
          'unscaled': fixed.to_dict() if fixed else None,
          'camera_height': (height or {}).get('depth')},
-        score.report.to_dict() if score.report else None)
+        score.report.to_dict() if score.report else None,
+        ODOMETRY_SUBJECTS[options.odometry_source])
+    conventions = {'poses': POSE_CONVENTION,
+                   'odometry_source': ODOMETRY_SOURCE_TEXT[options.odometry_source]}
     return BagEvalResult(bag, image_topic, plan, replay.poses, score.frames,
                          score.gt_world_from_cam, score.report, depth, fixed, timing, {},
-                         tuple(notes), height, ground_truth=gt_info, baselines=baselines)
+                         tuple(notes), height, ground_truth=gt_info, baselines=baselines,
+                         conventions=conventions)
 
 
 def evaluate_bag(bag: str | os.PathLike, predictor: Any, out_dir: str | os.PathLike | None = None,

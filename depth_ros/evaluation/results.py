@@ -19,6 +19,11 @@ from depth_ros.evaluation.report import TrajectoryReport, format_report
 
 
 # How poses are compared, stated in every report.
+# What measured the replayed motion (the pipeline's odometry_source), as the results say it.
+ODOMETRY_SOURCE_TEXT = {
+    'epipolar': 'epipolar (tracked corners and two-view geometry, metres from the depth network)',
+    'posenet': "posenet (the weights' pose network)"}
+ODOMETRY_SUBJECTS = {'epipolar': 'epipolar odometry', 'posenet': 'pose network'}
 POSE_CONVENTION = ('KITTI camera frame: optical axes (x right, y down, z forward), each '
                    'trajectory relative to its first camera')
 
@@ -120,6 +125,8 @@ def format_result(result: BagEvalResult) -> str:
     lines = [f'bag: {result.bag} ({result.image_topic}, {what}): {result.frames} frames '
              f'evaluated, {len(result.gt_frames)} with ground-truth poses',
              f'poses compared in the {result.conventions["poses"]}']
+    if 'odometry_source' in result.conventions:
+        lines.append(f'odometry: {result.conventions["odometry_source"]}')
     gt = result.ground_truth
     if gt.get('duplicates') or gt.get('reordered'):
         order = 'sorted by stamp' if gt.get('reordered') else 'in stamp order'

@@ -170,7 +170,8 @@ def camera_matrix(intr: Intrinsics) -> np.ndarray:
 class EpipolarOdometry:
     """Frame-to-frame motion from two views; state: the previous frame and the distance filter.
 
-    Call `step(grey, depth_m, intrinsics)` once per frame in order; `reset()` forgets the past
+    Call `step(grey, depth_m, intrinsics)` once per frame in order (or `measure` and then
+    `remember_depth`, which lets the depth network run meanwhile); `reset()` forgets the past
     (the frame pipeline calls it when its chain resets).
     """
 
@@ -181,7 +182,8 @@ class EpipolarOdometry:
 
     def reset(self) -> None:
         self._grey: np.ndarray | None = None
-        self._depth: np.ndarray | None = None
+        self._depth: np.ndarray | None = None  # None until remember_depth
+        self._full_size: tuple[int, ...] = ()
         self._carried = np.zeros((0, 2), np.float32)  # corners in the previous frame
         self._carried_z = np.zeros(0)  # their depth there at the last pair's unit baseline
         self._direction: np.ndarray | None = None  # smoothed direction of travel
@@ -189,22 +191,39 @@ class EpipolarOdometry:
         self._variance = 0.0
 
     def step(self, grey: np.ndarray, depth_m: np.ndarray, intrinsics: Intrinsics) -> EpipolarStep:
-        """Motion from the previous frame to this one.
+        """Motion from the previous frame to this one: `measure` then `remember_depth`.
 
         Args:
             grey: [H, W] uint8 image of this frame.
             depth_m: [H, W] depth of this frame (metres at the weights' scale).
             intrinsics: of both frames (one camera).
         """
+        if np.shape(depth_m) != np.shape(grey):
+            raise InputError(f'expected an image and a depth map of its size, got '
+                             f'{np.shape(grey)} and {np.shape(depth_m)}')
+        result = self.measure(grey, intrinsics)
+        self.remember_depth(depth_m)
+        return result
+
+    def measure(self, grey: np.ndarray, intrinsics: Intrinsics) -> EpipolarStep:
+        """Motion from the previous frame to this one. It needs the previous frame's depth,
+        not this one's, so it can run while the depth network works on this frame (the frame
+        pipeline does that); give this frame's depth with `remember_depth` before the next
+        call, or the next pair is not measured (status 'first').
+
+        Args:
+            grey: [H, W] uint8 image of this frame.
+            intrinsics: of both frames (one camera).
+        """
         grey = np.asarray(grey)
-        if grey.ndim != 2 or grey.dtype != np.uint8 or np.shape(depth_m) != grey.shape:
-            raise InputError(f'expected an [H, W] uint8 image and a depth map of its size, got '
-                             f'{grey.shape} {grey.dtype} and {np.shape(depth_m)}')
+        if grey.ndim != 2 or grey.dtype != np.uint8:
+            raise InputError(f'expected an [H, W] uint8 image, got {grey.shape} {grey.dtype}')
         full_size = grey.shape
         grey, intrinsics = self._tracking_grid(grey, intrinsics)
         previous, previous_depth = self._grey, self._depth
-        self._grey, self._depth = grey, np.asarray(depth_m, dtype=np.float32)
-        if previous is None or previous.shape != grey.shape or previous_depth.shape != full_size:
+        self._grey, self._depth, self._full_size = grey, None, full_size
+        if previous is None or previous_depth is None or previous.shape != grey.shape or \
+                previous_depth.shape != full_size:
             self._forget_tracks()
             return EpipolarStep(None, 'first')
         a, b, carried_z = self._track(previous, grey, previous_depth)
@@ -216,6 +235,13 @@ class EpipolarOdometry:
             self._forget_tracks()  # no baseline: no depth to carry
             return EpipolarStep(np.eye(4), 'still', len(a), 0, flow)
         return self._measure(a, b, carried_z, previous_depth, camera_matrix(intrinsics), flow)
+
+    def remember_depth(self, depth_m: np.ndarray) -> None:
+        """The depth (metres at the weights' scale) of the frame last given to `measure`."""
+        if self._grey is None or np.shape(depth_m) != self._full_size:
+            raise InputError(f'expected the depth of the last measured frame, '
+                             f'{self._full_size}, got {np.shape(depth_m)}')
+        self._depth = np.asarray(depth_m, dtype=np.float32)
 
     def _tracking_grid(self, grey: np.ndarray,
                        intrinsics: Intrinsics) -> tuple[np.ndarray, Intrinsics]:
@@ -243,8 +269,7 @@ class EpipolarOdometry:
                       <= c.max_depth_contrast]
         if len(self._carried) and len(new):
             # New corners only where no carried corner is already.
-            near = np.min(np.linalg.norm(new[:, None] - self._carried[None], axis=2), axis=1)
-            new = new[near > c.corner_spacing_px]
+            new = new[_far_from(new, self._carried, c.corner_spacing_px)]
         start = np.concatenate([self._carried, new]).astype(np.float32)
         carried_z = np.concatenate([self._carried_z, np.full(len(new), np.nan)])
         if not len(start):
@@ -338,6 +363,26 @@ class EpipolarOdometry:
                 self._log_distance += gain * (math.log(absolute) - self._log_distance)
                 self._variance *= 1.0 - gain
         return None if self._log_distance is None else math.exp(self._log_distance)
+
+
+def _far_from(points: np.ndarray, others: np.ndarray, distance: float) -> np.ndarray:
+    """[N] bool: no point of `others` within `distance` (strictly farther) of each point.
+
+    The same answer as the minimum over all N x M distances, from the pairs less than
+    `distance` + 1 apart in x only (sorted, so a few per point instead of M).
+    """
+    order = np.argsort(others[:, 0], kind='stable')
+    xs, sorted_others = others[order, 0], others[order]
+    margin = distance + 1.0  # wider than needed: rounding never drops a candidate
+    lo = np.searchsorted(xs, points[:, 0] - margin, 'left')
+    counts = np.searchsorted(xs, points[:, 0] + margin, 'right') - lo
+    rows = np.repeat(np.arange(len(points)), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    candidates = np.arange(len(rows)) - starts + np.repeat(lo, counts)
+    nearest = np.full(len(points), np.inf, dtype=np.float64)
+    gaps = np.linalg.norm(points[rows] - sorted_others[candidates], axis=1)
+    np.minimum.at(nearest, rows, gaps)
+    return nearest > distance
 
 
 def _depth_contrast(depth: np.ndarray, grid: tuple[int, int], corners: np.ndarray) -> np.ndarray:

@@ -10,13 +10,17 @@ pick the scale (`pipeline.scale`), chain the motion between this frame and the p
 (`pipeline.odometry`; measured by the pose network, or with `odometry_source: epipolar` by
 two-view geometry with the depth network's metres (`pipeline.epipolar`); translation times the
 same scale as this frame's depth; the identity when the motion gate (`pipeline.motion_gate`)
-finds the two frames nearly identical), and subsample the depth for publishing. Time going
+finds the two frames nearly identical), and subsample the depth for publishing. The epipolar
+odometry needs the previous frame's depth only, so it measures on a thread of its own while the
+depth network works on this frame (same results as one after the other; on a 2-core CPU the
+frame costs about the slower of the two instead of their sum: docs/BENCHMARKS.md). Time going
 backwards, or forward by more than max_pose_gap_s, resets the chain and the scale filter; the
 result's `chain.event` says so.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 import time
 from typing import Any
@@ -34,6 +38,8 @@ from depth_ros.pipeline.scale import Mounting, ScaleResult, ScaleTracker
 
 
 ODOMETRY_SOURCES = ('posenet', 'epipolar')
+# Two-view geometry beats the pose network on every real set (docs/learning/real_world/).
+DEFAULT_ODOMETRY_SOURCE = 'epipolar'
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,9 @@ class PipelineConfig:
             resets the chain (as time going backwards does).
         motion_gate_threshold: consecutive frames differing by at most this many grey levels
             (`pipeline.motion_gate`) get the identity as their motion; 0 turns the gate off.
-        odometry_source: 'posenet' (the weights' pose network) or 'epipolar' (two-view
-            geometry with the depth network's metres, `pipeline.epipolar`; needs OpenCV, works
-            with depth-only weights too).
+        odometry_source: 'epipolar' (default: two-view geometry with the depth network's
+            metres, `pipeline.epipolar`; needs OpenCV, works with depth-only weights too) or
+            'posenet' (the weights' pose network).
     """
 
     scale_source: str = 'fixed'
@@ -63,7 +69,7 @@ class PipelineConfig:
     depth_downsample: int = 1
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
-    odometry_source: str = 'posenet'
+    odometry_source: str = DEFAULT_ODOMETRY_SOURCE
 
     def __post_init__(self) -> None:
         if self.odometry_source not in ODOMETRY_SOURCES:
@@ -98,7 +104,7 @@ class FrameResult:
         static: the motion gate's verdict when motion was measured (True: the motion is the
             identity), None when the gate is off or no motion was measured.
         notes: things worth a warning that did not stop the frame.
-        network_s: seconds spent in the networks.
+        network_s: seconds spent in the networks (with the epipolar odometry beside them).
     """
 
     stamp_ns: int
@@ -163,6 +169,7 @@ class FramePipeline:
         self._scale = self._tracker(self.config)
         self._gate = MotionGate(self.config.motion_gate_threshold)
         self._epipolar = self._epipolar_for(self.config)
+        self._pool: ThreadPoolExecutor | None = None  # the epipolar odometry's thread
         self._previous: Any = None
         self._last_motion: np.ndarray | None = None
 
@@ -226,14 +233,20 @@ class FramePipeline:
         if event in (Event.BACKWARDS, Event.GAP):
             self._scale.reset()  # a restart or a jump: the ground seen before says nothing now
         start = time.perf_counter()
-        prepare = getattr(self.predictor, 'prepare', None)
-        prepared = prepare(rgb) if prepare is not None else rgb
-        prediction = self.predictor.predict(prepared)
+        pending = self._start_epipolar(rgb, intr, event)  # beside the depth network
+        try:
+            prepare = getattr(self.predictor, 'prepare', None)
+            prepared = prepare(rgb) if prepare is not None else rgb
+            prediction = self.predictor.predict(prepared)
+        finally:  # never leave the epipolar state to a thread still running
+            epipolar = pending.result() if pending is not None else None
         network_s = time.perf_counter() - start
         scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
         previous, self._previous = self._previous, prepared
         if self._epipolar is not None:
-            measure, note = self._epipolar_motion(rgb, prediction.depth_m, intr, event)
+            if epipolar is not None:
+                self._epipolar.remember_depth(prediction.depth_m)
+            measure, note = self._epipolar_motion(epipolar)
             notes += note
         elif self.predictor.has_pose:
             def measure():
@@ -249,17 +262,28 @@ class FramePipeline:
         return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, inv_depth_m, scale,
                            odometry, step, motion.static, notes, network_s + motion.network_s)
 
-    def _epipolar_motion(self, rgb: np.ndarray, depth_m: np.ndarray, intr: Intrinsics,
-                         event: Event) -> tuple[Callable[[], np.ndarray], tuple[str, ...]]:
-        """Feed this frame to the epipolar odometry (every frame, so its tracks and filter
-        stay current) and return its motion; a pair it cannot measure repeats the last
-        motion (constant velocity) and says so."""
-        if event is Event.REPEAT:
-            return (lambda: np.eye(4)), ()
+    def _start_epipolar(self, rgb: np.ndarray, intr: Intrinsics,
+                        event: Event) -> Future | None:
+        """Start measuring this frame's motion on the epipolar thread: it needs the previous
+        frame's depth only, so it runs while the depth network works on this frame (OpenCV and
+        the inference backends release the GIL). Every frame is fed, so the tracks and the
+        filter stay current; None for a repeated stamp or without the epipolar source."""
+        if self._epipolar is None or event is Event.REPEAT:
+            return None
         if event.resets:
             self._epipolar.reset()
             self._last_motion = None
-        result: EpipolarStep = self._epipolar.step(grey_image(rgb), depth_m, intr)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix='depth_ros_epipolar')
+        odometry = self._epipolar
+        return self._pool.submit(lambda: odometry.measure(grey_image(rgb), intr))
+
+    def _epipolar_motion(self, result: EpipolarStep | None,
+                         ) -> tuple[Callable[[], np.ndarray], tuple[str, ...]]:
+        """The epipolar motion of this pair; a pair it cannot measure repeats the last motion
+        (constant velocity) and says so; a repeated stamp is the identity."""
+        if result is None:
+            return (lambda: np.eye(4)), ()
         notes: tuple[str, ...] = ()
         if result.previous_from_current is not None:
             self._last_motion = result.previous_from_current

@@ -13,7 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
-from depth_ros.pipeline.frame import ODOMETRY_SOURCES
+from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
 
@@ -64,7 +64,7 @@ class NodeConfig:
     publish_tf: bool = False
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
-    odometry_source: str = 'posenet'
+    odometry_source: str = DEFAULT_ODOMETRY_SOURCE
     autostart: bool = True
     depth_scale: float = 1.0  # deprecated name of scale (one release)
 
@@ -182,10 +182,10 @@ SPECS: dict[str, ParamSpec] = {
                                        'levels (mean over 120x160 cells) count as static: zero '
                                        'motion is published. 0 turns the gate off.',
                                        limits=(0.0, 255.0)),
-    'odometry_source': ParamSpec("What measures the motion: posenet (the weights' pose "
-                                 'network) or epipolar (tracked corners and two-view geometry, '
-                                 'metres from the depth network; needs OpenCV; works with '
-                                 'depth-only weights).', choices=ODOMETRY_SOURCES,
+    'odometry_source': ParamSpec('What measures the motion: epipolar (tracked corners and '
+                                 'two-view geometry, metres from the depth network; needs '
+                                 "OpenCV; works with depth-only weights) or posenet (the "
+                                 "weights' pose network).", choices=ODOMETRY_SOURCES,
                                  on_configure=True),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import functools
 
 import numpy as np
 import pytest
@@ -65,3 +66,11 @@ def make_noisy() -> Callable[..., np.ndarray]:
 @pytest.fixture
 def move_similarity() -> Callable[..., np.ndarray]:
     return similarity
+
+
+@pytest.fixture(scope='session')
+def posenet() -> Callable[..., object]:
+    """EvalOptions with the pose-network source, for stand-ins that answer as a pose network
+    (the default source is epipolar)."""
+    from depth_ros.evaluation.replay import EvalOptions
+    return functools.partial(EvalOptions, odometry_source='posenet')

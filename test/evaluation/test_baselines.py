@@ -163,6 +163,10 @@ def test_baseline_comparison_for_evaluate_reports_and_formats():
                for v in verdicts)
     assert any('5-frame ATE (m): network 0.5 vs constant-forward' in v
                and 'does NOT beat' in v for v in verdicts)
+    named = comparison.report(_straight_line(6, 0.5), None, network_trajectory,
+                              odometry_subject='epipolar odometry')['verdicts']
+    assert any(v.startswith('5-frame ATE (m): epipolar odometry 0.5 vs constant-forward')
+               and 'epipolar odometry does NOT beat' in v for v in named)
     text = '\n'.join(bl.format_baselines(report))
     assert 'flat-ground prior' in text and 'constant-forward' in text and 'static' in text
     assert bl.format_baselines(None) == []

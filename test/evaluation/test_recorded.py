@@ -18,7 +18,7 @@ from depth_ros.cli import main
 from depth_ros.evaluation.bag_io import BagReader, BagWriter, read_bag_poses_ns, typestore
 from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC, kitti_to_bag
 from depth_ros.evaluation.recorded import RecordedTopics, evaluate_recorded
-from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
+from depth_ros.evaluation.replay import evaluate_bag
 from depth_ros.geometry.mounting import base_pose, parse_mounting
 from depth_ros.ros.codecs import (
     MsgTypes,
@@ -135,10 +135,10 @@ def write_node_recording(path: Path, frames: list[tuple], gt_from: Path | None,
 
 
 @pytest.fixture(scope='module')
-def replayed(drive):
+def replayed(drive, posenet):
     published = Published()
     from depth_ros.evaluation.replay import replay_bag
-    result = replay_bag(drive, NoisyTruth(), sink=published)
+    result = replay_bag(drive, NoisyTruth(), options=posenet(), sink=published)
     return result, published.frames
 
 
@@ -196,12 +196,12 @@ def test_recorded_cli_writes_the_same_files(drive, replayed, tmp_path, capsys):
     assert not any(p.name.endswith('.partial') for p in tmp_path.iterdir())
 
 
-def test_wrong_frame_convention_is_visible(drive, replayed, tmp_path):
+def test_wrong_frame_convention_is_visible(drive, replayed, tmp_path, posenet):
     """Scoring the base's odometry as if it were the camera's (no mounting) changes the 5-frame
     ATE: the tests above would catch a missing conversion."""
     result, frames = replayed
     write_node_recording(tmp_path / 'recording', frames, drive)
-    recorded = evaluate_recorded(tmp_path / 'recording', options=EvalOptions(),
+    recorded = evaluate_recorded(tmp_path / 'recording', options=posenet(),
                                  base_to_camera='0 0 0 0 0 0')
     assert recorded.trajectory.ate_5frame.mean != pytest.approx(
         result.trajectory.ate_5frame.mean, rel=1e-3)
@@ -213,9 +213,10 @@ def test_topics_missing_from_the_recording(drive, tmp_path):
         evaluate_recorded(drive, topics=RecordedTopics(depth='/nope'))
 
 
-def test_evaluate_bag_result_unchanged_by_writing(drive, tmp_path):
-    bare = evaluate_bag(drive, NoisyTruth())
-    written = evaluate_bag(drive, NoisyTruth(), tmp_path / 'out', options=EvalOptions(plots=False))
+def test_evaluate_bag_result_unchanged_by_writing(drive, tmp_path, posenet):
+    bare = evaluate_bag(drive, NoisyTruth(), options=posenet())
+    written = evaluate_bag(drive, NoisyTruth(), tmp_path / 'out',
+                           options=posenet(plots=False))
     assert bare.trajectory.ate_5frame.mean == written.trajectory.ate_5frame.mean
     assert (tmp_path / 'out' / 'metrics.json').is_file()
 
@@ -232,12 +233,13 @@ def test_eval_trajectory_takes_the_node_odometry(drive, replayed, tmp_path, caps
                                                          rel=1e-9)
 
 
-def test_result_bag_without_ground_truth_depth(drive, replayed, tmp_path):
+def test_result_bag_without_ground_truth_depth(drive, replayed, tmp_path, posenet):
     from depth_ros.evaluation.recorded import evaluate_recorded_to
     _, frames = replayed
     write_node_recording(tmp_path / 'recording', frames, None)
     result = evaluate_recorded_to(tmp_path / 'out', tmp_path / 'recording', drive,
-                                  RecordedTopics(gt_depth=None), EvalOptions(plots=False),
+                                  RecordedTopics(gt_depth=None),
+                                  posenet(plots=False),
                                   MOUNTING)
     assert result.depth is None and result.trajectory is not None
     with BagReader(tmp_path / 'out' / 'result_bag') as reader:

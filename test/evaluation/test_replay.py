@@ -20,7 +20,6 @@ from depth_ros.evaluation.frame_plan import plan_frames
 from depth_ros.evaluation.kitti_to_bag import GT_DEPTH_TOPIC, GT_ODOM_TOPIC, IMAGE_TOPIC
 from depth_ros.evaluation.replay import (
     RESULT_ODOM_TOPIC,
-    EvalOptions,
     evaluate_bag,
     format_result,
 )
@@ -140,11 +139,11 @@ def test_plan_finds_duplicates_disorder_and_gaps():
 # evaluate_bag on constructed bags
 
 
-def test_clean_bag_scores_zero_and_writes_everything(tmp_path):
+def test_clean_bag_scores_zero_and_writes_everything(tmp_path, posenet):
     n = 8
     poses = write_stream_bag(tmp_path / 'in', [(k, k) for k in range(n)], n)
     predictor = IndexPredictor(poses)
-    result = evaluate_bag(tmp_path / 'in', predictor, tmp_path / 'out')
+    result = evaluate_bag(tmp_path / 'in', predictor, tmp_path / 'out', options=posenet())
     assert predictor.prepared == list(range(n))  # each frame prepared exactly once
     assert result.frames == n and len(result.gt_frames) == n
     assert result.trajectory.ate_5frame.mean == pytest.approx(0.0, abs=1e-9)
@@ -170,7 +169,7 @@ def test_clean_bag_scores_zero_and_writes_everything(tmp_path):
     assert 'frames evaluated' in format_result(result)
 
 
-def test_dropped_duplicated_and_out_of_order_frames(tmp_path):
+def test_dropped_duplicated_and_out_of_order_frames(tmp_path, posenet):
     # Frames 5, 6 dropped; frame 3 received twice (the copy shows frame 99, which the
     # stand-in cannot answer for); frames 8 and 9 received in swapped order.
     order = [(0, 0), (1, 1), (2, 2), (3, 3), (99, 3), (4, 4), (7, 7), (9, 9), (8, 8),
@@ -178,7 +177,7 @@ def test_dropped_duplicated_and_out_of_order_frames(tmp_path):
     poses = write_stream_bag(tmp_path / 'in', order, 12)
     predictor = IndexPredictor(poses)
     result = evaluate_bag(tmp_path / 'in', predictor, tmp_path / 'out',
-                          options=EvalOptions(plots=False))
+                          options=posenet(plots=False))
     assert predictor.prepared == [0, 1, 2, 3, 4, 7, 8, 9, 10, 11]
     issues = result.to_dict()['frame_issues']
     assert issues['duplicates'] == 1 and issues['duplicate_messages'] == [4]
@@ -193,11 +192,11 @@ def test_dropped_duplicated_and_out_of_order_frames(tmp_path):
     assert '1 duplicated' in text and '1 out of order' in text and 'gap of 0.300 s' in text
 
 
-def test_mcap_result_bag_and_no_pose_network(tmp_path):
+def test_mcap_result_bag_and_no_pose_network(tmp_path, posenet):
     poses = write_stream_bag(tmp_path / 'in', [(k, k) for k in range(4)], 4, storage='mcap',
                              depth=False)
     result = evaluate_bag(tmp_path / 'in', IndexPredictor(poses, has_pose=False),
-                          tmp_path / 'out', options=EvalOptions(storage='mcap', plots=False))
+                          tmp_path / 'out', options=posenet(storage='mcap', plots=False))
     assert result.trajectory is None and result.depth is None
     assert any('no pose network' in note for note in result.notes)
     assert any('/ground_truth/depth' in note for note in result.notes)

@@ -70,8 +70,8 @@ def bag(tmp_path: Path) -> Path:
     return out
 
 
-def test_camera_height_mode_recovers_the_scale(bag, tmp_path):
-    options = EvalOptions(camera_height_m=HEIGHT_M, plots=False, result_bag=False)
+def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
+    options = posenet(camera_height_m=HEIGHT_M, plots=False, result_bag=False)
     result = evaluate_bag(bag, ScaledTruth(), tmp_path / 'out', options=options)
     report = result.camera_height
     assert report['frames_with_factor'] == result.frames

@@ -8,7 +8,7 @@ from PIL import Image
 import pytest
 
 from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
-from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
+from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.geometry.se3 import orthonormalize
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
@@ -52,8 +52,10 @@ class ExactDepth:
 def test_evaluator_scores_the_epipolar_chain(drive, tmp_path):
     root, folder, images, depths = drive
     predictor = ExactDepth(images, depths)
-    options = EvalOptions(odometry_source='epipolar', plots=False, result_bag=False)
+    options = EvalOptions(plots=False, result_bag=False)  # the default source: epipolar
     result = evaluate_bag(root / 'bag', predictor, options=options)
+    text = format_result(result)  # says what measured the motion
+    assert 'odometry: epipolar' in text and 'epipolar odometry ' in text
     # The same chain computed directly: the evaluator measures what the pipeline does.
     intr = kitti_intrinsics(folder / 'calib.txt', 2, images[0].shape[1], images[0].shape[0])
     odometry, chain = EpipolarOdometry(), [np.eye(4)]
@@ -70,11 +72,12 @@ def test_evaluator_scores_the_epipolar_chain(drive, tmp_path):
     assert result.trajectory is not None and result.trajectory.ate_5frame.mean < 0.05
 
 
-def test_posenet_source_without_a_pose_network_has_no_trajectory(drive):
+def test_posenet_source_without_a_pose_network_has_no_trajectory(drive, posenet):
     root, _, images, depths = drive
     result = evaluate_bag(root / 'bag', ExactDepth(images, depths),
-                          options=EvalOptions(plots=False, result_bag=False))
+                          options=posenet(plots=False, result_bag=False))
     assert result.world_from_cam is None
+    assert 'odometry: posenet' in format_result(result)
 
 
 @pytest.mark.parametrize('tracking', ['recipe', 'odometry'])

@@ -7,7 +7,7 @@ from PIL import Image
 import pytest
 
 from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
-from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
+from depth_ros.evaluation.replay import evaluate_bag
 
 
 class AlwaysForward:
@@ -46,7 +46,7 @@ def bag(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize('threshold, expected_m', [(0.45, [0, 1, 2, 2, 3]),
                                                    (0.0, [0, 1, 2, 3, 4])])
-def test_repeated_view_gets_no_motion(bag, threshold, expected_m):
-    result = evaluate_bag(bag, AlwaysForward(), options=EvalOptions(
+def test_repeated_view_gets_no_motion(bag, threshold, expected_m, posenet):
+    result = evaluate_bag(bag, AlwaysForward(), options=posenet(
         motion_gate_threshold=threshold))
     np.testing.assert_allclose(result.world_from_cam[:, 2, 3], expected_m, atol=1e-12)

@@ -11,7 +11,12 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.evaluation.kitti_devkit import rotation_angle
 from depth_ros.geometry.se3 import invert
 from depth_ros.pipeline import FramePipeline, PipelineConfig
-from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar import (
+    EpipolarConfig,
+    EpipolarOdometry,
+    _far_from,
+    grey_image,
+)
 from depth_ros.synth import render_sequence, synth_intrinsics
 
 
@@ -112,6 +117,20 @@ def test_a_blank_view_is_not_measured(synthetic):
     assert step.status == 'lost' and step.previous_from_current is None
 
 
+def test_new_corners_keep_their_distance_as_with_every_pair_compared():
+    """The corner-spacing check (sorted in x, a few candidates a corner) against the minimum
+    over all pairwise distances, with exact ties on a pixel grid."""
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        a = (rng.random((rng.integers(1, 1500), 2)) * [1242, 375]).astype(np.float32)
+        b = (rng.random((rng.integers(1, 1500), 2)) * [1242, 375]).astype(np.float32)
+        if trial % 2:
+            a, b = np.round(a), np.round(b)
+        nearest = np.min(np.linalg.norm(a[:, None] - b[None], axis=2), axis=1)
+        for spacing in (4.0, 1.5):
+            np.testing.assert_array_equal(_far_from(a, b, spacing), nearest > spacing)
+
+
 def test_bad_input_and_settings_are_refused(synthetic):
     frames, intr = synthetic
     with pytest.raises(InputError, match='depth map of its size'):
@@ -175,8 +194,8 @@ class ExactDepth:
 
 def test_pipeline_chains_epipolar_motion_with_depth_only_weights(synthetic):
     frames, intr = synthetic
-    posenet = FramePipeline(ExactDepth(frames), PipelineConfig())
-    epipolar = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar'))
+    posenet = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='posenet'))
+    epipolar = FramePipeline(ExactDepth(frames))  # the default source
     for i, frame in enumerate(frames):
         without = posenet.process(frame.rgb, intr, i * SECOND // 10)
         result = epipolar.process(frame.rgb, intr, i * SECOND // 10)
@@ -187,9 +206,37 @@ def test_pipeline_chains_epipolar_motion_with_depth_only_weights(synthetic):
     assert np.linalg.norm(chained[:3, 3] - truth[:3, 3]) < 0.02 * travelled
 
 
+def test_the_pipeline_measures_beside_the_depth_network_with_the_same_motions(synthetic):
+    """The pipeline runs `measure` on its own thread while the depth network works, then gives
+    it the depth: every pair's motion equals `step` called one frame after the other."""
+    frames, intr = synthetic
+    pipeline = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar'))
+    motions = [pipeline.process(f.rgb, intr, i * SECOND // 10).odometry.previous_from_current
+               for i, f in enumerate(frames)]
+    expected = [s.previous_from_current for s in _steps(frames, intr)]
+    assert motions[0] is None and expected[0] is None
+    for got, want in zip(motions[1:], expected[1:]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_frame_without_its_depth_is_no_previous_frame(synthetic):
+    """`measure` without `remember_depth` (the depth network failed on that frame): the next
+    pair is not measured, rather than measured with an older frame's depth."""
+    frames, intr = synthetic
+    odometry = EpipolarOdometry()
+    odometry.step(grey_image(frames[0].rgb), frames[0].depth_m, intr)
+    assert odometry.measure(grey_image(frames[1].rgb), intr).status == 'motion'
+    assert odometry.measure(grey_image(frames[2].rgb), intr).status == 'first'
+    odometry.remember_depth(frames[2].depth_m)
+    assert odometry.measure(grey_image(frames[3].rgb), intr).status == 'motion'
+    with pytest.raises(InputError, match='last measured frame'):
+        odometry.remember_depth(frames[3].depth_m[:10])
+
+
 def test_without_opencv_the_epipolar_source_is_a_configuration_error(synthetic, monkeypatch):
     monkeypatch.setitem(sys.modules, 'cv2', None)  # `import cv2` raises ImportError
     frames, _ = synthetic
     with pytest.raises(ConfigError, match='opencv-python-headless'):
-        FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar'))
-    FramePipeline(ExactDepth(frames), PipelineConfig())  # the pose-network source needs none
+        FramePipeline(ExactDepth(frames))  # the default source
+    # The pose-network source needs none.
+    FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='posenet'))

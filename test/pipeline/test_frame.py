@@ -20,6 +20,11 @@ INTR = Intrinsics(fx=200.0, fy=200.0, cx=160.0, cy=48.0, width=320, height=96)
 HEIGHT_M, FACTOR, STEP_M = 1.4, 4.0, 0.8
 
 
+def posenet(**settings) -> PipelineConfig:
+    """Settings with the pose-network source (these stand-ins are a pose network's answers)."""
+    return PipelineConfig(odometry_source='posenet', **settings)
+
+
 def road_depth() -> np.ndarray:
     """True depth of a flat road HEIGHT_M below a level camera; 200 m above the horizon."""
     v = np.arange(INTR.height, dtype=np.float64)[:, None].repeat(INTR.width, 1)
@@ -62,7 +67,7 @@ def run(pipeline: FramePipeline, stamps_ns: list[int]) -> list[FrameResult]:
 
 
 def test_fixed_scale_multiplies_depth_and_motion():
-    pipeline = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed',
+    pipeline = FramePipeline(ScaledTruth(), posenet(scale_source='fixed',
                                                            scale=FACTOR))
     results = run(pipeline, [i * SECOND // 10 for i in range(4)])
     np.testing.assert_allclose(results[0].depth_m, road_depth(), rtol=1e-6)
@@ -74,7 +79,7 @@ def test_fixed_scale_multiplies_depth_and_motion():
 
 
 def test_camera_height_scale_recovers_the_factor():
-    config = PipelineConfig(scale_source='camera_height', mounting=Mounting.from_pitch(HEIGHT_M))
+    config = posenet(scale_source='camera_height', mounting=Mounting.from_pitch(HEIGHT_M))
     results = run(FramePipeline(ScaledTruth(), config), [i * SECOND // 10 for i in range(3)])
     assert results[-1].scale.from_ground
     assert results[-1].scale.factor == pytest.approx(FACTOR, rel=1e-3)
@@ -83,7 +88,7 @@ def test_camera_height_scale_recovers_the_factor():
 
 
 def test_downsampling_strides_depth_colours_and_intrinsics():
-    pipeline = FramePipeline(ScaledTruth(), PipelineConfig(depth_downsample=4))
+    pipeline = FramePipeline(ScaledTruth(), posenet(depth_downsample=4))
     result = pipeline.process(image(7), INTR, 0)
     assert result.depth_m.shape == (24, 80) and result.rgb.shape == (24, 80, 3)
     assert result.rgb[0, 0, 0] == 7
@@ -93,7 +98,7 @@ def test_downsampling_strides_depth_colours_and_intrinsics():
 
 def test_pairs_previous_with_current_and_resets_on_backwards_and_gaps():
     predictor = ScaledTruth()
-    pipeline = FramePipeline(predictor, PipelineConfig(max_pose_gap_s=1.0))
+    pipeline = FramePipeline(predictor, posenet(max_pose_gap_s=1.0))
     stamps = [10 * SECOND, 10 * SECOND + SECOND // 10, 5 * SECOND, 5 * SECOND + SECOND // 10,
               9 * SECOND]
     results = run(pipeline, stamps)
@@ -106,7 +111,7 @@ def test_pairs_previous_with_current_and_resets_on_backwards_and_gaps():
 
 
 def test_intrinsics_of_another_size_are_scaled_with_a_note():
-    pipeline = FramePipeline(ScaledTruth())
+    pipeline = FramePipeline(ScaledTruth(), posenet())
     half = Intrinsics(100.0, 100.0, 80.0, 24.0, 160, 48)
     result = pipeline.process(image(0), half, 0)
     assert result.intrinsics == INTR and 'scaling the intrinsics' in result.notes[0]
@@ -115,7 +120,7 @@ def test_intrinsics_of_another_size_are_scaled_with_a_note():
 @pytest.mark.parametrize('bad', [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 3), np.float32),
                                  np.zeros((0, 4, 3), np.uint8)])
 def test_malformed_images_are_dropped_with_the_reason(bad):
-    pipeline = FramePipeline(ScaledTruth())
+    pipeline = FramePipeline(ScaledTruth(), posenet())
     dropped = pipeline.process(bad, INTR, 5)
     assert isinstance(dropped, DroppedFrame) and dropped.cause == 'invalid_input'
     assert 'uint8 RGB image' in dropped.reason and dropped.stamp_ns == 5
@@ -124,20 +129,20 @@ def test_malformed_images_are_dropped_with_the_reason(bad):
 def test_without_a_pose_network_there_is_no_odometry():
     predictor = ScaledTruth()
     predictor.has_pose = False
-    results = run(FramePipeline(predictor), [0, SECOND // 10])
+    results = run(FramePipeline(predictor, posenet()), [0, SECOND // 10])
     assert all(r.odometry is None for r in results) and predictor.pairs == []
 
 
 def test_the_motion_gate_gives_a_repeated_view_no_motion():
     predictor = ScaledTruth()
-    pipeline = FramePipeline(predictor, PipelineConfig(scale_source='fixed', scale=FACTOR))
+    pipeline = FramePipeline(predictor, posenet(scale_source='fixed', scale=FACTOR))
     frames = [image(1), image(1), image(2)]
     results = [pipeline.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames)]
     assert [r.static for r in results] == [None, True, False]
     np.testing.assert_array_equal(results[1].odometry.previous_from_current, np.eye(4))
     assert results[2].odometry.previous_from_current[2, 3] == pytest.approx(STEP_M)
     assert predictor.pairs == [(1, 2)]  # the pose network ran for the moving pair only
-    off = FramePipeline(ScaledTruth(), PipelineConfig(scale_source='fixed', scale=FACTOR,
+    off = FramePipeline(ScaledTruth(), posenet(scale_source='fixed', scale=FACTOR,
                                                       motion_gate_threshold=0.0))
     still = [off.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames[:2])]
     assert still[1].static is None
@@ -148,7 +153,7 @@ def test_the_chain_reports_time_jumps_without_a_pose_network():
     class DepthOnly(ScaledTruth):
         has_pose = False
 
-    pipeline = FramePipeline(DepthOnly(), PipelineConfig(max_pose_gap_s=1.0))
+    pipeline = FramePipeline(DepthOnly(), posenet(max_pose_gap_s=1.0))
     results = run(pipeline, [0, SECOND // 2, 3 * SECOND, 2 * SECOND])
     assert all(r.odometry is None for r in results)
     assert [r.chain.event for r in results] == [Event.START, Event.MOTION, Event.GAP,

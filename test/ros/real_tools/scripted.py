@@ -76,6 +76,9 @@ def spin(*nodes: Any) -> tuple[MultiThreadedExecutor, threading.Thread]:
 
 
 def make_node(camera: ScriptedCamera, name: str, **overrides: Any) -> ScriptedNode:
+    """A node whose odometry is the scripted camera's pose-network answers (random frames
+    give two-view geometry, the default source, nothing to track)."""
+    overrides = {'odometry_source': 'posenet', **overrides}
     return ScriptedNode(camera, node_name=name, parameter_overrides=[
         Parameter(k, value=v) for k, v in overrides.items()])
 
