@@ -105,6 +105,10 @@ class FrameResult:
             identity), None when the gate is off or no motion was measured.
         notes: things worth a warning that did not stop the frame.
         network_s: seconds spent in the networks (with the epipolar odometry beside them).
+        odometry_status: what measured this frame's motion and how it went, for diagnostics:
+            'epipolar: motion (812 tracks, 640 inliers)', 'epipolar: still', 'epipolar: lost,
+            last motion repeated (12 tracks, 0 inliers)', 'epipolar: first frame', 'posenet',
+            'none (no pose network)'.
     """
 
     stamp_ns: int
@@ -118,6 +122,7 @@ class FrameResult:
     static: bool | None = None
     notes: tuple[str, ...] = ()
     network_s: float = 0.0
+    odometry_status: str = ''
 
     @property
     def event(self) -> Event | None:
@@ -248,11 +253,13 @@ class FramePipeline:
                 self._epipolar.remember_depth(prediction.depth_m)
             measure, note = self._epipolar_motion(epipolar)
             notes += note
+            status = _epipolar_status(epipolar)
         elif self.predictor.has_pose:
             def measure():
                 return self.predictor.relative_pose(previous, prepared)
+            status = 'posenet'
         else:
-            measure = None
+            measure, status = None, 'none (no pose network)'
         motion = _Motion(measure, scale.factor, self._gate.advance(rgb))
         step = self._chain.update(stamp_ns, motion)
         odometry = step if self.measures_motion else None
@@ -260,7 +267,8 @@ class FramePipeline:
                                                intr, config.depth_downsample)
         inv_depth_m = np.asarray(prediction.inv_depth_m, dtype=np.float32)
         return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, inv_depth_m, scale,
-                           odometry, step, motion.static, notes, network_s + motion.network_s)
+                           odometry, step, motion.static, notes, network_s + motion.network_s,
+                           status)
 
     def _start_epipolar(self, rgb: np.ndarray, intr: Intrinsics,
                         event: Event) -> Future | None:
@@ -292,6 +300,16 @@ class FramePipeline:
                      f'{result.inliers} inliers): the last motion is repeated',)
         last = self._last_motion
         return (lambda: np.eye(4) if last is None else last.copy()), notes
+
+
+def _epipolar_status(step: EpipolarStep | None) -> str:
+    """`FrameResult.odometry_status` of the epipolar source."""
+    if step is None:
+        return 'epipolar: repeated stamp'
+    counts = f'({step.tracks} tracks, {step.inliers} inliers)'
+    return 'epipolar: ' + {'motion': f'motion {counts}', 'still': 'still (no flow)',
+                           'lost': f'lost, last motion repeated {counts}',
+                           'first': 'first frame'}.get(step.status, step.status)
 
 
 class _Motion:

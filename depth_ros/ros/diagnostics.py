@@ -31,6 +31,7 @@ class DiagnosticsState:
         backend, device: inference backend and device.
         scale_confidence: confidence of the metric scale (0..1), None before any estimate.
         motion_gate: `gate_state` of the latest frame.
+        odometry: `FrameResult.odometry_status` of the latest frame.
         configured: False until the model is loaded.
     """
 
@@ -38,6 +39,7 @@ class DiagnosticsState:
     device: str = ''
     scale_confidence: float | None = None
     motion_gate: str = 'off'
+    odometry: str = 'n/a'
     configured: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -129,6 +131,7 @@ class DiagnosticsCollector:
             ('latency p95 (ms)', fmt(summary['latency_p95_ms'])),
             ('scale confidence', fmt(state.scale_confidence, 2)),
             ('motion gate', state.motion_gate),
+            ('odometry', state.odometry),
             ('backend', state.backend),
             ('device', state.device),
         ]

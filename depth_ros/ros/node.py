@@ -325,6 +325,7 @@ class DepthNode(LifecycleNode):
                              'odometry reset')
         self.diagnostics.state.motion_gate = gate_state(
             config.motion_gate_threshold, result.static, step.event)
+        self.diagnostics.state.odometry = result.odometry_status
         scale = result.scale
         if scale.estimate is None:
             return

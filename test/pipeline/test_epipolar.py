@@ -115,6 +115,13 @@ def test_a_blank_view_is_not_measured(synthetic):
     blank = SimpleNamespace(rgb=np.full_like(frames[0].rgb, 128), depth_m=frames[0].depth_m)
     step = _steps([frames[0], blank], intr)[1]
     assert step.status == 'lost' and step.previous_from_current is None
+    # The pipeline repeats the last motion and says so.
+    pipeline = FramePipeline(ExactDepth([frames[0], frames[1], blank]))
+    statuses = [pipeline.process(f.rgb, intr, i * SECOND // 10).odometry_status
+                for i, f in enumerate([frames[0], frames[1], blank])]
+    assert statuses[0] == 'epipolar: first frame'
+    assert statuses[1].startswith('epipolar: motion (') and 'inliers)' in statuses[1]
+    assert statuses[2].startswith('epipolar: lost, last motion repeated (')
 
 
 def test_new_corners_keep_their_distance_as_with_every_pair_compared():

@@ -131,6 +131,7 @@ def test_without_a_pose_network_there_is_no_odometry():
     predictor.has_pose = False
     results = run(FramePipeline(predictor, posenet()), [0, SECOND // 10])
     assert all(r.odometry is None for r in results) and predictor.pairs == []
+    assert {r.odometry_status for r in results} == {'none (no pose network)'}
 
 
 def test_the_motion_gate_gives_a_repeated_view_no_motion():
@@ -139,6 +140,7 @@ def test_the_motion_gate_gives_a_repeated_view_no_motion():
     frames = [image(1), image(1), image(2)]
     results = [pipeline.process(f, INTR, k * SECOND // 10) for k, f in enumerate(frames)]
     assert [r.static for r in results] == [None, True, False]
+    assert {r.odometry_status for r in results} == {'posenet'}
     np.testing.assert_array_equal(results[1].odometry.previous_from_current, np.eye(4))
     assert results[2].odometry.previous_from_current[2, 3] == pytest.approx(STEP_M)
     assert predictor.pairs == [(1, 2)]  # the pose network ran for the moving pair only

@@ -71,6 +71,7 @@ def test_builds_one_status_with_the_documented_keys():
     now = _running(collector)
     collector.state.scale_confidence = 0.8
     collector.state.motion_gate = 'static'
+    collector.state.odometry = 'epipolar: still (no flow)'
     array = collector.build(_classes(), now, msgs.header(frame_id=''))
     assert len(array.status) == 1
     status = array.status[0]
@@ -78,6 +79,7 @@ def test_builds_one_status_with_the_documented_keys():
     assert status.hardware_id == 'cpu'
     values = {kv.key: kv.value for kv in status.values}
     assert values['motion gate'] == 'static' and values['scale confidence'] == '0.80'
+    assert values['odometry'] == 'epipolar: still (no flow)'
     assert {'input rate (Hz)', 'output rate (Hz)', 'latency median (ms)', 'latency p95 (ms)',
             'backend', 'device'} <= set(values)
 

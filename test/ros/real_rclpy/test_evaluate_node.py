@@ -92,7 +92,7 @@ def runs(tmp_path_factory, checkpoint, request):
 
 @pytest.fixture(scope='module')
 def node_outputs(runs, checkpoint, request):
-    from harness import Harness
+    from harness import Harness, wait_for
 
     tmp, _, frames, _, source = runs
     h = Harness(checkpoint, namespace='/replay', overrides={
@@ -106,6 +106,9 @@ def node_outputs(runs, checkpoint, request):
         odometry.append(h.wait_output('visual_odometry', stamp, timeout_s=30))
     np.savez(tmp / 'node.npz', **_pack(depth, 'depth_image'),
              **_pack(odometry, 'visual_odometry'))
+    # /diagnostics names what measured the motion (the synthetic street has corners to track).
+    expected = 'epipolar: motion (' if source == 'epipolar' else 'posenet'
+    assert wait_for(lambda: h.node.diagnostics.state.odometry.startswith(expected))
     print(f'received {len(depth)} camera frames {WIDTH}x{HEIGHT} from the bag; published '
           f'{len(depth)} depth/image and {len(odometry)} visual_odometry ({source})')
     return depth, odometry
