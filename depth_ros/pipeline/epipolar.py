@@ -59,8 +59,12 @@ class EpipolarConfig:
             triangulate poorly).
         relative_sigma: standard deviation of the log relative scale (the filter's motion
             noise).
-        absolute_sigma: standard deviation of the log absolute measurement (the depth
-            network's per-frame scale noise).
+        absolute_sigma: standard deviation of the log absolute measurement. Not the depth
+            network's per-frame scale noise (about 0.1 on KITTI) but larger: that error is not
+            white, the network's scale wanders with the scene for tens of frames, and a filter
+            that believes each frame follows it. 1.0 (the relative ratio 100x as trusted; a
+            time constant of about 100 frames) was chosen on KITTI 00 and synthetic seeds 5-8
+            and checked on 06 / 01 / dev (docs/learning/real_world_recipe.md, "Session 10").
         max_width_px: images wider than this are tracked at this width (area-averaged, the
             intrinsics scaled; 0: full resolution); pixel thresholds are of that grid.
         min_parallax_deg: angle between the two rays to a point below which its triangulated
@@ -90,7 +94,7 @@ class EpipolarConfig:
     min_flow_px: float = 0.5
     max_depth_m: float = 40.0
     relative_sigma: float = 0.01
-    absolute_sigma: float = 0.1
+    absolute_sigma: float = 1.0
     min_parallax_deg: float = 1.0
     max_disagreement: float = 0.05
     max_width_px: int = 0
