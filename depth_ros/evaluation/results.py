@@ -18,12 +18,12 @@ from depth_ros.evaluation.frame_plan import FramePlan
 from depth_ros.evaluation.report import TrajectoryReport, format_report
 
 
-# How poses are compared, stated in every report.
 # What measured the replayed motion (the pipeline's odometry_source), as the results say it.
 ODOMETRY_SOURCE_TEXT = {
     'epipolar': 'epipolar (tracked corners and two-view geometry, metres from the depth network)',
     'posenet': "posenet (the weights' pose network)"}
 ODOMETRY_SUBJECTS = {'epipolar': 'epipolar odometry', 'posenet': 'pose network'}
+# How poses are compared, stated in every report.
 POSE_CONVENTION = ('KITTI camera frame: optical axes (x right, y down, z forward), each '
                    'trajectory relative to its first camera')
 

@@ -7,15 +7,15 @@ predict / relative_pose / has_pose), so torch is imported only by whoever builds
 
 Per frame: validate the image and intrinsics, run the depth network once on the prepared image,
 pick the scale (`pipeline.scale`), chain the motion between this frame and the previous one
-(`pipeline.odometry`; measured by the pose network, or with `odometry_source: epipolar` by
-two-view geometry with the depth network's metres (`pipeline.epipolar`); translation times the
-same scale as this frame's depth; the identity when the motion gate (`pipeline.motion_gate`)
-finds the two frames nearly identical), and subsample the depth for publishing. The epipolar
-odometry needs the previous frame's depth only, so it measures on a thread of its own while the
-depth network works on this frame (same results as one after the other; on a 2-core CPU the
-frame costs about the slower of the two instead of their sum: docs/BENCHMARKS.md). Time going
-backwards, or forward by more than max_pose_gap_s, resets the chain and the scale filter; the
-result's `chain.event` says so.
+(`pipeline.odometry`; measured by two-view geometry with the depth network's metres
+(`pipeline.epipolar`, the default) or with `odometry_source: posenet` by the pose network;
+translation times the same scale as this frame's depth; the identity when the motion gate
+(`pipeline.motion_gate`) finds the two frames nearly identical), and subsample the depth for
+publishing. The epipolar odometry needs the previous frame's depth only, so it measures on a thread
+of its own while the depth network works on this frame (same results as one after the other; on a
+2-core CPU the frame costs about the slower of the two instead of their sum: docs/BENCHMARKS.md).
+Time going backwards, or forward by more than max_pose_gap_s, resets the chain and the scale
+filter; the result's `chain.event` says so.
 """
 from __future__ import annotations
 
@@ -106,9 +106,9 @@ class FrameResult:
         notes: things worth a warning that did not stop the frame.
         network_s: seconds spent in the networks (with the epipolar odometry beside them).
         odometry_status: what measured this frame's motion and how it went, for diagnostics:
-            'epipolar: motion (812 tracks, 640 inliers)', 'epipolar: still', 'epipolar: lost,
-            last motion repeated (12 tracks, 0 inliers)', 'epipolar: first frame', 'posenet',
-            'none (no pose network)'.
+            'epipolar: motion (812 tracks, 640 inliers)', 'epipolar: still (no flow)',
+            'epipolar: lost, last motion repeated (12 tracks, 0 inliers)', 'epipolar: first
+            frame', 'epipolar: repeated stamp', 'posenet', 'none (no pose network)'.
     """
 
     stamp_ns: int
