@@ -38,6 +38,7 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.geometry.se3 import invert
+from depth_ros.pipeline.corners import depth_contrast, far_from
 
 
 @dataclass(frozen=True)
@@ -269,11 +270,11 @@ class EpipolarOdometry:
                                       c.corner_spacing_px)
         new = np.zeros((0, 2), np.float32) if new is None else new.reshape(-1, 2)
         if c.max_depth_contrast > 0 and len(new):
-            new = new[_depth_contrast(previous_depth, previous.shape, new)
+            new = new[depth_contrast(previous_depth, previous.shape, new)
                       <= c.max_depth_contrast]
         if len(self._carried) and len(new):
             # New corners only where no carried corner is already.
-            new = new[_far_from(new, self._carried, c.corner_spacing_px)]
+            new = new[far_from(new, self._carried, c.corner_spacing_px)]
         start = np.concatenate([self._carried, new]).astype(np.float32)
         carried_z = np.concatenate([self._carried_z, np.full(len(new), np.nan)])
         if not len(start):
@@ -367,39 +368,6 @@ class EpipolarOdometry:
                 self._log_distance += gain * (math.log(absolute) - self._log_distance)
                 self._variance *= 1.0 - gain
         return None if self._log_distance is None else math.exp(self._log_distance)
-
-
-def _far_from(points: np.ndarray, others: np.ndarray, distance: float) -> np.ndarray:
-    """[N] bool: no point of `others` within `distance` (strictly farther) of each point.
-
-    The same answer as the minimum over all N x M distances, from the pairs less than
-    `distance` + 1 apart in x only (sorted, so a few per point instead of M).
-    """
-    order = np.argsort(others[:, 0], kind='stable')
-    xs, sorted_others = others[order, 0], others[order]
-    margin = distance + 1.0  # wider than needed: rounding never drops a candidate
-    lo = np.searchsorted(xs, points[:, 0] - margin, 'left')
-    counts = np.searchsorted(xs, points[:, 0] + margin, 'right') - lo
-    rows = np.repeat(np.arange(len(points)), counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    candidates = np.arange(len(rows)) - starts + np.repeat(lo, counts)
-    nearest = np.full(len(points), np.inf, dtype=np.float64)
-    gaps = np.linalg.norm(points[rows] - sorted_others[candidates], axis=1)
-    np.minimum.at(nearest, rows, gaps)
-    return nearest > distance
-
-
-def _depth_contrast(depth: np.ndarray, grid: tuple[int, int], corners: np.ndarray) -> np.ndarray:
-    """Max over min depth around each corner (5x5 cells of the tracking grid; a missing or
-    invalid depth counts as far)."""
-    cv2 = _cv2()
-    small = cv2.resize(np.where(np.isfinite(depth) & (depth > 0), depth, 1e3).astype(np.float32),
-                       (grid[1], grid[0]), interpolation=cv2.INTER_NEAREST)
-    kernel = np.ones((5, 5), np.uint8)
-    ratio = cv2.dilate(small, kernel) / np.maximum(cv2.erode(small, kernel), 1e-6)
-    rows = np.clip(np.round(corners[:, 1]).astype(int), 0, grid[0] - 1)
-    cols = np.clip(np.round(corners[:, 0]).astype(int), 0, grid[1] - 1)
-    return ratio[rows, cols]
 
 
 def _parallax_deg(xyz: np.ndarray, rotation: np.ndarray, direction: np.ndarray) -> np.ndarray:

@@ -11,12 +11,8 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.evaluation.kitti_devkit import rotation_angle
 from depth_ros.geometry.se3 import invert
 from depth_ros.pipeline import FramePipeline, PipelineConfig
-from depth_ros.pipeline.epipolar import (
-    EpipolarConfig,
-    EpipolarOdometry,
-    _far_from,
-    grey_image,
-)
+from depth_ros.pipeline.corners import far_from
+from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
 from depth_ros.synth import render_sequence, synth_intrinsics
 
 
@@ -135,7 +131,7 @@ def test_new_corners_keep_their_distance_as_with_every_pair_compared():
             a, b = np.round(a), np.round(b)
         nearest = np.min(np.linalg.norm(a[:, None] - b[None], axis=2), axis=1)
         for spacing in (4.0, 1.5):
-            np.testing.assert_array_equal(_far_from(a, b, spacing), nearest > spacing)
+            np.testing.assert_array_equal(far_from(a, b, spacing), nearest > spacing)
 
 
 def test_bad_input_and_settings_are_refused(synthetic):
