@@ -128,7 +128,7 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
     intr = synth_intrinsics(SIZE[1], SIZE[0])
     scale = CameraHeightScale(KITTI_CAMERA_HEIGHT_M)  # the synthetic camera is mounted at 1.65 m
     gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
-    odometry, epipolar_local, last = _epipolar_odometry() if epipolar else None, [], np.eye(4)
+    odometry, epipolar_local, last = EpipolarOdometry() if epipolar else None, [], np.eye(4)
     for frame in frames:
         image = predictor.prepare(frame.rgb)
         result = predictor.predict(image)
@@ -158,17 +158,6 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
         out['ate_5frame_epipolar'] = ate_5frame_from_local(
             gt_local, np.stack(epipolar_local)).to_dict()
     return out
-
-
-def _epipolar_odometry():
-    """The package's epipolar odometry, or None (with a note) where OpenCV is missing."""
-    from depth_ros.errors import ConfigError
-
-    try:
-        return EpipolarOdometry()
-    except ConfigError as exc:
-        print(f'epipolar odometry rows left out: {exc}', file=sys.stderr)
-        return None
 
 
 def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
