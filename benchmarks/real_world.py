@@ -1,12 +1,14 @@
 """Real-world benchmark: depth, odometry and a still camera on every real set with ground truth.
 
     python benchmarks/real_world.py --weights W --out DIR      # W default: the shipped weights
+    python benchmarks/real_world.py --sequence NAME=FOLDER     # a drive of yours (repeatable)
     python benchmarks/real_world.py --make-row-prior           # rebuild the row prior (once)
 
 Sets (from ../shared, or --shared): the dev drive KITTI raw 2011_09_26_0005 (154 colour
 frames, LiDAR depth, GPS/INS poses) and KITTI odometry 06 and 01 (51 grey frames each,
-official poses, no depth). Per set, in one pass over the frames through the package's
-Predictor (torch, one thread):
+official poses, no depth), and any drive given with --sequence (KITTI raw synced, with
+velodyne_points/ and oxts/, or KITTI odometry layout). Per set, in one pass over the frames
+through the package's Predictor (torch, one thread):
 
 - depth against LiDAR, KITTI Eigen-style: Garg crop, 1e-3..80 m, per-image median scaling;
   also unscaled (the weights' metres), camera-height-scaled (the package's estimator,
@@ -30,6 +32,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+import re
 import sys
 import time
 
@@ -80,11 +83,13 @@ def main(argv: list[str] | None = None) -> int:
                'metres_per_unit': predictor.metres_per_unit, 'flip_average': args.flip_average,
                'architecture': f'{predictor.meta.depth_arch.name} + '
                                f'{getattr(predictor.meta.pose_arch, "name", None)}',
-               'protocol': PROTOCOL, 'row_prior': bl.load_row_prior().source, 'sets': {}}
+               'protocol': PROTOCOL.format(height=args.camera_height_m),
+               'row_prior': bl.load_row_prior().source, 'sets': {}}
     identical = {}
-    for name in args.sets:
-        entry, identical[name] = evaluate_set(predictor, args.shared / EVAL_SETS[name], name,
-                                              args)
+    folders = {**{name: args.shared / EVAL_SETS[name] for name in args.sets},
+               **dict(args.sequence)}
+    for name, folder in folders.items():
+        entry, identical[name] = evaluate_set(predictor, folder, name, args)
         results['sets'][name] = entry
     results['static_pairs'] = static_pair_test(predictor, identical, args)
     results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)
@@ -99,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction clamped to '
             '[1e-3, 80] m, metrics averaged per image; median-scaled = per-image median ratio, '
             "unscaled = the weights' metres (metres_per_unit), camera-height = the package's "
-            'estimator (1.65 m, level prior, 30-frame filter); odometry: pose-network pairs '
+            'estimator ({height:g} m, level prior, 30-frame filter); odometry: pose-network pairs '
             '(i, i+1) chained, and the epipolar odometry (odometry_source: epipolar) on the '
             'same frames with the same depth network; 5-frame ATE (Monodepth2), APE (evo), '
             'KITTI devkit')
@@ -112,7 +117,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         "the shipped default weights")
     p.add_argument('--out', type=Path, default=ROOT / 'real_world_out')
     p.add_argument('--shared', type=Path, default=SHARED, help='the shared data folder')
-    p.add_argument('--sets', nargs='+', choices=sorted(EVAL_SETS), default=list(EVAL_SETS))
+    p.add_argument('--sets', nargs='*', choices=sorted(EVAL_SETS),
+                   help='built-in sets (default: all of them, or none when --sequence is given)')
+    p.add_argument('--sequence', action='append', default=[], type=_named_folder,
+                   metavar='NAME=FOLDER',
+                   help='also evaluate a sequence of your own (repeatable): a KITTI odometry-'
+                        'layout folder (image_2 or image_0, calib.txt, times.txt; LiDAR from '
+                        'depth_2/ and poses from ../../poses/<folder name>.txt when present) or '
+                        'a KITTI raw synced drive (image_0X/data, oxts/, velodyne_points/, the '
+                        'calib_*.txt files in its parent folder)')
+    p.add_argument('--camera-height-m', type=float, default=bl.DEFAULT_CAMERA_HEIGHT_M,
+                   help='camera height above the road for the camera-height scale and the '
+                        "flat-ground prior (default: KITTI's 1.65 m)")
     p.add_argument('--frames', type=int, help='first N frames of each set only (quick runs)')
     p.add_argument('--previews', type=int, default=3, help='preview PNGs on sets with LiDAR')
     p.add_argument('--flip-average', action='store_true',
@@ -122,7 +138,28 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--make-row-prior', action='store_true',
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
                         f'{ROW_PRIOR_DEPTHS}/depth_2 and exit')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.sets is None:
+        args.sets = [] if args.sequence else list(EVAL_SETS)
+    names = list(args.sets) + [name for name, _ in args.sequence]
+    if len(set(names)) != len(names):
+        p.error(f'each set needs a name of its own, got {names}')
+    if not names:
+        p.error('nothing to evaluate: name --sets or give --sequence NAME=FOLDER')
+    if not args.camera_height_m > 0:
+        p.error(f'--camera-height-m must be positive, got {args.camera_height_m}')
+    return args
+
+
+def _named_folder(text: str) -> tuple[str, Path]:
+    """`NAME=FOLDER` for --sequence: NAME names outputs (letters, digits, '_', '-', '.')."""
+    name, sep, folder = text.partition('=')
+    if not sep or not re.fullmatch(r'[A-Za-z0-9_.-]+', name) or not folder:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=FOLDER (NAME of letters, digits, '_', '-', '.'), got {text!r}")
+    if not Path(folder).is_dir():
+        raise argparse.ArgumentTypeError(f'{folder}: no such folder')
+    return name, Path(folder)
 
 
 def make_row_prior(shared: Path) -> int:
@@ -159,8 +196,9 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     n = min(len(seq), args.frames or len(seq))
     first = _read(seq.image_paths[0])
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
-    network, base = bl.ProtocolScores(no_crop=True), bl.DepthBaselines(no_crop=True)
-    height = CameraHeightScale(bl.DEFAULT_CAMERA_HEIGHT_M)
+    network = bl.ProtocolScores(no_crop=True)
+    base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m)
+    height = CameraHeightScale(args.camera_height_m)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
     seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}

@@ -78,6 +78,53 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
 
 
+def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
+        real_world, tmp_path, copy_kitti_frames):
+    """--sequence NAME=FOLDER: the dev drive's first frames copied into a folder of their own
+    (odometry layout, poses in ../../poses) score exactly as the built-in set's."""
+    own = copy_kitti_frames(DEV, tmp_path / 'mine' / 'sequences' / 'drive', frames=4)
+    (own / 'times.txt').write_text(''.join((DEV / 'times.txt').read_text()
+                                           .splitlines(True)[:4]))
+    (tmp_path / 'mine' / 'poses').mkdir()
+    gt_poses = DEV.parent.parent / 'poses' / f'{DEV.name}.txt'
+    (tmp_path / 'mine' / 'poses' / 'drive.txt').write_text(
+        ''.join(gt_poses.read_text().splitlines(True)[:4]))
+    out = tmp_path / 'out'
+    assert real_world.main(['--out', str(out), '--shared', str(SHARED), '--frames', '4',
+                            '--sets', 'dev_0926_0005', '--sequence', f'mine={own}',
+                            '--static-pairs', '1', '--previews', '1']) == 0
+    results = json.loads((out / 'real_world.json').read_text())
+    dev, mine = results['sets']['dev_0926_0005'], results['sets']['mine']
+    assert mine['frames'] == 4 and mine['depth_ground_truth'] and mine['gt_source']
+    assert mine['depth'] == dev['depth'] and mine['trajectory'] == dev['trajectory']
+    targets = {t['target']: t['value'] for t in results['issue_12_targets']}
+    assert targets['mine abs_rel (Garg crop, median-scaled) <= 0.17'] == targets[
+        'dev abs_rel (Garg crop, median-scaled) <= 0.17']
+    assert (out / mine['previews'][0]).is_file()
+    # Only the named sequence when --sets is not given.
+    only = tmp_path / 'only'
+    assert real_world.main(['--out', str(only), '--shared', str(SHARED), '--frames', '2',
+                            '--sequence', f'mine={own}', '--static-pairs', '1',
+                            '--previews', '0']) == 0
+    assert list(json.loads((only / 'real_world.json').read_text())['sets']) == ['mine']
+
+
+@pytest.mark.parametrize('argv', [['--sequence', 'no_equals_sign'],
+                                  ['--sequence', 'bad name=.'],
+                                  ['--sequence', 'x=/no/such/folder'],
+                                  ['--sequence', 'dev_0926_0005=.', '--sets', 'dev_0926_0005'],
+                                  ['--sets'],
+                                  ['--camera-height-m', '0']])
+def test_bad_sequence_arguments_are_refused(argv, capsys):
+    spec = importlib.util.spec_from_file_location('real_world_args',
+                                                  ROOT / 'benchmarks' / 'real_world.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as exit_:
+        module._parse(argv)
+    assert exit_.value.code == 2 and 'error:' in capsys.readouterr().err
+
+
 def test_kitti_to_bag_writes_the_real_jpeg_frames_unchanged(tmp_path, copy_kitti_frames):
     if not DEV.is_dir():
         pytest.skip(f'real dev drive not found at {DEV}')
