@@ -124,8 +124,9 @@ class SelfSupervisedTask:
         return make_loader(train_set, config, True, generator), val
 
     def setup(self, device: torch.device) -> None:
-        teacher = self.config.distill.teacher
-        self.teacher = load_teacher(teacher, device) if teacher else None
+        distill = self.config.distill
+        self.teacher = (load_teacher(distill.teacher, device, distill.flip_average)
+                        if distill.teacher else None)
 
     def loss(self, networks: Networks, batch: Any, step: int) -> TaskLoss:
         config = self.config

@@ -180,3 +180,26 @@ def test_teacher_depth_is_resized_to_the_input_and_mapped_with_its_range():
                             align_corners=False)
     torch.testing.assert_close(depth, inv_depth_to_depth(inv, 0.5, 50.0)[1])
     assert not depth.requires_grad
+
+
+def test_a_flip_averaging_teacher_gives_the_runtime_flip_average_depth():
+    """The teacher's flip_average against the runtime's (depth_ros.inference.Predictor), the
+    shipped weights on a random image at their input size: the same depth, and unlike the
+    teacher without it."""
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.predictor import resolve_weights
+    from training.losses.distillation import load_teacher
+
+    weights = str(resolve_weights('default'))
+    predictor = Predictor.from_checkpoint(weights, flip_average=True)
+    height, width = predictor.input_size
+    image = torch.randint(0, 256, (height, width, 3), dtype=torch.uint8,
+                          generator=torch.Generator().manual_seed(3)).numpy()
+    prepared = predictor.prepare(image)
+    expected = torch.from_numpy(predictor.predict(prepared).depth_m)
+    teacher = load_teacher(weights, flip_average=True)
+    got = teacher.depth(prepared.tensor)[0, 0] * predictor.metres_per_unit
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    plain = load_teacher(weights).depth(prepared.tensor)[0, 0]
+    assert (plain * predictor.metres_per_unit - expected).abs().max() > 1e-2
+

@@ -60,11 +60,15 @@ class DistillConfig:
         weight: weight of the distillation loss in the total.
         position_mask: only distil where the teacher's reprojection error is lower than the
             student's and the pixel is not auto-masked.
+        flip_average: the teacher's depth is the mean of the image's and its mirror image's
+            (inverse depth; the runtime's `flip_average`), so a student distilled from its own
+            weights learns what that test-time averaging adds without paying for it at run time.
     """
 
     teacher: str = ''
     weight: float = 1.0
     position_mask: bool = True
+    flip_average: bool = False
 
     def validate(self, where: str = 'distill') -> None:
         """Raise ConfigError for a bad weight or a teacher file that is missing or not a
@@ -87,6 +91,7 @@ class Teacher:
     max_depth: float
     height: int
     width: int
+    flip_average: bool = False
 
     @torch.no_grad()
     def depth(self, images: torch.Tensor) -> torch.Tensor:
@@ -96,6 +101,9 @@ class Teacher:
             images = F.interpolate(images, size=(self.height, self.width), mode='bilinear',
                                    align_corners=False)
         sigmoid = self.net(images).sigmoids[0].float()
+        if self.flip_average:  # inverse depth is affine in the sigmoid: averaging either is one
+            mirrored = self.net(torch.flip(images, dims=[-1])).sigmoids[0].float()
+            sigmoid = 0.5 * (sigmoid + torch.flip(mirrored, dims=[-1]))
         if sigmoid.shape[-2:] != (height, width):
             sigmoid = F.interpolate(sigmoid, size=(height, width), mode='bilinear',
                                       align_corners=False)
@@ -103,8 +111,10 @@ class Teacher:
         return depth
 
 
-def load_teacher(path: str, device: torch.device | str = 'cpu') -> Teacher:
-    """The depth network of checkpoint `path`, frozen and in eval mode, on `device`."""
+def load_teacher(path: str, device: torch.device | str = 'cpu',
+                 flip_average: bool = False) -> Teacher:
+    """The depth network of checkpoint `path`, frozen and in eval mode, on `device`
+    (`flip_average`: see DistillConfig)."""
     checkpoint = load_checkpoint(path, device, load_pose=False)
     net = checkpoint.depth_net.eval()
     for p in net.parameters():
@@ -112,7 +122,7 @@ def load_teacher(path: str, device: torch.device | str = 'cpu') -> Teacher:
     meta = checkpoint.meta
     logger.info('distillation teacher: %s (%s, %dx%d)', path, meta.depth_arch.name, meta.height,
                 meta.width)
-    return Teacher(net, meta.min_depth, meta.max_depth, meta.height, meta.width)
+    return Teacher(net, meta.min_depth, meta.max_depth, meta.height, meta.width, flip_average)
 
 
 def min_warp_error(target: torch.Tensor, warped: Sequence[torch.Tensor],
