@@ -33,6 +33,7 @@ phase that finished leaves a DONE file in its run folder):
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 import subprocess
 import sys
@@ -41,19 +42,13 @@ import sys
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MIX = ROOT / 'runs' / 'real_mix'
-GEO_MIX = ROOT / 'runs' / 'real_mix_geo'
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
 GEOMETRIC_SEQUENCES = ('kitti_cgebbe', 'kitti_odom00', 'nuscenes_front_a', 'nuscenes_front_b',
                        'nuscenes_front_c')
-RUN = ROOT / 'runs' / 'train_real'
-FINE_RUN = ROOT / 'runs' / 'train_real_b'
 FINE_OVERRIDES = ('optim.learning_rate=2.0e-5', 'loss.static_pair_weight=1.0')
-SUP_RUN = ROOT / 'runs' / 'train_real_sup'
 # Structure mostly, scale half (lambda 0.5), in the units the fine phase was calibrated to.
 SUP_OVERRIDES = ('loss.depth_supervision_weight=2.0', 'loss.depth_supervision_variance_focus=0.5',
                  'loss.static_pair_weight=1.0', 'optim.learning_rate=5.0e-5')
-POSE_RUN = ROOT / 'runs' / 'train_real_c'
 # Depth frozen (BatchNorm in eval mode), only the full-resolution photometric loss (the other
 # scales only help the depth network), the fine phase's pose weights read antisymmetrically (no
 # constant "drive forward" can survive; its features do carry motion). Trained from scratch
@@ -68,26 +63,62 @@ CALIBRATION_SEQUENCE = '81'  # synthetic, seed 101 (training data)
 DEFAULT_WEIGHTS = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
 
 
-def prepare_data() -> None:
-    """Step 1: the real sequences and the synthetic ones, once."""
-    for sources, probe in (('real_mix.yaml', 'kitti_cgebbe'), ('real_dev.yaml', 'dev_0005')):
-        if not (MIX / 'sequences' / probe).is_dir():
+@dataclass(frozen=True)
+class Layout:
+    """Where one recipe keeps its data and runs (`--work`, default runs/), and what every
+    phase shares (`--override`, `--synth-size`, `--no-dev`)."""
+
+    work: Path = ROOT / 'runs'
+    overrides: tuple[str, ...] = ()
+    synth_size: tuple[int, int] = (416, 128)
+    dev: bool = True
+
+    @property
+    def mix(self) -> Path:
+        return self.work / 'real_mix'
+
+    @property
+    def geo_mix(self) -> Path:
+        return self.work / 'real_mix_geo'
+
+    def run(self, phase: str = '') -> Path:
+        """The run folder of a phase: '' main, 'b' fine, 'sup' depth-supervised, 'c' pose."""
+        return self.work / ('train_real' + (f'_{phase}' if phase else ''))
+
+    def phase_overrides(self) -> tuple[str, ...]:
+        extra = () if self.dev else ('data.val_sequences=[]', 'validate_every_epochs=0')
+        return extra + self.overrides
+
+
+DEFAULT_LAYOUT = Layout()
+
+
+def prepare_data(layout: Layout = DEFAULT_LAYOUT) -> None:
+    """Step 1: the real sequences and the synthetic ones, once (a sequence already in the mix
+    is kept: a mix laid out elsewhere, benchmarks/pack_real_mix.py's, is used as it is)."""
+    mix = layout.mix
+    sources = [('real_mix.yaml', 'kitti_cgebbe')] + ([('real_dev.yaml', 'dev_0005')]
+                                                      if layout.dev else [])
+    for config, probe in sources:
+        if not (mix / 'sequences' / probe).is_dir():
             _run([sys.executable, '-m', 'training.data.prepare_mix',
-                  str(ROOT / 'config' / sources), '--out', str(MIX), '--root', str(ROOT)])
+                  str(ROOT / 'config' / config), '--out', str(mix), '--root', str(ROOT)])
+    width, height = layout.synth_size
     for sequence, seed in SYNTH_SEEDS.items():
-        if not (MIX / 'sequences' / sequence / 'image_2').is_dir():
-            _run([sys.executable, '-m', 'depth_ros.cli', 'synth', '--out', str(MIX),
+        if not (mix / 'sequences' / sequence / 'image_2').is_dir():
+            _run([sys.executable, '-m', 'depth_ros.cli', 'synth', '--out', str(mix),
                   '--seed', str(seed), '--frames', '150', '--sequence', sequence,
-                  '--width', '416', '--height', '128', '--no-progress'])
+                  '--width', str(width), '--height', str(height), '--no-progress'])
 
 
-def latest_checkpoint(run: Path = RUN) -> Path | None:
+def latest_checkpoint(run: Path) -> Path | None:
     """The newest epoch checkpoint of a run, or None."""
     found = sorted((run / 'checkpoints').glob('epoch_*.safetensors'))
     return found[-1] if found else None
 
 
-def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] = ()) -> Path:
+def train(minutes: float, device: str, run: Path, extra: tuple[str, ...] = (),
+          layout: Layout = DEFAULT_LAYOUT) -> Path:
     """Step 2: train (or resume) `run` within `minutes` of wall-clock time; a run that
     finished before (its DONE file) is not trained again."""
     done, resume = run / 'DONE', latest_checkpoint(run)
@@ -95,11 +126,12 @@ def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] =
         print(f'{run.name}: finished before ({done}), using {resume}')
         return resume
     overrides = [f'optim.max_minutes={minutes}', f'device={device}', f'output_dir={run}',
-                 *extra]
-    if resume is not None:
-        overrides.append(f'resume={resume}')
+                 f'data.path={layout.mix}']
     if device != 'cpu':
         overrides += ['num_workers=4', 'torch_threads=0']
+    overrides += [*extra, *layout.phase_overrides()]
+    if resume is not None:
+        overrides.append(f'resume={resume}')
     argv = [sys.executable, '-m', 'training.train', '--config', str(CONFIG)]
     for override in overrides:
         argv += ['--override', override]
@@ -112,45 +144,48 @@ def train(minutes: float, device: str, run: Path = RUN, extra: tuple[str, ...] =
 
 
 def train_phases(minutes: float, fine_minutes: float, sup_minutes: float, pose_minutes: float,
-                 device: str) -> Path:
+                 device: str, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """Step 2: the main phase, the fine phase initialised from its last checkpoint, the
     depth-supervised phase, then the pose phase on the previous phase's (frozen) depth
     network; a budget of 0 skips a phase."""
     def start_from(checkpoint: Path) -> tuple[str, ...]:
         return f'model.init_depth={checkpoint}', f'model.init_pose={checkpoint}'
 
-    last = train(minutes, device)
+    last = train(minutes, device, layout.run(), layout=layout)
     if fine_minutes > 0:
-        last = train(fine_minutes, device, FINE_RUN, FINE_OVERRIDES + start_from(last))
+        last = train(fine_minutes, device, layout.run('b'), FINE_OVERRIDES + start_from(last),
+                     layout)
     if sup_minutes > 0:
-        unit = metres_per_unit(last)
-        data = f'data.path={geometric_mix(last, unit)}'
-        last = train(sup_minutes, device, SUP_RUN, SUP_OVERRIDES + start_from(last) + (
-            f'loss.depth_supervision_metres_per_unit={unit:.6g}', data))
+        unit = metres_per_unit(last, layout)
+        data = f'data.path={geometric_mix(last, unit, layout)}'
+        last = train(sup_minutes, device, layout.run('sup'), SUP_OVERRIDES + start_from(last) + (
+            f'loss.depth_supervision_metres_per_unit={unit:.6g}', data), layout)
     if pose_minutes > 0:
-        last = train(pose_minutes, device, POSE_RUN, POSE_OVERRIDES + start_from(last))
+        last = train(pose_minutes, device, layout.run('c'), POSE_OVERRIDES + start_from(last),
+                     layout)
     return last
 
 
-def geometric_mix(checkpoint: Path, unit: float) -> Path:
-    """runs/real_mix linked into runs/real_mix_geo, with sparse triangulated depth (in the
-    metres of `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
+def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT) -> Path:
+    """The mix linked into real_mix_geo, with sparse triangulated depth (in the metres of
+    `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
     import os
     import shutil
 
-    done = GEO_MIX / 'DONE'
+    geo_mix = layout.geo_mix
+    done = geo_mix / 'DONE'
     if done.is_file():
-        return GEO_MIX
-    shutil.rmtree(GEO_MIX, ignore_errors=True)
-    shutil.copytree(MIX, GEO_MIX, copy_function=os.symlink)
-    _run([sys.executable, '-m', 'training.data.geometric_depth', '--root', str(GEO_MIX),
+        return geo_mix
+    shutil.rmtree(geo_mix, ignore_errors=True)
+    shutil.copytree(layout.mix, geo_mix, copy_function=os.symlink)
+    _run([sys.executable, '-m', 'training.data.geometric_depth', '--root', str(geo_mix),
           '--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}', '--sequences',
           *GEOMETRIC_SEQUENCES])
     done.write_text(f'{checkpoint}\n')
-    return GEO_MIX
+    return geo_mix
 
 
-def metres_per_unit(checkpoint: Path) -> float:
+def metres_per_unit(checkpoint: Path, layout: Layout = DEFAULT_LAYOUT) -> float:
     """Step 3's measurement: the checkpoint's metres per unit times the median true /
     predicted depth over a synthetic training sequence."""
     import numpy as np
@@ -159,7 +194,7 @@ def metres_per_unit(checkpoint: Path) -> float:
     from depth_ros.inference import Predictor
     from training.data.images import load_depth_png, load_rgb
 
-    sequence = MIX / 'sequences' / CALIBRATION_SEQUENCE
+    sequence = layout.mix / 'sequences' / CALIBRATION_SEQUENCE
     depth_files = sorted((sequence / 'depth_2').glob('*.png'))
     predictor = Predictor.from_checkpoint(checkpoint)
     gts, preds = [], []
@@ -171,12 +206,13 @@ def metres_per_unit(checkpoint: Path) -> float:
     return ratio * predictor.metres_per_unit
 
 
-def calibrate_and_install(checkpoint: Path, target: Path) -> float:
+def calibrate_and_install(checkpoint: Path, target: Path,
+                          layout: Layout = DEFAULT_LAYOUT) -> float:
     """Step 3: metres per unit = median true depth / prediction over a training sequence
     (`metres_per_unit`); save the checkpoint with it."""
     from depth_ros.models import load_checkpoint, save_checkpoint
 
-    unit = metres_per_unit(checkpoint)
+    unit = metres_per_unit(checkpoint, layout)
     ckpt = load_checkpoint(checkpoint)
     meta = ckpt.meta
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
@@ -216,20 +252,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--install-default', action='store_true',
                         help=f'write the calibrated weights to {DEFAULT_WEIGHTS.relative_to(ROOT)}'
                              ' (else runs/train_real/calibrated.safetensors)')
-    parser.add_argument('--out', type=Path, default=ROOT / 'runs' / 'train_real' / 'real_world',
-                        help='real-world benchmark output folder')
+    parser.add_argument('--out', type=Path, default=None,
+                        help='real-world benchmark output folder (default: '
+                             'WORK/train_real/real_world)')
+    parser.add_argument('--work', type=Path, default=DEFAULT_LAYOUT.work,
+                        help='folder for the data mix and the phase runs (default runs/)')
+    parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE',
+                        help='a training config override for every phase (repeatable), e.g. '
+                             'data.height=192 --override data.width=640')
+    parser.add_argument('--synth-size', default='416x128', metavar='WxH',
+                        help='size the synthetic sequences are rendered at (default 416x128)')
+    parser.add_argument('--no-dev', action='store_true',
+                        help='leave the dev drive out of the mix: no validation curve (a machine '
+                             'without ../shared, given a mix packed by '
+                             'benchmarks/pack_real_mix.py)')
+    parser.add_argument('--no-benchmark', action='store_true',
+                        help='skip step 4 (it needs ../shared: the dev drive, KITTI 06 and 01)')
     args = parser.parse_args(argv)
-    prepare_data()
+    try:
+        width, height = (int(v) for v in args.synth_size.lower().split('x'))
+    except ValueError:
+        parser.error(f'--synth-size {args.synth_size!r}: expected WxH, e.g. 640x192')
+    if any('=' not in o for o in args.override):
+        parser.error('--override takes KEY=VALUE')
+    layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev)
+    prepare_data(layout)
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
     checkpoint = args.checkpoint or train_phases(args.minutes, fine, sup,
-                                                 args.pose_minutes, args.device)
-    target = DEFAULT_WEIGHTS if args.install_default else RUN / 'calibrated.safetensors'
+                                                 args.pose_minutes, args.device, layout)
+    target = (DEFAULT_WEIGHTS if args.install_default
+              else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)
-    calibrate_and_install(checkpoint, target)
+    calibrate_and_install(checkpoint, target, layout)
     benchmark = ROOT / 'benchmarks' / 'real_world.py'
-    if benchmark.is_file():
-        _run([sys.executable, str(benchmark), '--weights', str(target), '--out', str(args.out)])
+    if benchmark.is_file() and not args.no_benchmark:
+        out = args.out or layout.run() / 'real_world'
+        _run([sys.executable, str(benchmark), '--weights', str(target), '--out', str(out)])
     return 0
 
 

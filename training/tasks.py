@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from depth_ros.models import build_depth_net, build_pose_net
 from depth_ros.models.dual import freeze_lr
-from depth_ros.models.registry import ArchSpec
+from depth_ros.models.registry import ArchSpec, build_for_weights
 from training.checkpointing import initialise_networks
 from training.config import TrainConfig
 from training.data.factory import build_dataset
@@ -96,6 +96,14 @@ def make_loader(dataset: Dataset, config: Any, shuffle: bool,
                       generator=generator, persistent_workers=config.num_workers > 0)
 
 
+def _build(kind: str, name: str, kwargs: dict[str, Any], overwritten: bool) -> nn.Module:
+    """A depth or pose network; one its init checkpoint overwrites reads no ImageNet file first
+    (so the weights package is not needed to fine-tune, e.g. on the lent GPU machine)."""
+    if overwritten:
+        return build_for_weights(kind, name, **kwargs)
+    return (build_depth_net if kind == 'depth' else build_pose_net)(name, **kwargs)
+
+
 class SelfSupervisedTask:
     """Monodepth2's self-supervised recipe and its optional terms (`training.step`)."""
 
@@ -107,8 +115,8 @@ class SelfSupervisedTask:
 
     def build_networks(self) -> Networks:
         model = self.config.model
-        depth_net = build_depth_net(model.depth_arch, **model.depth_kwargs)
-        pose_net = build_pose_net(model.pose_arch, **model.pose_kwargs)
+        depth_net = _build('depth', model.depth_arch, model.depth_kwargs, bool(model.init_depth))
+        pose_net = _build('pose', model.pose_arch, model.pose_kwargs, bool(model.init_pose))
         initialise_networks(depth_net, pose_net, model)
         if model.freeze_lr:
             freeze_lr(depth_net)

