@@ -340,7 +340,7 @@ def run_train_real(ctx: StepContext) -> dict:
     # depth-supervised), so M minutes in all is what the three phases get.
     main, fine, sup = (round(ctx.train_real_minutes * share / 141, 2) for share in (62, 24, 55))
     argv = [sys.executable, str(script), '--minutes', f'{main:g}', '--fine-minutes', f'{fine:g}',
-            '--sup-minutes', f'{sup:g}', '--device', ctx.device]
+            '--sup-minutes', f'{sup:g}', '--device', ctx.device, *packed_mix_options()]
     if ctx.dry_run:
         output, _ = run_group([sys.executable, str(script), '--help'], 60)
         takes = all(opt in output for opt in ('--minutes', '--fine-minutes', '--sup-minutes',
@@ -355,6 +355,23 @@ def run_train_real(ctx: StepContext) -> dict:
               'returncode': code, 'output_tail': output[-4000:], 'notes': ctx.notes}
     result['weights'] = _bring_back_weights(ctx)
     return result
+
+
+PACKED_MIX = ROOT / 'runs' / 'gpu_mix' / 'sequences'
+
+
+def packed_mix_options() -> list[str]:
+    """Without ../shared (the GPU machine), the real sequences packed by
+    benchmarks/pack_real_mix.py and carried as runs/gpu_mix are the recipe's real data: copied
+    into runs/real_mix, no dev drive (no validation curve), no real-world benchmark (it needs
+    ../shared: evaluate the weights brought back where it is)."""
+    if (ROOT.parent / 'shared' / 'data' / 'real').is_dir() or not PACKED_MIX.is_dir():
+        return []
+    target = ROOT / 'runs' / 'real_mix' / 'sequences'
+    for sequence in PACKED_MIX.iterdir():
+        if not (target / sequence.name).exists():
+            shutil.copytree(sequence, target / sequence.name)
+    return ['--no-dev', '--no-benchmark']
 
 
 def _bring_back_weights(ctx: StepContext) -> str | None:

@@ -2,6 +2,10 @@
 
     python benchmarks/train_real.py --minutes 62 --fine-minutes 24 --sup-minutes 55  # 2-core CPU
     python benchmarks/train_real.py --minutes 6 --device cuda   # a GPU (see gpu_check.py)
+    python benchmarks/train_real.py --device cuda --work runs/gpu_640x192 --synth-size 640x192 \
+        --override data.width=640 --override data.height=192 --no-dev --no-benchmark
+        # another size in its own folder, on a machine without ../shared whose runs/gpu_640x192/
+        # real_mix/sequences holds benchmarks/pack_real_mix.py's output (gpu_real_recipe.sh)
     python benchmarks/train_real.py --install-default \\
         --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
 

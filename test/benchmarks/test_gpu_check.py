@@ -176,3 +176,27 @@ def test_steps_option_selects_and_orders_steps():
     assert gpu_check.plan(args)[-1] == ('train_real', 2 * 60 + 300)
     with pytest.raises(SystemExit):
         gpu_check.plan(gpu_check.parse_args(['--steps', 'benchmark']))
+
+
+def test_train_real_uses_the_packed_mix_only_without_shared(tmp_path, monkeypatch):
+    """On a machine without ../shared the packed real sequences become the recipe's mix (copied,
+    an existing one kept) and the script is told there is no dev drive and no benchmark; where
+    ../shared is, nothing changes."""
+    import gpu_steps
+
+    root = tmp_path / 'repo'
+    packed = root / 'runs' / 'gpu_mix' / 'sequences'
+    (packed / 'kitti_a' / 'image_2').mkdir(parents=True)
+    (packed / 'kitti_a' / 'calib.txt').write_text('P2: 1\n')
+    (packed / 'kitti_b').mkdir()
+    kept = root / 'runs' / 'real_mix' / 'sequences' / 'kitti_b'
+    kept.mkdir(parents=True)
+    (kept / 'mine.txt').write_text('kept')
+    monkeypatch.setattr(gpu_steps, 'ROOT', root)
+    monkeypatch.setattr(gpu_steps, 'PACKED_MIX', packed)
+    assert gpu_steps.packed_mix_options() == ['--no-dev', '--no-benchmark']
+    mix = root / 'runs' / 'real_mix' / 'sequences'
+    assert (mix / 'kitti_a' / 'calib.txt').read_text() == 'P2: 1\n'
+    assert (mix / 'kitti_b' / 'mine.txt').read_text() == 'kept'
+    (tmp_path / 'shared' / 'data' / 'real').mkdir(parents=True)
+    assert gpu_steps.packed_mix_options() == []
