@@ -113,8 +113,8 @@ PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction c
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--weights', type=Path,
-                   help="checkpoint, or a packaged name ('default', 'synthetic'); default: "
-                        "the shipped default weights")
+                   help="checkpoint, or a packaged name ('default', 'real_640x192', "
+                        "'synthetic'); default: the shipped default weights")
     p.add_argument('--out', type=Path, default=ROOT / 'real_world_out')
     p.add_argument('--shared', type=Path, default=SHARED, help='the shared data folder')
     p.add_argument('--sets', nargs='*', choices=sorted(EVAL_SETS),

@@ -214,25 +214,32 @@ def calibrate_and_install(checkpoint: Path, target: Path,
                           layout: Layout = DEFAULT_LAYOUT) -> float:
     """Step 3: metres per unit = median true depth / prediction over a training sequence
     (`metres_per_unit`); save the checkpoint with it."""
-    from depth_ros.models import load_checkpoint, save_checkpoint
+    from depth_ros.models import load_checkpoint
 
     unit = metres_per_unit(checkpoint, layout)
     ckpt = load_checkpoint(checkpoint)
+    write_weights(ckpt, target, unit)
+    print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
+          f'(the checkpoint said {ckpt.meta.metres_per_unit:.4f})')
+    return unit
+
+
+def write_weights(ckpt, target: Path, unit: float, name: str = 'default') -> None:
+    """Save a trained `Checkpoint` as float16 weights at `unit` metres per unit, with the notes
+    a user reads (`name`: the packaged name they are shipped under)."""
+    from depth_ros.models import save_checkpoint
+
     meta = ckpt.meta
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
                     pose_arch=meta.pose_arch, height=meta.height, width=meta.width,
                     min_depth=meta.min_depth, max_depth=meta.max_depth,
-                    metres_per_unit=unit,
-                    training_config=meta.training_config,
-                    half=True, notes='depth_ros default weights: trained self-supervised on '
-                    'real video (KITTI, nuScenes: non-commercial licences) and the synthetic '
-                    'world, depth-supervised where depth is known (the synthetic world, KITTI '
-                    'LiDAR of one training drive, corners triangulated by the epipolar odometry '
-                    'in the other real videos); metres calibrated on a synthetic training '
-                    'sequence; see MODEL_CARD.md')
-    print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
-          f'(the checkpoint said {meta.metres_per_unit:.4f})')
-    return unit
+                    metres_per_unit=unit, training_config=meta.training_config, half=True,
+                    notes=f'depth_ros {name} weights ({meta.width}x{meta.height} input): trained '
+                    'self-supervised on real video (KITTI, nuScenes: non-commercial licences) '
+                    'and the synthetic world, depth-supervised where depth is known (the '
+                    'synthetic world, KITTI LiDAR of one training drive, corners triangulated by '
+                    'the epipolar odometry in the other real videos); metres calibrated on a '
+                    'synthetic training sequence; see MODEL_CARD.md')
 
 
 def _run(argv: list[str]) -> None:

@@ -93,8 +93,9 @@ class ParamSpec:
 
 
 SPECS: dict[str, ParamSpec] = {
-    'weights': ParamSpec('Checkpoint (.safetensors) to load; empty for the weights shipped with '
-                         'the package.', on_configure=True),
+    'weights': ParamSpec('Checkpoint (.safetensors) to load, or packaged weights by name '
+                         '(default, real_640x192, synthetic); empty for the default.',
+                         on_configure=True),
     'backend': ParamSpec('Inference backend (auto: onnxruntime on the CPU when installed, '
                          'else torch).', choices=BACKEND_CHOICES, on_configure=True),
     'device': ParamSpec("Inference device: 'cpu', 'cuda' or 'cuda:N'.", on_configure=True),

@@ -1,4 +1,5 @@
 """benchmarks/real_world.py on a few real frames of the dev drive (skips without ../shared)."""
+import hashlib
 import importlib.util
 import json
 import os
@@ -76,6 +77,21 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert abs_rel['met'] == (abs_rel['value'] <= 0.17)
     table = (tmp_path / 'real_world.md').read_text()
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
+
+
+def test_the_640x192_weights_beat_the_row_prior_on_dev_frames(real_world, tmp_path):
+    # The GPU-trained weights by their packaged name, against the drive's LiDAR: the same
+    # frames and pixels for the network and the baselines.
+    assert real_world.main(['--out', str(tmp_path), '--shared', str(SHARED), '--frames', '4',
+                            '--sets', 'dev_0926_0005', '--static-pairs', '0', '--previews', '0',
+                            '--weights', 'real_640x192']) == 0
+    results = json.loads((tmp_path / 'real_world.json').read_text())
+    depth = results['sets']['dev_0926_0005']['depth']
+    network = depth['network']['median_scaled']['abs_rel']
+    assert network < 0.6 * depth['baselines']['row_prior']['median_scaled']['abs_rel']
+    from depth_ros.inference.predictor import default_weights_path
+    packaged = default_weights_path('real_640x192').read_bytes()
+    assert results['weights_sha256'] == hashlib.sha256(packaged).hexdigest()
 
 
 def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
