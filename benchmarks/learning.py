@@ -28,7 +28,9 @@ import numpy as np
 
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
+
+from real_world_report import write_whole  # noqa: E402
 
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
@@ -40,7 +42,7 @@ from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E4
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
 VAL_SEED = 900
 EVAL_SEEDS = (2026, 31337)
-SIZE = (128, 416)  # height, width
+SIZE = (128, 416)  # height, width: the evaluation seeds' default size (--size)
 MAX_EVAL_DEPTH_M = 80.0
 
 
@@ -52,10 +54,10 @@ def main() -> int:
         checkpoint, run_dir = _train(args.minutes)
     else:
         checkpoint, run_dir = Path(args.checkpoint), Path(args.checkpoint).parents[1]
-    results = evaluate_all(checkpoint, args.frames)
+    results = evaluate_all(checkpoint, args.frames, args.size)
     results['training'] = _curve(args.runs or [run_dir], args.out, _arch_title(checkpoint))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / 'learning_results.json').write_text(json.dumps(results, indent=1))
+    write_whole(args.out / 'learning_results.json', json.dumps(results, indent=1))
     print(format_table(results))
     if args.install_default:
         install_default(checkpoint, data, results)
@@ -77,9 +79,19 @@ def _parse() -> argparse.Namespace:
                    help='write depth_ros/weights/default.safetensors (float16, metres_per_unit '
                         'calibrated); '
                         'update its MODEL_CARD.md with the figures printed')
+    p.add_argument('--size', default='416x128', metavar='WxH',
+                   help='size the evaluation seeds are rendered at (default 416x128; the '
+                        "weights' own input size measures them without resampling)")
     args = p.parse_args()
     if not args.train and not args.checkpoint:
         p.error('give --train or --checkpoint')
+    try:
+        width, height = (int(v) for v in args.size.lower().split('x'))
+    except ValueError:
+        p.error(f'--size {args.size!r}: expected WxH, e.g. 640x192')
+    if width < 32 or height < 32:
+        p.error(f'--size {args.size!r}: at least 32x32')
+    args.size = (height, width)
     return args
 
 
@@ -110,11 +122,20 @@ def _arch_title(checkpoint: Path) -> str:
     return f'{meta.depth_arch.name}{pose}'
 
 
-def _sequence(seed: int, frames: int):
-    """Synthetic frames of `seed` (rendered in memory) with GT depth and poses."""
+def _sequence(seed: int, frames: int, size: tuple[int, int] = SIZE):
+    """Synthetic frames of `seed` (rendered in memory at `size`, height and width) with GT
+    depth and poses."""
     from depth_ros.synth import render_sequence
 
-    return list(render_sequence(seed=seed, frames=frames, width=SIZE[1], height=SIZE[0]))
+    return list(render_sequence(seed=seed, frames=frames, width=size[1], height=size[0]))
+
+
+def _intrinsics(frames):
+    """The synthetic camera's intrinsics at the size `frames` were rendered at."""
+    from depth_ros.synth import synth_intrinsics
+
+    height, width = frames[0].rgb.shape[:2]
+    return synth_intrinsics(width, height)
 
 
 def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
@@ -123,9 +144,8 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
     (`odometry_source: epipolar`; a pair it cannot measure repeats the last motion, as in the
     frame pipeline)."""
     from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M, CameraHeightScale
-    from depth_ros.synth import synth_intrinsics
 
-    intr = synth_intrinsics(SIZE[1], SIZE[0])
+    intr = _intrinsics(frames)
     scale = CameraHeightScale(KITTI_CAMERA_HEIGHT_M)  # the synthetic camera is mounted at 1.65 m
     gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
     odometry, epipolar_local, last = EpipolarOdometry() if epipolar else None, [], np.eye(4)
@@ -176,8 +196,9 @@ def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
         'abs_rel': abs_rel}}
 
 
-def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
-    """The trained weights and the baselines on every evaluation seed."""
+def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE) -> dict:
+    """The trained weights and the baselines on every evaluation seed, rendered at `size`
+    (height, width)."""
     import tempfile
 
     import torch
@@ -202,11 +223,11 @@ def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
                         pose_arch=ArchSpec.of(meta.pose_arch.name), height=meta.height,
                         width=meta.width)
         untrained = Predictor.from_checkpoint(untrained_path)
-    results = {'checkpoint': str(checkpoint), 'seeds': {}}
-    prior = _training_row_prior()
+    results = {'checkpoint': str(checkpoint), 'size': f'{size[1]}x{size[0]}', 'seeds': {}}
+    prior = _training_row_prior(size=size)
     results['row_prior'] = prior.source
     for seed in EVAL_SEEDS:
-        frames = _sequence(seed, n_frames)
+        frames = _sequence(seed, n_frames, size)
         start = time.perf_counter()
         entry = {'trained': evaluate_predictor(trained, frames, epipolar=True),
                  'untrained': evaluate_predictor(untrained, frames),
@@ -218,19 +239,18 @@ def evaluate_all(checkpoint: Path, n_frames: int) -> dict:
     return results
 
 
-def _training_row_prior(frames: int = 40) -> bl.RowPrior:
+def _training_row_prior(frames: int = 40, size: tuple[int, int] = SIZE) -> bl.RowPrior:
     """Row prior from the rendered depth of a training seed (never an evaluation seed)."""
-    gts = [np.where(f.depth_m > 0, f.depth_m, 0.0) for f in _sequence(TRAIN_SEEDS[0], frames)]
+    gts = [np.where(f.depth_m > 0, f.depth_m, 0.0)
+           for f in _sequence(TRAIN_SEEDS[0], frames, size)]
     return bl.row_prior_from_depths(
         gts, f'per-row median of the rendered depth of training seed {TRAIN_SEEDS[0]}, '
-             f'{frames} frames at {SIZE[1]}x{SIZE[0]}', max_depth=MAX_EVAL_DEPTH_M)
+             f'{frames} frames at {size[1]}x{size[0]}', max_depth=MAX_EVAL_DEPTH_M)
 
 
 def evaluate_baselines(frames, prior: bl.RowPrior) -> dict:
     """Depth and odometry baselines on the evaluated frames and pixels (same protocol)."""
-    from depth_ros.synth import synth_intrinsics
-
-    intr = synth_intrinsics(SIZE[1], SIZE[0])
+    intr = _intrinsics(frames)
     depth = bl.DepthBaselines(prior, garg_crop=False, max_depth=MAX_EVAL_DEPTH_M)
     for frame in frames:
         depth.add(np.where(frame.depth_m > 0, frame.depth_m, 0.0), intr)
