@@ -50,9 +50,9 @@ def test_real_rclpy_tier(capsys, tier):
     summary = output.strip().splitlines()[-1] if output.strip() else ''
     with capsys.disabled():  # the CI log shows what the node received and published
         print('\n' + '\n'.join(f'{tier} tier | {line}' for line in _evidence(output)))
-    assert proc.returncode == 0, output[-6000:]
+    assert proc.returncode == 0, _failures(output)
     passed = re.search(r'(\d+) passed', summary)
-    assert passed and int(passed.group(1)) >= TIERS[tier], output[-6000:]
+    assert passed and int(passed.group(1)) >= TIERS[tier], _failures(output)
     assert 'skipped' not in summary and 'failed' not in summary, summary
 
 
@@ -78,4 +78,13 @@ def _evidence(output: str) -> list[str]:
     lines = [ln for ln in output.splitlines() if ln.strip()]
     pattern = r'PASSED|received|published|processed|dropped|paired|rate|latency|passed'
     keep = [ln for ln in lines if re.search(pattern, ln)]
-    return keep[-60:] or lines[-5:]
+    # pytest's "FAILED path::test - reason" lines name what failed, however long the log.
+    failed = [ln for ln in lines if re.match(r'(FAILED|ERROR) ', ln)]
+    return failed + (keep[-60:] or lines[-5:])
+
+
+def _failures(output: str) -> str:
+    """The tier's failure reports (pytest's FAILURES section onwards), else the log's tail."""
+    start = output.find('= FAILURES =')
+    start = output.rfind('\n', 0, start) + 1 if start >= 0 else max(0, len(output) - 6000)
+    return output[start:start + 8000]
