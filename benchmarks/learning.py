@@ -32,11 +32,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 
 from real_world_report import write_whole  # noqa: E402
 
+from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
 from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
+from depth_ros.sizes import parse_size  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -86,9 +88,9 @@ def _parse() -> argparse.Namespace:
     if not args.train and not args.checkpoint:
         p.error('give --train or --checkpoint')
     try:
-        width, height = (int(v) for v in args.size.lower().split('x'))
-    except ValueError:
-        p.error(f'--size {args.size!r}: expected WxH, e.g. 640x192')
+        height, width = parse_size(args.size, '--size')
+    except ConfigError as exc:
+        p.error(str(exc))
     if width < 32 or height < 32:
         p.error(f'--size {args.size!r}: at least 32x32')
     args.size = (height, width)

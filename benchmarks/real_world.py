@@ -52,11 +52,13 @@ from real_world_report import (  # noqa: E402
     write_whole,
 )
 
+from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
+from depth_ros.sizes import check_input_size, parse_size  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -75,12 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     from depth_ros.inference.predictor import resolve_weights
     args.out.mkdir(parents=True, exist_ok=True)
     weights = resolve_weights(args.weights)
-    predictor = Predictor.from_checkpoint(weights, flip_average=args.flip_average)
+    predictor = Predictor.from_checkpoint(weights, flip_average=args.flip_average,
+                                          input_size=args.input_size)
     start = time.perf_counter()
     results = {'command': ' '.join(['python benchmarks/real_world.py', *(argv or sys.argv[1:])]),
                'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
                'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
                'metres_per_unit': predictor.metres_per_unit, 'flip_average': args.flip_average,
+               # (height, width) the networks ran at when not the weights' own, else None
+               'input_size': list(predictor.input_size) if args.input_size else None,
                'architecture': f'{predictor.meta.depth_arch.name} + '
                                f'{getattr(predictor.meta.pose_arch, "name", None)}',
                'protocol': PROTOCOL.format(height=args.camera_height_m),
@@ -134,6 +139,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--flip-average', action='store_true',
                    help="depth = mean of the image's and its mirror image's (the node's "
                         'flip_average parameter)')
+    p.add_argument('--input-size', metavar='WxH',
+                   help="run the networks at this size instead of the weights' own (the node's "
+                        'input_size parameter; multiples of 32)')
     p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')
     p.add_argument('--make-row-prior', action='store_true',
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
@@ -146,6 +154,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         p.error(f'each set needs a name of its own, got {names}')
     if not names:
         p.error('nothing to evaluate: name --sets or give --sequence NAME=FOLDER')
+    if args.input_size is not None:
+        try:
+            args.input_size = parse_size(args.input_size, '--input-size')
+            check_input_size(*args.input_size, what='--input-size')
+        except ConfigError as exc:
+            p.error(str(exc))
     if not args.camera_height_m > 0:
         p.error(f'--camera-height-m must be positive, got {args.camera_height_m}')
     return args

@@ -76,13 +76,19 @@ def _static_rows(static: dict) -> list[str]:
     return lines
 
 
+def _size_note(results: dict) -> str:
+    """', run at WxH' when the networks ran at a size other than the weights' own."""
+    size = results.get('input_size')
+    return f', run at {size[1]}x{size[0]} (input_size)' if size else ''
+
+
 def format_markdown(results: dict) -> str:
     """The benchmark's tables and verdicts as markdown."""
     sets = results['sets']
     out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
            f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
            f"{results['architecture']}, metres_per_unit {results['metres_per_unit']:.4g}"
-           f"{FLIP_NOTE if results.get('flip_average') else ''}). "
+           f"{FLIP_NOTE if results.get('flip_average') else ''}{_size_note(results)}). "
            f"Protocol: {results['protocol']}.", '',
            f"Row prior: {results['row_prior']}.", '',
            '## Depth against LiDAR', '',

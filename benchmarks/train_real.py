@@ -46,6 +46,10 @@ import sys
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from depth_ros.errors import ConfigError  # noqa: E402
+from depth_ros.sizes import parse_size  # noqa: E402
+
+
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
 GEOMETRIC_SEQUENCES = ('kitti_cgebbe', 'kitti_odom00', 'nuscenes_front_a', 'nuscenes_front_b',
                        'nuscenes_front_c')
@@ -281,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
                         help='skip step 4 (it needs ../shared: the dev drive, KITTI 06 and 01)')
     args = parser.parse_args(argv)
     try:
-        width, height = (int(v) for v in args.synth_size.lower().split('x'))
-    except ValueError:
-        parser.error(f'--synth-size {args.synth_size!r}: expected WxH, e.g. 640x192')
+        height, width = parse_size(args.synth_size, '--synth-size')
+    except ConfigError as exc:
+        parser.error(str(exc))
     if any('=' not in o for o in args.override):
         parser.error('--override takes KEY=VALUE')
     layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev)

@@ -71,8 +71,9 @@ def test_evaluation_metrics_are_numpy_only():
 
 # What each layer of depth_ros/ (and training/) may import, besides itself. The layers run
 # geometry -> models -> inference/export -> pipeline -> ros/evaluation/cli, with training beside
-# (docs/ARCHITECTURE.md); errors, lazy, memory and colormaps are leaves everyone may use.
-LEAVES = {'errors', 'lazy', 'memory', 'colormaps', 'depth_ros'}  # 'depth_ros': __version__
+# (docs/ARCHITECTURE.md); errors, lazy, memory, colormaps and sizes are leaves everyone may use.
+# ('depth_ros': __version__)
+LEAVES = {'errors', 'lazy', 'memory', 'colormaps', 'sizes', 'depth_ros'}
 MAY_IMPORT = {
     'geometry': set(),
     'models': {'geometry'},

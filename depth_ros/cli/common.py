@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES
+from depth_ros.sizes import parse_size
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--flip-average', action='store_true',
                         help='average the depth of the image and of its mirror image '
                              "(Monodepth2's post-processing; twice the depth network's work)")
+    parser.add_argument('--input-size', default=None, metavar='WxH',
+                        help="run the networks at this size instead of the weights' own "
+                             '(multiples of 32, e.g. 512x160)')
 
 
 def metres_per_unit(args: argparse.Namespace) -> float | None:
@@ -38,6 +42,7 @@ def load_predictor(args: argparse.Namespace):
     """Predictor from --weights/--device/--backend/--metres-per-unit (imports torch)."""
     from depth_ros.inference import Predictor
 
+    size = None if args.input_size is None else parse_size(args.input_size, '--input-size')
     return Predictor.from_checkpoint(args.weights, device=args.device, backend=args.backend,
                                      metres_per_unit=metres_per_unit(args),
-                                     flip_average=args.flip_average)
+                                     flip_average=args.flip_average, input_size=size)

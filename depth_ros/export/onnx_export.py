@@ -14,7 +14,7 @@ Predictor can be rebuilt from the .onnx file alone (`load_onnx_checkpoint`).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 import logging
 import os
 from pathlib import Path
@@ -37,14 +37,13 @@ from depth_ros.export.graphs import (
 from depth_ros.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
+from depth_ros.sizes import check_input_size
 
 
 LOG = logging.getLogger(__name__)
 PRECISIONS = ('fp32', 'fp16')
 # Bumped whenever the exported graphs change, so cached files from older versions are rebuilt.
 EXPORT_VERSION = 2  # 2: the depth graph's sigmoid output is called 'sigmoid' (was 'inv_depth')
-# The encoder's total stride: input sizes must be multiples of it.
-STRIDE = 32
 
 META_KEY = 'depth_ros.meta'
 GRAPH_KEY = 'depth_ros.graph'
@@ -80,9 +79,7 @@ class GraphInfo:
 
 def validate_export_args(height: int, width: int, opset: int, precision: str) -> None:
     """Raise ConfigError for a size, opset or precision the exporter cannot produce."""
-    if height <= 0 or width <= 0 or height % STRIDE or width % STRIDE:
-        raise ConfigError(f'export size {height}x{width} must be positive multiples of {STRIDE} '
-                          '(e.g. 192x640 or 320x1024)')
+    check_input_size(height, width, 'export size')
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise ConfigError(f'opset {opset} is unsupported; use {MIN_OPSET}..{MAX_OPSET} '
                           f'(default {DEFAULT_OPSET})')
@@ -225,7 +222,3 @@ def _temporary_beside(path: Path) -> Path:
         raise OutputError(f'cannot create folder {path.parent}: {exc.strerror or exc}') from None
     return path.with_name(f'.{path.name}.{os.getpid()}.tmp')
 
-
-def with_size(meta: CheckpointMeta, height: int | None, width: int | None) -> CheckpointMeta:
-    """The metadata with the network input size replaced (None keeps the checkpoint's)."""
-    return replace(meta, height=int(height or meta.height), width=int(width or meta.width))

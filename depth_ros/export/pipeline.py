@@ -30,7 +30,6 @@ from depth_ros.export.onnx_export import (
     export_pose_onnx,
     read_graph_info,
     validate_export_args,
-    with_size,
 )
 from depth_ros.export.options import FORMATS
 from depth_ros.export.verify import (
@@ -92,7 +91,7 @@ def export_checkpoint(weights: str | os.PathLike, *, fmt: str = 'onnx', precisio
     if fmt == 'tensorrt':
         _require_tensorrt(device)  # before minutes of exporting
     ckpt = load_checkpoint(weights)
-    meta = with_size(ckpt.meta, height, width)
+    meta = ckpt.meta.with_input_size(height, width)
     validate_export_args(meta.height, meta.width, opset, precision)
     onnx_precision = precision if fmt == 'onnx' else 'fp32'
     folder = Path(out_dir) if out_dir is not None else Path(weights).parent

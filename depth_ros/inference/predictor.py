@@ -1,7 +1,7 @@
 """One inference API over every backend: camera images in, metric depth and camera motion out."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 import logging
 import os
@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import torch
 
-from depth_ros.errors import WeightsError
+from depth_ros.errors import ConfigError, WeightsError
 from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference.backends import Backend, make_backend, resolve_device
@@ -124,14 +124,18 @@ class Predictor:
     def from_checkpoint(cls, path: str | os.PathLike | None = None, device: str = 'cpu',
                         backend: str = 'torch', metres_per_unit: float | None = None, *,
                         depth_scale: float | None = None, flip_average: bool = False,
+                        input_size: tuple[int, int] | None = None,
                         **backend_options) -> Predictor:
         """Load a native checkpoint (None: the shipped default weights; a PACKAGED_WEIGHTS
         name such as 'real_640x192': packaged weights by name) into a backend.
         `metres_per_unit` replaces the checkpoint's calibration (`depth_scale`: its deprecated
-        name); `flip_average`: see `__init__`."""
+        name); `flip_average`: see `__init__`; `input_size`: (height, width) to run the
+        networks at instead of the checkpoint's (multiples of 32; None: the checkpoint's)."""
         path = resolve_weights(path)
         dev = resolve_device(device)
         ckpt = load_checkpoint(path, device='cpu')
+        if input_size is not None:
+            ckpt = replace(ckpt, meta=ckpt.meta.with_input_size(*input_size))
         return cls(make_backend(backend, ckpt, dev, **backend_options), ckpt.meta,
                    metres_per_unit, depth_scale=depth_scale, flip_average=flip_average)
 
@@ -139,13 +143,21 @@ class Predictor:
     def from_onnx(cls, path: str | os.PathLike, device: str = 'cpu',
                   backend: str = 'onnxruntime', metres_per_unit: float | None = None, *,
                   depth_scale: float | None = None, flip_average: bool = False,
+                  input_size: tuple[int, int] | None = None,
                   **backend_options) -> Predictor:
         """An exported `*.depth.onnx` file alone (its metadata gives the meta; the pose graph
         beside it is used when present). `backend` may be 'onnxruntime' or 'tensorrt' (which
-        builds its engine from the file)."""
+        builds its engine from the file). A graph has one input size: `input_size` (height,
+        width), when given, must be it."""
         from depth_ros.export.onnx_export import load_onnx_checkpoint
 
         checkpoint = load_onnx_checkpoint(Path(path))
+        size = (checkpoint.meta.height, checkpoint.meta.width)
+        if input_size is not None and tuple(input_size) != size:
+            raise ConfigError(f'{path} was exported at {size[1]}x{size[0]} (WxH) and runs at '
+                              f'that size only; export the weights at {input_size[1]}x'
+                              f'{input_size[0]} (depth-ros export --width --height) or leave '
+                              'the input size unset')
         dev = resolve_device(device)
         return cls(make_backend(backend, checkpoint, dev, **backend_options), checkpoint.meta,
                    metres_per_unit, depth_scale=depth_scale, flip_average=flip_average)

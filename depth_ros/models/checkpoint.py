@@ -5,7 +5,7 @@ Tensor names are prefixed `depth.` and `pose.`. Loading never unpickles anything
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 import json
 import os
 from pathlib import Path
@@ -20,6 +20,7 @@ from depth_ros.errors import ConfigError, OutputError, WeightsError
 from depth_ros.models.etm import is_folded
 from depth_ros.models.registry import ArchSpec, build_for_weights
 from depth_ros.models.state_dict import load_into
+from depth_ros.sizes import check_input_size
 
 
 FORMAT_VERSION = 1
@@ -57,6 +58,16 @@ class CheckpointMeta:
         warnings.warn('CheckpointMeta.depth_scale is deprecated; use metres_per_unit',
                       DeprecationWarning, stacklevel=2)
         return self.metres_per_unit
+
+    def with_input_size(self, height: int | None = None,
+                        width: int | None = None) -> CheckpointMeta:
+        """The same networks run at another input size (None keeps the checkpoint's side): they
+        are fully convolutional, so any multiple of the stride works, though accuracy depends on
+        the size (docs/learning/). Raises ConfigError for a side that is not a multiple."""
+        height = self.height if height is None else int(height)
+        width = self.width if width is None else int(width)
+        check_input_size(height, width)
+        return replace(self, height=height, width=width)
 
     def to_json(self) -> str:
         d = asdict(self)

@@ -28,10 +28,7 @@ from depth_ros.ros.input_checks import (
     distortion_warning,
 )
 from depth_ros.ros.pairing import NO_CAMERA_INFO, PairResult, StampPairer
-
-
-# Images smaller than this (either way) are refused: the encoders downsample by 32.
-NETWORK_STRIDE = 32
+from depth_ros.sizes import NETWORK_STRIDE
 
 
 def camera_info_content(msg: Any) -> tuple:

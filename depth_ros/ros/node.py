@@ -216,6 +216,7 @@ class DepthNode(LifecycleNode):
         predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
                                               backend=config.backend,
                                               flip_average=config.flip_average,
+                                              input_size=params.input_size(config),
                                               **params.predictor_options(config))
         predictor.warm_up()  # the first camera frame is not late for the backend's allocations
         return predictor

@@ -15,6 +15,7 @@ from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
+from depth_ros.sizes import check_input_size, parse_size
 
 
 RELIABILITIES = ('best_effort', 'reliable')
@@ -35,6 +36,7 @@ class NodeConfig:
     cuda_graphs: bool = False
     threads: int = 0
     flip_average: bool = False
+    input_size: str = ''
     scale: float = 1.0
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
@@ -112,6 +114,10 @@ SPECS: dict[str, ParamSpec] = {
                               "the mean of the two inverse depths (Monodepth2's post-processing); "
                               "twice the depth network's work.",
                               on_configure=True),
+    'input_size': ParamSpec("Network input size WxH (multiples of 32, e.g. 512x160); empty: "
+                            "the weights' own. The networks are fully convolutional: another "
+                            'size changes the cost and the accuracy (docs/learning/), and can '
+                            "keep a camera's aspect ratio.", on_configure=True),
     'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
                        'translation, on top of the metres_per_unit stored with the weights '
                        '(1.0 keeps their scale).', limits=(1e-3, 1e3)),
@@ -222,6 +228,11 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
             validate_device(value, require_available=False)
         except ConfigError as exc:
             return str(exc)
+    if name == 'input_size' and value.strip():
+        try:
+            check_input_size(*parse_size(value, name), what=name)
+        except ConfigError as exc:
+            return str(exc)
     if name in ('odom_frame', 'base_frame') and not value:
         return f'{name} must not be empty'
     if name == 'base_to_camera' and value.strip():
@@ -296,6 +307,11 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
     if inference_backend(config) == 'onnxruntime':
         options['threads'] = inference_threads(config)
     return options
+
+
+def input_size(config: NodeConfig) -> tuple[int, int] | None:
+    """(height, width) the networks run at, or None for the weights' own."""
+    return parse_size(config.input_size, 'input_size') if config.input_size.strip() else None
 
 
 def inference_threads(config: NodeConfig) -> int:

@@ -92,6 +92,15 @@ def test_the_640x192_weights_beat_the_row_prior_on_dev_frames(real_world, tmp_pa
     from depth_ros.inference.predictor import default_weights_path
     packaged = default_weights_path('real_640x192').read_bytes()
     assert results['weights_sha256'] == hashlib.sha256(packaged).hexdigest()
+    # --input-size runs the same weights at another size (the node's input_size), and says so.
+    at = tmp_path / 'at512'
+    assert real_world.main(['--out', str(at), '--shared', str(SHARED), '--frames', '4',
+                            '--sets', 'dev_0926_0005', '--static-pairs', '0', '--previews', '0',
+                            '--weights', 'real_640x192', '--input-size', '512x160']) == 0
+    smaller = json.loads((at / 'real_world.json').read_text())
+    assert results['input_size'] is None and smaller['input_size'] == [160, 512]
+    assert 'run at 512x160 (input_size)' in (at / 'real_world.md').read_text()
+    assert smaller['sets']['dev_0926_0005']['depth']['network'] != depth['network']
 
 
 def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
@@ -130,7 +139,8 @@ def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
                                   ['--sequence', 'x=/no/such/folder'],
                                   ['--sequence', 'dev_0926_0005=.', '--sets', 'dev_0926_0005'],
                                   ['--sets'],
-                                  ['--camera-height-m', '0']])
+                                  ['--camera-height-m', '0'],
+                                  ['--input-size', '512x150'], ['--input-size', '512']])
 def test_bad_sequence_arguments_are_refused(argv, capsys):
     spec = importlib.util.spec_from_file_location('real_world_args',
                                                   ROOT / 'benchmarks' / 'real_world.py')

@@ -64,6 +64,18 @@ def test_flip_average_matches_the_torch_backend(weights):
                      .predict(_image(5)) for b in ('onnxruntime', 'torch'))
     np.testing.assert_allclose(got.depth_m, expected.depth_m, rtol=DEPTH_RTOL)
 
+def test_input_size_exports_at_that_size_and_matches_the_torch_backend(weights):
+    got, expected = (Predictor.from_checkpoint(weights, backend=b, input_size=(96, 288))
+                     for b in ('onnxruntime', 'torch'))
+    assert got.backend.depth_path.name.endswith('.96x288.op17.fp32.depth.onnx')
+    np.testing.assert_allclose(got.predict(_image(6)).depth_m, expected.predict(_image(6)).depth_m,
+                               rtol=DEPTH_RTOL)
+    # An exported graph has one size: from_onnx takes it, and refuses another.
+    graph = got.backend.depth_path
+    assert Predictor.from_onnx(graph, input_size=(96, 288)).input_size == (96, 288)
+    with pytest.raises(ConfigError, match='exported at 288x96'):
+        Predictor.from_onnx(graph, input_size=(64, 192))
+
 def test_graphs_cached_beside_the_weights_and_reused(weights, predictors):
     ort_pred = predictors[0]
     backend = ort_pred.backend

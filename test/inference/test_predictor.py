@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from depth_ros.errors import BackendError, InputError, WeightsError
+from depth_ros.errors import BackendError, ConfigError, InputError, WeightsError
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference import Predictor
 from depth_ros.models import ArchSpec, build_depth_net, build_pose_net, save_checkpoint
@@ -57,6 +57,31 @@ def test_network_sized_input_matches_bare_network(predictor, checkpoint):
     expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig[0, 0].numpy())
     np.testing.assert_allclose(predictor.predict(img).depth_m, expected, rtol=1e-4)
 
+
+
+def test_input_size_runs_the_bare_network_at_that_size(checkpoint):
+    """The checkpoint is 64x192; at input_size (96, 320) a 96x320 image reaches the bare network
+    untouched, so its depth is the network's at that size; the pose network runs there too."""
+    img = _image(96, 320, seed=7)
+    from depth_ros.models import load_checkpoint
+    ckpt = load_checkpoint(checkpoint)
+    with torch.no_grad():
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+        sig = ckpt.depth_net(x).sigmoids[0]
+    expected = 1.0 / (1 / 100 + (1 / 0.1 - 1 / 100) * sig[0, 0].numpy())
+    larger = Predictor.from_checkpoint(checkpoint, input_size=(96, 320))
+    assert larger.input_size == (96, 320) and larger.meta.width == 320
+    np.testing.assert_allclose(larger.predict(img).depth_m, expected, rtol=1e-4)
+    own = Predictor.from_checkpoint(checkpoint).predict(img).depth_m  # resized to 64x192 first
+    assert np.abs(own - expected).max() > 1e-3 * expected.max()
+    pose = larger.relative_pose(img, _image(96, 320, seed=8))
+    assert pose.shape == (4, 4) and np.allclose(pose[3], [0, 0, 0, 1])
+
+
+@pytest.mark.parametrize('size', [(100, 320), (96, 0), (-32, 64)])
+def test_input_size_off_the_stride_is_refused(checkpoint, size):
+    with pytest.raises(ConfigError, match='multiples of 32'):
+        Predictor.from_checkpoint(checkpoint, input_size=size)
 
 
 def test_flip_average_is_the_mean_of_the_image_and_its_mirror(checkpoint):

@@ -35,6 +35,9 @@ def test_defaults_pass_their_own_checks():
     ('publish_tf', 1, 'must be a bool'),
     ('qos_depth', True, 'must be a int'),
     ('odom_frame', '', 'must not be empty'),
+    ('input_size', '512x150', 'both sides must be positive multiples of 32'),
+    ('input_size', '512', r'is not WxH'),
+    ('input_size', 512, 'must be a str'),
 ])
 def test_bad_values_are_refused(name, value, reason):
     refused = params.check(name, value, params.NodeConfig())
@@ -173,3 +176,8 @@ def test_threads_zero_leaves_one_cpu_to_the_camera_and_dds(monkeypatch):
         assert params.predictor_options(params.NodeConfig(backend='onnxruntime')) == {
             'threads': expected}
     assert params.inference_threads(params.NodeConfig(threads=3)) == 3
+
+
+def test_input_size_is_read_as_width_by_height():
+    assert params.input_size(params.NodeConfig()) is None
+    assert params.input_size(params.NodeConfig(input_size=' 512X160 ')) == (160, 512)

@@ -156,6 +156,7 @@ def test_parameters_are_validated_and_applied(make_harness):
         'device': 'gpu0',
         'precision': 'fp16',  # on the CPU, as the backend refuses it
         'cuda_graphs': True,
+        'input_size': '640x100',
     }
     for name, value in refused.items():
         result = node.set_parameters([Parameter(name, value=value)])[0]
@@ -178,6 +179,21 @@ def test_parameters_are_validated_and_applied(make_harness):
     h.send(T0 + SECOND // 5, seed=3)
     old_name = conv.image_to_depth(h.wait_output('depth/image', T0 + SECOND // 5))
     np.testing.assert_allclose(old_name, 3.0 * base[::2, ::2], rtol=1e-5)
+
+
+def test_input_size_runs_the_networks_at_that_size(make_harness, checkpoint):
+    """The published depth is the library's at the same input size, image-sized."""
+    from depth_ros.inference import Predictor
+
+    h = make_harness(overrides={'input_size': '256x96'})
+    h.start()
+    assert h.node.predictor.input_size == (96, 256)
+    h.send(T0, seed=3)
+    depth = conv.image_to_depth(h.wait_output('depth/image', T0))
+    rgb = np.random.default_rng(3).integers(0, 256, (HEIGHT, WIDTH, 3), np.uint8)  # h.send's
+    expected = Predictor.from_checkpoint(checkpoint or None, input_size=(96, 256),
+                                         backend=h.node.predictor.backend_name)
+    np.testing.assert_allclose(depth, expected.predict(rgb).depth_m, rtol=1e-4)
 
 
 @pytest.mark.parametrize('jump_s', [-5.0, 3.0])  # back (a bag restarted), forward > max gap
