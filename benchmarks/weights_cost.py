@@ -22,9 +22,11 @@ import torch
 
 from depth_ros.bench.runner import machine_info
 from depth_ros.bench.timing import compare
+from depth_ros.errors import ConfigError
 from depth_ros.inference import Predictor
 from depth_ros.inference.image_io import read_image
 from depth_ros.inference.predictor import PACKAGED_WEIGHTS, default_weights_path
+from depth_ros.sizes import check_input_size, parse_size
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +42,21 @@ def frame(shared: Path) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 255, (375, 1242, 3), np.uint8)
 
 
+def _variant(text: str) -> tuple[str, tuple[int, int], bool]:
+    """'NAME@WxH[+flip]' -> (name, (height, width), flip)."""
+    flip = text.endswith('+flip')
+    name, _, size = text.removesuffix('+flip').partition('@')
+    if name not in PACKAGED_WEIGHTS or not size:
+        raise argparse.ArgumentTypeError(f'{text!r}: expected NAME@WxH[+flip] with NAME one of '
+                                         f"{', '.join(PACKAGED_WEIGHTS)}")
+    try:
+        height, width = parse_size(size)
+        check_input_size(height, width)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name, (height, width), flip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
@@ -50,16 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--shared', type=Path,
                         default=Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared')))
     parser.add_argument('--json', type=Path, help='also write the figures to this file')
+    parser.add_argument('--also', action='append', default=[], type=_variant,
+                        metavar='NAME@WxH[+flip]',
+                        help="also time packaged weights at another input size (the node's "
+                             'input_size), +flip with flip_average; repeatable, e.g. '
+                             'real_640x192@512x160+flip')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     image = frame(args.shared)
-    names = [n for n in PACKAGED_WEIGHTS if default_weights_path(n) is not None]
+    variants = [(n, None, False) for n in PACKAGED_WEIGHTS if default_weights_path(n) is not None]
     fns, sizes = {}, {}
     for backend in args.backends:
-        for name in names:
-            predictor = Predictor.from_checkpoint(name, backend=backend)
-            sizes[name] = f'{predictor.meta.width}x{predictor.meta.height}'
-            fns[f'{name}/{backend}'] = (
+        for name, size, flip in variants + args.also:
+            predictor = Predictor.from_checkpoint(name, backend=backend, input_size=size,
+                                                  flip_average=flip)
+            label = name + (f'@{size[1]}x{size[0]}' if size else '') + ('+flip' if flip else '')
+            sizes[label] = f'{predictor.meta.width}x{predictor.meta.height}'
+            fns[f'{label}/{backend}'] = (
                 lambda p=predictor: (p.predict(image), p.relative_pose(image, image)))
     timings = compare(fns, torch.device('cpu'), rounds=args.rounds, reps=args.reps)
     info = machine_info(torch.device('cpu'))
