@@ -38,7 +38,7 @@ from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
 from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
-from depth_ros.sizes import parse_size  # noqa: E402
+from depth_ros.sizes import parse_input_size, parse_size  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -56,7 +56,7 @@ def main() -> int:
         checkpoint, run_dir = _train(args.minutes)
     else:
         checkpoint, run_dir = Path(args.checkpoint), Path(args.checkpoint).parents[1]
-    results = evaluate_all(checkpoint, args.frames, args.size)
+    results = evaluate_all(checkpoint, args.frames, args.size, args.input_size)
     results['training'] = _curve(args.runs or [run_dir], args.out, _arch_title(checkpoint))
     args.out.mkdir(parents=True, exist_ok=True)
     write_whole(args.out / 'learning_results.json', json.dumps(results, indent=1))
@@ -84,7 +84,15 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--size', default='416x128', metavar='WxH',
                    help='size the evaluation seeds are rendered at (default 416x128; the '
                         "weights' own input size measures them without resampling)")
+    p.add_argument('--input-size', metavar='WxH',
+                   help="run the networks at this size instead of the weights' own (the "
+                        "node's input_size parameter; multiples of 32)")
     args = p.parse_args()
+    if args.input_size is not None:
+        try:
+            args.input_size = parse_input_size(args.input_size, '--input-size')
+        except ConfigError as exc:
+            p.error(str(exc))
     if not args.train and not args.checkpoint:
         p.error('give --train or --checkpoint')
     try:
@@ -198,9 +206,10 @@ def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
         'abs_rel': abs_rel}}
 
 
-def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE) -> dict:
+def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE,
+                 input_size: tuple[int, int] | None = None) -> dict:
     """The trained weights and the baselines on every evaluation seed, rendered at `size`
-    (height, width)."""
+    (height, width); the networks run at `input_size` (None: the weights' own)."""
     import tempfile
 
     import torch
@@ -210,12 +219,11 @@ def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE) 
         ArchSpec,
         build_depth_net,
         build_pose_net,
-        load_checkpoint,
         save_checkpoint,
     )
 
-    trained = Predictor.from_checkpoint(checkpoint)
-    meta = load_checkpoint(checkpoint).meta
+    trained = Predictor.from_checkpoint(checkpoint, input_size=input_size)
+    meta = trained.meta
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         untrained_path = Path(tmp) / 'untrained.safetensors'
@@ -225,7 +233,8 @@ def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE) 
                         pose_arch=ArchSpec.of(meta.pose_arch.name), height=meta.height,
                         width=meta.width)
         untrained = Predictor.from_checkpoint(untrained_path)
-    results = {'checkpoint': str(checkpoint), 'size': f'{size[1]}x{size[0]}', 'seeds': {}}
+    results = {'checkpoint': str(checkpoint), 'size': f'{size[1]}x{size[0]}',
+               'input_size': f'{meta.width}x{meta.height}', 'seeds': {}}
     prior = _training_row_prior(size=size)
     results['row_prior'] = prior.source
     for seed in EVAL_SEEDS:

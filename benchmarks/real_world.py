@@ -58,7 +58,7 @@ from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
-from depth_ros.sizes import check_input_size, parse_size  # noqa: E402
+from depth_ros.sizes import parse_input_size  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -156,8 +156,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         p.error('nothing to evaluate: name --sets or give --sequence NAME=FOLDER')
     if args.input_size is not None:
         try:
-            args.input_size = parse_size(args.input_size, '--input-size')
-            check_input_size(*args.input_size, what='--input-size')
+            args.input_size = parse_input_size(args.input_size, '--input-size')
         except ConfigError as exc:
             p.error(str(exc))
     if not args.camera_height_m > 0:

@@ -26,7 +26,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference import Predictor
 from depth_ros.inference.image_io import read_image
 from depth_ros.inference.predictor import PACKAGED_WEIGHTS, default_weights_path
-from depth_ros.sizes import check_input_size, parse_size
+from depth_ros.sizes import parse_input_size
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +50,7 @@ def _variant(text: str) -> tuple[str, tuple[int, int], bool]:
         raise argparse.ArgumentTypeError(f'{text!r}: expected NAME@WxH[+flip] with NAME one of '
                                          f"{', '.join(PACKAGED_WEIGHTS)}")
     try:
-        height, width = parse_size(size)
-        check_input_size(height, width)
+        height, width = parse_input_size(size)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return name, (height, width), flip

@@ -34,3 +34,10 @@ def check_input_size(height: int, width: int, what: str = 'network input size') 
     if height <= 0 or width <= 0 or height % NETWORK_STRIDE or width % NETWORK_STRIDE:
         raise ConfigError(f'{what} {width}x{height} (WxH): both sides must be positive '
                           f'multiples of {NETWORK_STRIDE}, e.g. 640x192 or 512x160')
+
+
+def parse_input_size(text: str, what: str = 'input size') -> tuple[int, int]:
+    """'512x160' -> (160, 512) for a network input: `parse_size` and `check_input_size`."""
+    height, width = parse_size(text, what)
+    check_input_size(height, width, what)
+    return height, width

@@ -2,7 +2,7 @@
 import pytest
 
 from depth_ros.errors import ConfigError
-from depth_ros.sizes import NETWORK_STRIDE, check_input_size, parse_size
+from depth_ros.sizes import NETWORK_STRIDE, check_input_size, parse_input_size, parse_size
 
 
 @pytest.mark.parametrize('text, expected', [('640x192', (192, 640)), (' 512X160 ', (160, 512)),
@@ -26,3 +26,9 @@ def test_the_stride_check_names_both_sides_width_first():
         check_input_size(150, 512)
     with pytest.raises(ConfigError, match='multiples'):
         check_input_size(0, 512)
+
+
+def test_an_input_size_is_parsed_and_checked_in_one_call():
+    assert parse_input_size('512x160', '--input-size') == (160, 512)
+    with pytest.raises(ConfigError, match=r'^--input-size 512x150 \(WxH\)'):
+        parse_input_size('512x150', '--input-size')

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES
-from depth_ros.sizes import parse_size
+from depth_ros.sizes import parse_input_size
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,7 @@ def load_predictor(args: argparse.Namespace):
     """Predictor from --weights/--device/--backend/--metres-per-unit (imports torch)."""
     from depth_ros.inference import Predictor
 
-    size = None if args.input_size is None else parse_size(args.input_size, '--input-size')
+    size = None if args.input_size is None else parse_input_size(args.input_size, '--input-size')
     return Predictor.from_checkpoint(args.weights, device=args.device, backend=args.backend,
                                      metres_per_unit=metres_per_unit(args),
                                      flip_average=args.flip_average, input_size=size)

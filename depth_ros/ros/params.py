@@ -15,7 +15,7 @@ from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
-from depth_ros.sizes import check_input_size, parse_size
+from depth_ros.sizes import parse_input_size
 
 
 RELIABILITIES = ('best_effort', 'reliable')
@@ -230,7 +230,7 @@ def check(name: str, value: Any, config: NodeConfig) -> str | None:
             return str(exc)
     if name == 'input_size' and value.strip():
         try:
-            check_input_size(*parse_size(value, name), what=name)
+            parse_input_size(value, name)
         except ConfigError as exc:
             return str(exc)
     if name in ('odom_frame', 'base_frame') and not value:
@@ -311,7 +311,8 @@ def predictor_options(config: NodeConfig) -> dict[str, Any]:
 
 def input_size(config: NodeConfig) -> tuple[int, int] | None:
     """(height, width) the networks run at, or None for the weights' own."""
-    return parse_size(config.input_size, 'input_size') if config.input_size.strip() else None
+    return (parse_input_size(config.input_size, 'input_size') if config.input_size.strip()
+            else None)
 
 
 def inference_threads(config: NodeConfig) -> int:

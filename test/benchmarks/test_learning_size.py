@@ -30,3 +30,19 @@ def test_a_bad_size_is_refused(size, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         learning._parse()
     assert '--size' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('size', ['512', '512x150'])
+def test_a_bad_input_size_is_refused(size, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', ['learning.py', '--checkpoint', 'x', '--input-size', size])
+    with pytest.raises(SystemExit):
+        learning._parse()
+    assert '--input-size' in capsys.readouterr().err
+
+
+def test_the_networks_run_at_the_input_size(tiny_checkpoint):
+    """The tiny 64x192 checkpoint run at 96x320 on seeds rendered at 64x208: both the trained
+    and the untrained networks at that size, and the size recorded."""
+    results = learning.evaluate_all(tiny_checkpoint, 2, (64, 208), (96, 320))
+    assert results['size'] == '208x64' and results['input_size'] == '320x96'
+    assert set(results['seeds']) == {'2026', '31337'}
