@@ -134,6 +134,7 @@ class DepthNode(LifecycleNode):
         backend = predictor.backend_name  # what 'auto' chose
         state_.backend, state_.device, state_.configured = backend, config.device, True
         height, width = predictor.input_size
+        state_.extra['network input (WxH)'] = f'{width}x{height}'  # input_size or the weights'
         odometry = 'on' if self._odometry_on() else 'off'
         graphs = ', CUDA graphs' if config.cuda_graphs else ''
         self.get_logger().info(f'model loaded ({backend} on {config.device}, '

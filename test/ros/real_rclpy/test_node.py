@@ -188,6 +188,7 @@ def test_input_size_runs_the_networks_at_that_size(make_harness, checkpoint):
     h = make_harness(overrides={'input_size': '256x96'})
     h.start()
     assert h.node.predictor.input_size == (96, 256)
+    assert h.node.diagnostics.state.extra['network input (WxH)'] == '256x96'
     h.send(T0, seed=3)
     depth = conv.image_to_depth(h.wait_output('depth/image', T0))
     rgb = np.random.default_rng(3).integers(0, 256, (HEIGHT, WIDTH, 3), np.uint8)  # h.send's
