@@ -62,6 +62,22 @@ def test_flip_average_flag_reaches_the_predictor(imported, shared_data, tmp_path
     np.testing.assert_allclose(np.load(tmp_path / 'street_638x235_depth.npy'),
                                expected.depth_m, rtol=1e-5)
 
+
+def test_input_size_flag_reaches_the_predictor(imported, shared_data, tmp_path):
+    from depth_ros.inference import Predictor
+    from depth_ros.inference.image_io import read_image
+
+    frame = shared_data / 'frames' / 'street_638x235.jpg'
+    proc = depth_ros('predict', frame, '--weights', imported, '--out', tmp_path,
+                     '--backend', 'torch', '--input-size', '320x128')
+    assert proc.returncode == 0, proc.stderr
+    expected = Predictor.from_checkpoint(imported, input_size=(128, 320))
+    np.testing.assert_allclose(np.load(tmp_path / 'street_638x235_depth.npy'),
+                               expected.predict(read_image(frame)).depth_m, rtol=1e-5)
+    bad = depth_ros('predict', frame, '--weights', imported, '--out', tmp_path,
+                    '--input-size', '320x100')
+    assert_one_line_error(bad, '--input-size 320x100 (WxH): both sides must be positive')
+
 def test_predict_folder(imported, shared_data, tmp_path):
     src = tmp_path / 'in'
     src.mkdir()
