@@ -134,6 +134,51 @@ def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
     assert list(json.loads((only / 'real_world.json').read_text())['sets']) == ['mine']
 
 
+def test_a_kitti_raw_drive_with_velodyne_scans_scores_as_the_same_frames(real_world, tmp_path):
+    """The layout a user's own KITTI raw drive comes in (image_02/data, velodyne_points/data
+    .bin scans, the date's calib_*.txt beside it): the dev drive's first frames, their LiDAR
+    depth PNGs turned back into velodyne points through the inverse of the date's projection,
+    score as the built-in set's frames (depth, baselines, camera-height scale)."""
+    from depth_ros.evaluation.kitti import kitti_velo_to_image
+
+    calib = SHARED / 'data' / 'kitti_raw' / '2011_09_26_calib' / '2011_09_26'
+    if not (calib / 'calib_velo_to_cam.txt').is_file():
+        pytest.skip(f'KITTI raw calibration not found at {calib}')
+    date = tmp_path / '2011_09_26'
+    drive = date / '2011_09_26_drive_0005_sync'
+    for sub in ('image_02/data', 'velodyne_points/data'):
+        (drive / sub).mkdir(parents=True)
+    for name in ('calib_cam_to_cam.txt', 'calib_velo_to_cam.txt', 'calib_imu_to_velo.txt'):
+        (date / name).write_bytes((calib / name).read_bytes())
+    image_from_velo = kitti_velo_to_image(date, camera=2).image_from_velo
+    from PIL import Image
+    for i in range(3):
+        (drive / 'image_02' / 'data' / f'{i:010d}.jpg').write_bytes(
+            (DEV / 'image_2' / f'{i:06d}.jpg').read_bytes())
+        with Image.open(DEV / 'depth_2' / f'{i:06d}.png') as im:
+            depth = np.asarray(im, dtype=np.float64) / 256.0
+        rows, cols = np.nonzero(depth)
+        d = depth[rows, cols]
+        # pixel = round(u) - 1: u = col + 1; solve image_from_velo @ [x; 1] = d * [u, v, 1].
+        image = np.stack([(cols + 1) * d, (rows + 1) * d, d])
+        velo = np.linalg.solve(image_from_velo[:, :3], image - image_from_velo[:, 3:])
+        points = np.concatenate([velo.T, np.zeros((len(d), 1))], axis=1).astype(np.float32)
+        points.tofile(drive / 'velodyne_points' / 'data' / f'{i:010d}.bin')
+    out = tmp_path / 'out'
+    assert real_world.main(['--out', str(out), '--shared', str(SHARED), '--frames', '3',
+                            '--sets', 'dev_0926_0005', '--sequence', f'raw={drive}',
+                            '--static-pairs', '0', '--previews', '0']) == 0
+    results = json.loads((out / 'real_world.json').read_text())
+    dev, raw = results['sets']['dev_0926_0005'], results['sets']['raw']
+    assert raw['frames'] == 3 and raw['depth_ground_truth']
+    for protocol in ('median_scaled', 'unscaled', 'camera_height'):
+        for metric in ('abs_rel', 'rmse', 'a1'):
+            assert raw['depth']['network'][protocol][metric] == pytest.approx(
+                dev['depth']['network'][protocol][metric], rel=1e-4), (protocol, metric)
+    assert raw['depth']['baselines']['row_prior']['median_scaled']['abs_rel'] == pytest.approx(
+        dev['depth']['baselines']['row_prior']['median_scaled']['abs_rel'], rel=1e-4)
+
+
 @pytest.mark.parametrize('argv', [['--sequence', 'no_equals_sign'],
                                   ['--sequence', 'bad name=.'],
                                   ['--sequence', 'x=/no/such/folder'],
