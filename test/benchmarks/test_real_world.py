@@ -27,6 +27,15 @@ def real_world():
     return module
 
 
+def _beside_dev(real_world, out: Path, name: str, folder: Path, frames: int, *extra: str) -> dict:
+    """The benchmark's results for the dev drive's first `frames` frames and, in the same run,
+    the sequence `name=folder`."""
+    assert real_world.main(['--out', str(out), '--shared', str(SHARED), '--frames', str(frames),
+                            '--sets', 'dev_0926_0005', '--sequence', f'{name}={folder}',
+                            *extra]) == 0
+    return json.loads((out / 'real_world.json').read_text())
+
+
 def test_the_kitti_loader_reads_the_jpeg_dev_drive_with_depth_and_poses():
     if not DEV.is_dir():
         pytest.skip(f'real dev drive not found at {DEV}')
@@ -115,10 +124,8 @@ def test_a_sequence_of_your_own_scores_as_the_same_frames_of_a_built_in_set(
     (tmp_path / 'mine' / 'poses' / 'drive.txt').write_text(
         ''.join(gt_poses.read_text().splitlines(True)[:4]))
     out = tmp_path / 'out'
-    assert real_world.main(['--out', str(out), '--shared', str(SHARED), '--frames', '4',
-                            '--sets', 'dev_0926_0005', '--sequence', f'mine={own}',
-                            '--static-pairs', '1', '--previews', '1']) == 0
-    results = json.loads((out / 'real_world.json').read_text())
+    results = _beside_dev(real_world, out, 'mine', own, 4, '--static-pairs', '1',
+                          '--previews', '1')
     dev, mine = results['sets']['dev_0926_0005'], results['sets']['mine']
     assert mine['frames'] == 4 and mine['depth_ground_truth'] and mine['gt_source']
     assert mine['depth'] == dev['depth'] and mine['trajectory'] == dev['trajectory']
@@ -164,11 +171,8 @@ def test_a_kitti_raw_drive_with_velodyne_scans_scores_as_the_same_frames(real_wo
         velo = np.linalg.solve(image_from_velo[:, :3], image - image_from_velo[:, 3:])
         points = np.concatenate([velo.T, np.zeros((len(d), 1))], axis=1).astype(np.float32)
         points.tofile(drive / 'velodyne_points' / 'data' / f'{i:010d}.bin')
-    out = tmp_path / 'out'
-    assert real_world.main(['--out', str(out), '--shared', str(SHARED), '--frames', '3',
-                            '--sets', 'dev_0926_0005', '--sequence', f'raw={drive}',
-                            '--static-pairs', '0', '--previews', '0']) == 0
-    results = json.loads((out / 'real_world.json').read_text())
+    results = _beside_dev(real_world, tmp_path / 'out', 'raw', drive, 3, '--static-pairs', '0',
+                          '--previews', '0')
     dev, raw = results['sets']['dev_0926_0005'], results['sets']['raw']
     assert raw['frames'] == 3 and raw['depth_ground_truth']
     for protocol in ('median_scaled', 'unscaled', 'camera_height'):
