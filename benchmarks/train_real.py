@@ -24,7 +24,12 @@ phase that finished leaves a DONE file in its run folder):
    tree linked, plus those depth folders; training/data/geometric_depth.py, about a minute),
    then every frame with depth (the synthetic world's, the stop-and-go drive's LiDAR, the
    triangulated corners) also supervised by the scale-invariant log error in those units
-   (SUP_OVERRIDES, training/losses/silog.py); with --pose-minutes M (experimental,
+   (SUP_OVERRIDES, training/losses/silog.py); with --teacher-minutes M then a teacher phase:
+   the same supervision, with the depth of a teacher network run on the full-resolution frames
+   of those sequences (default `real_640x192` at 512x160 with the mirror average, scaled to the
+   triangulated corners where a frame has them, which are kept; training/data/teacher_depth.py;
+   --start-from W begins it from weights W, e.g. the shipped default, skipping the phases before
+   it); with --pose-minutes M (experimental,
    off by default) then a pose phase: the depth network frozen, the pose network read
    antisymmetrically (a repeated frame gives zero motion) and trained against it
    (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose network had
@@ -47,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from depth_ros.errors import ConfigError  # noqa: E402
-from depth_ros.sizes import parse_size  # noqa: E402
+from depth_ros.sizes import parse_input_size, parse_size  # noqa: E402
 
 
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
@@ -89,8 +94,13 @@ class Layout:
     def geo_mix(self) -> Path:
         return self.work / 'real_mix_geo'
 
+    @property
+    def teacher_mix(self) -> Path:
+        return self.work / 'real_mix_teacher'
+
     def run(self, phase: str = '') -> Path:
-        """The run folder of a phase: '' main, 'b' fine, 'sup' depth-supervised, 'c' pose."""
+        """The run folder of a phase: '' main, 'b' fine, 'sup' depth-supervised, 'teacher'
+        teacher-supervised, 'c' pose."""
         return self.work / ('train_real' + (f'_{phase}' if phase else ''))
 
     def phase_overrides(self) -> tuple[str, ...]:
@@ -151,25 +161,48 @@ def train(minutes: float, device: str, run: Path, extra: tuple[str, ...] = (),
     return checkpoint
 
 
-def train_phases(minutes: float, fine_minutes: float, sup_minutes: float, pose_minutes: float,
-                 device: str, layout: Layout = DEFAULT_LAYOUT) -> Path:
+@dataclass(frozen=True)
+class Phases:
+    """Minutes of each training phase (0: skipped) and the teacher phase's teacher."""
+
+    main: float
+    fine: float
+    sup: float
+    pose: float = 0.0
+    teacher: float = 0.0
+    teacher_weights: str = 'real_640x192'
+    teacher_size: str = '512x160'
+    start_from: Path | None = None
+
+
+def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """Step 2: the main phase, the fine phase initialised from its last checkpoint, the
-    depth-supervised phase, then the pose phase on the previous phase's (frozen) depth
-    network; a budget of 0 skips a phase."""
+    depth-supervised phase, the teacher phase, then the pose phase on the previous phase's
+    (frozen) depth network; a budget of 0 skips a phase, `phases.start_from` skips every phase
+    before the teacher phase and starts it from those weights."""
     def start_from(checkpoint: Path) -> tuple[str, ...]:
         return f'model.init_depth={checkpoint}', f'model.init_pose={checkpoint}'
 
-    last = train(minutes, device, layout.run(), layout=layout)
-    if fine_minutes > 0:
-        last = train(fine_minutes, device, layout.run('b'), FINE_OVERRIDES + start_from(last),
-                     layout)
-    if sup_minutes > 0:
+    def supervised(minutes: float, run: str, mix: Path, last: Path, unit: float) -> Path:
+        return train(minutes, device, layout.run(run), SUP_OVERRIDES + start_from(last) + (
+                         f'loss.depth_supervision_metres_per_unit={unit:.6g}',
+                         f'data.path={mix}'), layout)
+
+    last = phases.start_from
+    if last is None:
+        last = train(phases.main, device, layout.run(), layout=layout)
+        if phases.fine > 0:
+            last = train(phases.fine, device, layout.run('b'),
+                         FINE_OVERRIDES + start_from(last), layout)
+        if phases.sup > 0:
+            unit = metres_per_unit(last, layout)
+            last = supervised(phases.sup, 'sup', geometric_mix(last, unit, layout), last, unit)
+    if phases.teacher > 0:
         unit = metres_per_unit(last, layout)
-        data = f'data.path={geometric_mix(last, unit, layout)}'
-        last = train(sup_minutes, device, layout.run('sup'), SUP_OVERRIDES + start_from(last) + (
-            f'loss.depth_supervision_metres_per_unit={unit:.6g}', data), layout)
-    if pose_minutes > 0:
-        last = train(pose_minutes, device, layout.run('c'), POSE_OVERRIDES + start_from(last),
+        geo = geometric_mix(last, unit, layout)
+        last = supervised(phases.teacher, 'teacher', teacher_mix(phases, geo, layout), last, unit)
+    if phases.pose > 0:
+        last = train(phases.pose, device, layout.run('c'), POSE_OVERRIDES + start_from(last),
                      layout)
     return last
 
@@ -191,6 +224,25 @@ def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT
           *GEOMETRIC_SEQUENCES])
     done.write_text(f'{checkpoint}\n')
     return geo_mix
+
+
+def teacher_mix(phases: Phases, geo_mix: Path, layout: Layout = DEFAULT_LAYOUT) -> Path:
+    """The mix linked into real_mix_teacher, with the teacher's dense depth (scaled to and
+    merged with `geo_mix`'s triangulated corners) for GEOMETRIC_SEQUENCES; once."""
+    import os
+    import shutil
+
+    mix = layout.teacher_mix
+    done = mix / 'DONE'
+    if done.is_file():
+        return mix
+    shutil.rmtree(mix, ignore_errors=True)
+    shutil.copytree(layout.mix, mix, copy_function=os.symlink)
+    _run([sys.executable, '-m', 'training.data.teacher_depth', '--root', str(mix),
+          '--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
+          '--flip-average', '--sparse-root', str(geo_mix), '--sequences', *GEOMETRIC_SEQUENCES])
+    done.write_text(f'{phases.teacher_weights} at {phases.teacher_size}, mirror average\n')
+    return mix
 
 
 def metres_per_unit(checkpoint: Path, layout: Layout = DEFAULT_LAYOUT) -> float:
@@ -262,6 +314,15 @@ def main(argv: list[str] | None = None) -> int:
                         help='experimental pose phase budget (default 0: off; its odometry '
                              'did not yet beat the shipped weights, see '
                              'docs/learning/real_world_recipe.md)')
+    parser.add_argument('--teacher-minutes', type=float, default=0.0,
+                        help='teacher phase budget (default 0: off)')
+    parser.add_argument('--teacher', default=Phases.teacher_weights,
+                        help='teacher weights (file or packaged name; default %(default)s)')
+    parser.add_argument('--teacher-size', default=Phases.teacher_size, metavar='WxH',
+                        help="the teacher's network input size (default %(default)s)")
+    parser.add_argument('--start-from', type=Path, default=None,
+                        help='weights to start the teacher phase from, skipping the phases '
+                             'before it (e.g. depth_ros/weights/default.safetensors)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--checkpoint', type=Path, help='skip training: use this checkpoint')
     parser.add_argument('--install-default', action='store_true',
@@ -290,12 +351,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if any('=' not in o for o in args.override):
         parser.error('--override takes KEY=VALUE')
+    if args.start_from is not None and args.teacher_minutes <= 0:
+        parser.error('--start-from begins the teacher phase: give --teacher-minutes too')
+    try:
+        parse_input_size(args.teacher_size, '--teacher-size')
+    except ConfigError as exc:
+        parser.error(str(exc))
     layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev)
     prepare_data(layout)
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
-    checkpoint = args.checkpoint or train_phases(args.minutes, fine, sup,
-                                                 args.pose_minutes, args.device, layout)
+    phases = Phases(args.minutes, fine, sup, args.pose_minutes, args.teacher_minutes,
+                    args.teacher, args.teacher_size, args.start_from)
+    checkpoint = args.checkpoint or train_phases(phases, args.device, layout)
     target = (DEFAULT_WEIGHTS if args.install_default
               else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)

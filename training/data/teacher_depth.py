@@ -1,0 +1,142 @@
+"""Dense depth from a teacher network, at full resolution, for real training video without LiDAR.
+
+The trainer's distillation (`training.losses.distillation`) feeds its teacher the student's own
+frames (416x128 for `default`): `real_640x192` run at 512x160 with the mirror average scores
+dev abs_rel 0.168 on full-resolution frames but 0.178 on that upsampled view
+(docs/learning/real_world_recipe.md, "Session 14"), no better than `default` with the mirror.
+This writes what the teacher sees at full resolution instead, as KITTI depth-benchmark PNGs
+(uint16 metres x 256) in `depth_<camera>/` of each sequence, where the trainer's depth
+supervision (`loss.depth_supervision_weight`, scale-invariant log error) finds them as it finds
+LiDAR. The data loader crops and resizes them with the frames (nearest neighbour), so the
+student at any size learns the teacher's full-resolution depth.
+
+With `--sparse-root R`, a frame that also has sparse depth in `R/sequences/<name>/depth_<c>/`
+(training.data.geometric_depth's triangulated corners) gets the teacher's depth scaled by the
+median sparse / teacher ratio at those pixels (when at least `--min-sparse` of them), then the
+sparse depths written over it: the teacher's structure, two-view geometry's scale and points.
+
+Run: `python -m training.data.teacher_depth --root runs/real_mix_teacher --sequences A B \
+      --weights real_640x192 --input-size 512x160 --flip-average`
+(sequences that already have `depth_<camera>/` are refused unless --replace).
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+import logging
+from pathlib import Path
+import shutil
+import sys
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from depth_ros.errors import DepthRosError, InputError
+from depth_ros.inference.image_io import read_image
+from depth_ros.sizes import parse_input_size
+from depth_ros.synth.writer import encode_depth
+from training.data.images import load_depth_png
+from training.data.kitti_odometry import sequence_frames
+
+
+logger = logging.getLogger(__name__)
+MAX_METRES = 255.0  # the PNG encoding's range (uint16 / 256)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How sparse depth joins the teacher's dense depth (`merge_sparse`)."""
+
+    min_points: int = 20
+
+
+def merge_sparse(dense_m: np.ndarray, sparse_m: np.ndarray,
+                 merge: Merge = Merge()) -> tuple[np.ndarray, float | None]:
+    """The teacher's [H, W] depth scaled to the sparse points' median ratio, the sparse points
+    written over it; (dense unchanged, None) when fewer than `merge.min_points` points."""
+    if sparse_m.shape != dense_m.shape:
+        raise InputError(f'sparse depth {sparse_m.shape} and teacher depth {dense_m.shape} '
+                         'differ in size')
+    points = (sparse_m > 0) & (dense_m > 0)
+    if int(points.sum()) < merge.min_points:
+        return dense_m, None
+    ratio = float(np.median(sparse_m[points] / dense_m[points]))
+    out = dense_m * ratio
+    out[sparse_m > 0] = sparse_m[sparse_m > 0]
+    return out, ratio
+
+
+def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
+                   sparse_dir: Path | None = None, merge: Merge = Merge()) -> dict[str, float]:
+    """Write `depth_<camera>/NNNNNN.png` (the teacher's metres) for every frame of one sequence
+    (the folder appears whole when done, replacing one that was there); returns counts."""
+    frames = sequence_frames(sequence_dir, camera)
+    target = sequence_dir / f'depth_{camera}'
+    out_dir = sequence_dir / f'.depth_{camera}.partial'
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir()
+    merged, ratios = 0, []
+    for number in tqdm(sorted(frames), desc=sequence_dir.name, unit='frame'):
+        depth = predictor.predict(read_image(frames[number])).depth_m.astype(np.float32)
+        sparse = None if sparse_dir is None else sparse_dir / f'{number:06d}.png'
+        if sparse is not None and sparse.is_file():
+            depth, ratio = merge_sparse(depth, load_depth_png(sparse), merge)
+            if ratio is not None:
+                merged += 1
+                ratios.append(ratio)
+        depth = np.where(np.isfinite(depth), np.clip(depth, 0.0, MAX_METRES), 0.0)
+        Image.fromarray(encode_depth(depth)).save(out_dir / f'{number:06d}.png')
+    if target.exists():
+        shutil.rmtree(target)
+    out_dir.rename(target)
+    return {'frames': len(frames), 'merged': merged,
+            'median_ratio': float(np.median(ratios)) if ratios else float('nan')}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--root', type=Path, required=True, help='KITTI-layout tree (sequences/)')
+    p.add_argument('--sequences', nargs='+', required=True)
+    p.add_argument('--weights', required=True, help='teacher weights (file or packaged name)')
+    p.add_argument('--input-size', default='', help="the teacher's network input WxH "
+                   "(default: the weights' own)")
+    p.add_argument('--flip-average', action='store_true',
+                   help="the teacher's depth is the mean of the image's and its mirror's")
+    p.add_argument('--sparse-root', type=Path, default=None,
+                   help='a tree with sparse depth (training.data.geometric_depth) to merge')
+    p.add_argument('--min-sparse', type=int, default=Merge.min_points,
+                   help='sparse points a frame needs before they set its scale')
+    p.add_argument('--camera', type=int, default=2)
+    p.add_argument('--replace', action='store_true',
+                   help='replace a depth folder that exists (never LiDAR you want to keep)')
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+    import torch
+    torch.set_num_threads(1)
+    from depth_ros.inference.predictor import Predictor
+    try:
+        predictor = Predictor.from_checkpoint(
+            args.weights, flip_average=args.flip_average,
+            input_size=(parse_input_size(args.input_size, '--input-size')
+                        if args.input_size else None))
+        for name in args.sequences:
+            sequence_dir = args.root / 'sequences' / name
+            if (sequence_dir / f'depth_{args.camera}').exists() and not args.replace:
+                raise InputError(f'{sequence_dir}/depth_{args.camera} exists (LiDAR?); '
+                                 'pass --replace to overwrite it')
+            sparse_dir = (None if args.sparse_root is None else
+                          args.sparse_root / 'sequences' / name / f'depth_{args.camera}')
+            counts = write_sequence(sequence_dir, predictor, args.camera, sparse_dir,
+                                    Merge(args.min_sparse))
+            logger.info('%s: teacher depth on %d frames, %d merged with sparse depth (median '
+                        'sparse / teacher %.3f)', name, counts['frames'], counts['merged'],
+                        counts['median_ratio'])
+    except DepthRosError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
