@@ -26,12 +26,12 @@ phase that finished leaves a DONE file in its run folder):
    triangulated corners) also supervised by the scale-invariant log error in those units
    (SUP_OVERRIDES, training/losses/silog.py); with --teacher-minutes M then a teacher phase:
    the same supervision, with the depth of a teacher network run on the full-resolution frames
-   of those sequences (default `real_640x192` at 512x160 with the mirror average, scaled to the
-   triangulated corners where a frame has them, which are kept; training/data/teacher_depth.py;
-   --start-from W begins it from weights W, e.g. the shipped default, skipping the phases before
-   it); with --pose-minutes M (experimental,
-   off by default) then a pose phase: the depth network frozen, the pose network read
-   antisymmetrically (a repeated frame gives zero motion) and trained against it
+   of those sequences instead of the triangulated corners (default `real_640x192` at 512x160
+   with the mirror average; training/data/teacher_depth.py; merged with the corners it trained
+   worse, docs/learning/real_world_recipe.md, "Session 15"; --start-from W begins it from
+   weights W, e.g. the shipped default, skipping the phases before it); with --pose-minutes M
+   (experimental, off by default) then a pose phase: the depth network frozen, the pose
+   network read antisymmetrically (a repeated frame gives zero motion) and trained against it
    (POSE_OVERRIDES; docs/learning/real_world_recipe.md says why: the fine-tuned pose network had
    learned a constant "drive forward");
 3. calibrate metres per network unit on the exact depth of a synthetic TRAINING sequence (its
@@ -199,8 +199,7 @@ def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -
             last = supervised(phases.sup, 'sup', geometric_mix(last, unit, layout), last, unit)
     if phases.teacher > 0:
         unit = metres_per_unit(last, layout)
-        geo = geometric_mix(last, unit, layout)
-        last = supervised(phases.teacher, 'teacher', teacher_mix(phases, geo, layout), last, unit)
+        last = supervised(phases.teacher, 'teacher', teacher_mix(phases, layout), last, unit)
     if phases.pose > 0:
         last = train(phases.pose, device, layout.run('c'), POSE_OVERRIDES + start_from(last),
                      layout)
@@ -226,9 +225,9 @@ def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT
     return geo_mix
 
 
-def teacher_mix(phases: Phases, geo_mix: Path, layout: Layout = DEFAULT_LAYOUT) -> Path:
-    """The mix linked into real_mix_teacher, with the teacher's dense depth (scaled to and
-    merged with `geo_mix`'s triangulated corners) for GEOMETRIC_SEQUENCES; once."""
+def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
+    """The mix linked into real_mix_teacher, with the teacher's dense depth (in its own
+    metres) for GEOMETRIC_SEQUENCES; once."""
     import os
     import shutil
 
@@ -240,7 +239,7 @@ def teacher_mix(phases: Phases, geo_mix: Path, layout: Layout = DEFAULT_LAYOUT) 
     shutil.copytree(layout.mix, mix, copy_function=os.symlink)
     _run([sys.executable, '-m', 'training.data.teacher_depth', '--root', str(mix),
           '--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
-          '--flip-average', '--sparse-root', str(geo_mix), '--sequences', *GEOMETRIC_SEQUENCES])
+          '--flip-average', '--sequences', *GEOMETRIC_SEQUENCES])
     done.write_text(f'{phases.teacher_weights} at {phases.teacher_size}, mirror average\n')
     return mix
 
@@ -266,23 +265,25 @@ def metres_per_unit(checkpoint: Path, layout: Layout = DEFAULT_LAYOUT) -> float:
     return ratio * predictor.metres_per_unit
 
 
-def calibrate_and_install(checkpoint: Path, target: Path,
-                          layout: Layout = DEFAULT_LAYOUT) -> float:
+def calibrate_and_install(checkpoint: Path, target: Path, layout: Layout = DEFAULT_LAYOUT,
+                          teacher: str = '') -> float:
     """Step 3: metres per unit = median true depth / prediction over a training sequence
     (`metres_per_unit`); save the checkpoint with it."""
     from depth_ros.models import load_checkpoint
 
     unit = metres_per_unit(checkpoint, layout)
     ckpt = load_checkpoint(checkpoint)
-    write_weights(ckpt, target, unit)
+    write_weights(ckpt, target, unit, teacher=teacher)
     print(f'wrote {target} ({target.stat().st_size / 1e6:.1f} MB), metres per unit {unit:.4f} '
           f'(the checkpoint said {ckpt.meta.metres_per_unit:.4f})')
     return unit
 
 
-def write_weights(ckpt, target: Path, unit: float, name: str = 'default') -> None:
+def write_weights(ckpt, target: Path, unit: float, name: str = 'default',
+                  teacher: str = '') -> None:
     """Save a trained `Checkpoint` as float16 weights at `unit` metres per unit, with the notes
-    a user reads (`name`: the packaged name they are shipped under)."""
+    a user reads (`name`: the packaged name they are shipped under; `teacher`: the teacher
+    phase's teacher, '' when it did not run)."""
     from depth_ros.models import save_checkpoint
 
     meta = ckpt.meta
@@ -294,7 +295,9 @@ def write_weights(ckpt, target: Path, unit: float, name: str = 'default') -> Non
                     'self-supervised on real video (KITTI, nuScenes: non-commercial licences) '
                     'and the synthetic world, depth-supervised where depth is known (the '
                     'synthetic world, KITTI LiDAR of one training drive, corners triangulated by '
-                    'the epipolar odometry in the other real videos); metres calibrated on a '
+                    'the epipolar odometry in the other real videos'
+                    + (f', then the full-resolution depth of {teacher} there' if teacher else '')
+                    + '); metres calibrated on a '
                     'synthetic training sequence; see MODEL_CARD.md')
 
 
@@ -367,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     target = (DEFAULT_WEIGHTS if args.install_default
               else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)
-    calibrate_and_install(checkpoint, target, layout)
+    teacher = f'{args.teacher} at {args.teacher_size}' if args.teacher_minutes > 0 else ''
+    calibrate_and_install(checkpoint, target, layout, teacher)
     benchmark = ROOT / 'benchmarks' / 'real_world.py'
     if benchmark.is_file() and not args.no_benchmark:
         out = args.out or layout.run() / 'real_world'

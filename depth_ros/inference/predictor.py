@@ -99,7 +99,7 @@ class Predictor:
             depth_scale: deprecated name of `metres_per_unit` (one release).
             flip_average: also run the depth network on the mirrored image and average the
                 two inverse depths (Monodepth2's post-processing: twice the depth network's
-                work; on the dev drive abs_rel 0.184 -> 0.178, docs/learning/).
+                work; on the dev drive abs_rel 0.175 -> 0.171, docs/learning/).
         """
         if depth_scale is not None:
             warnings.warn('Predictor(depth_scale=...) is deprecated; use metres_per_unit',
