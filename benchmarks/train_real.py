@@ -209,38 +209,34 @@ def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -
 def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_geo, with sparse triangulated depth (in the metres of
     `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
-    import os
-    import shutil
-
-    geo_mix = layout.geo_mix
-    done = geo_mix / 'DONE'
-    if done.is_file():
-        return geo_mix
-    shutil.rmtree(geo_mix, ignore_errors=True)
-    shutil.copytree(layout.mix, geo_mix, copy_function=os.symlink)
-    _run([sys.executable, '-m', 'training.data.geometric_depth', '--root', str(geo_mix),
-          '--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}', '--sequences',
-          *GEOMETRIC_SEQUENCES])
-    done.write_text(f'{checkpoint}\n')
-    return geo_mix
+    return _depth_mix(layout.geo_mix, layout, 'training.data.geometric_depth',
+                      ['--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}'],
+                      f'{checkpoint}')
 
 
 def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_teacher, with the teacher's dense depth (in its own
     metres) for GEOMETRIC_SEQUENCES; once."""
+    return _depth_mix(layout.teacher_mix, layout, 'training.data.teacher_depth',
+                      ['--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
+                       '--flip-average'],
+                      f'{phases.teacher_weights} at {phases.teacher_size}, mirror average')
+
+
+def _depth_mix(mix: Path, layout: Layout, module: str, options: list[str], stamp: str) -> Path:
+    """`layout.mix` linked into `mix`, then `python -m module` writing depth for
+    GEOMETRIC_SEQUENCES there; a DONE file (`stamp`) marks it finished, so it is made once."""
     import os
     import shutil
 
-    mix = layout.teacher_mix
     done = mix / 'DONE'
     if done.is_file():
         return mix
     shutil.rmtree(mix, ignore_errors=True)
     shutil.copytree(layout.mix, mix, copy_function=os.symlink)
-    _run([sys.executable, '-m', 'training.data.teacher_depth', '--root', str(mix),
-          '--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
-          '--flip-average', '--sequences', *GEOMETRIC_SEQUENCES])
-    done.write_text(f'{phases.teacher_weights} at {phases.teacher_size}, mirror average\n')
+    _run([sys.executable, '-m', module, '--root', str(mix), *options,
+          '--sequences', *GEOMETRIC_SEQUENCES])
+    done.write_text(f'{stamp}\n')
     return mix
 
 

@@ -24,18 +24,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-import shutil
 import sys
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from depth_ros.errors import DepthRosError, InputError
 from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.inference.image_io import read_image
 from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
 from depth_ros.synth.writer import encode_depth
+from training.data.depth_folders import add_tree_arguments, depth_folder, run_cli, sequence_dirs
 from training.data.kitti_odometry import sequence_frames
 
 
@@ -70,66 +69,48 @@ def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
     numbers = sorted(frames)
     first = read_image(frames[numbers[0]])
     intr = kitti_intrinsics(sequence_dir / 'calib.txt', camera, first.shape[1], first.shape[0])
-    target = sequence_dir / f'depth_{camera}'
-    out_dir = sequence_dir / f'.depth_{camera}.partial'
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir()
     odometry, written, points = EpipolarOdometry(config), 0, 0
     previous = None
-    for number in tqdm(numbers, desc=sequence_dir.name, unit='frame'):
-        image = read_image(frames[number])
-        if previous is not None and number != previous + 1:
-            odometry.reset()  # a gap in the numbering: no pair across it
-        step = odometry.step(grey_image(image), predictor.predict(image).depth_m, intr)
-        if step.status == 'motion' and len(step.previous_depth_m):
-            depth = sparse_depth_map(image.shape[:2], step.previous_pixels,
-                                     step.previous_depth_m)
-            Image.fromarray(encode_depth(depth)).save(out_dir / f'{previous:06d}.png')
-            written, points = written + 1, points + int((depth > 0).sum())
-        previous = number
-    if target.exists():
-        shutil.rmtree(target)
-    out_dir.rename(target)
+    with depth_folder(sequence_dir, camera) as out_dir:
+        for number in tqdm(numbers, desc=sequence_dir.name, unit='frame'):
+            image = read_image(frames[number])
+            if previous is not None and number != previous + 1:
+                odometry.reset()  # a gap in the numbering: no pair across it
+            step = odometry.step(grey_image(image), predictor.predict(image).depth_m, intr)
+            if step.status == 'motion' and len(step.previous_depth_m):
+                depth = sparse_depth_map(image.shape[:2], step.previous_pixels,
+                                         step.previous_depth_m)
+                Image.fromarray(encode_depth(depth)).save(out_dir / f'{previous:06d}.png')
+                written, points = written + 1, points + int((depth > 0).sum())
+            previous = number
     return {'frames': len(numbers), 'written': written, 'points': points}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--root', type=Path, required=True, help='KITTI-layout tree (sequences/)')
-    p.add_argument('--sequences', nargs='+', required=True)
+    add_tree_arguments(p)
     p.add_argument('--weights', default=None, help="depth weights (default: the package's)")
     p.add_argument('--metres-per-unit', type=float, default=None,
                    help="override the weights' calibration (an uncalibrated training "
                         'checkpoint: benchmarks/train_real.py metres_per_unit)')
-    p.add_argument('--camera', type=int, default=2)
     p.add_argument('--tracking', choices=sorted(TRACKING), default='recipe',
                    help="corner tracking: 'recipe' (the shipped weights were trained with it) "
                         "or 'odometry' (the epipolar odometry's own defaults)")
-    p.add_argument('--replace', action='store_true',
-                   help='replace a depth folder that exists (never LiDAR you want to keep)')
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
-    import torch
-    torch.set_num_threads(1)
+    return run_cli(lambda: _write_all(args))
+
+
+def _write_all(args: argparse.Namespace) -> None:
     from depth_ros.inference.predictor import Predictor
-    try:
-        predictor = Predictor.from_checkpoint(args.weights)
-        if args.metres_per_unit is not None:
-            predictor = Predictor(predictor.backend, predictor.meta, args.metres_per_unit)
-        for name in args.sequences:
-            sequence_dir = args.root / 'sequences' / name
-            if (sequence_dir / f'depth_{args.camera}').exists() and not args.replace:
-                raise InputError(f'{sequence_dir}/depth_{args.camera} exists (LiDAR?); '
-                                 'pass --replace to overwrite it')
-            counts = write_sequence(sequence_dir, predictor, args.camera,
-                                    TRACKING[args.tracking])
-            logger.info('%s: sparse depth on %d of %d frames, %.0f points a frame', name,
-                        counts['written'], counts['frames'],
-                        counts['points'] / max(counts['written'], 1))
-    except DepthRosError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    return 0
+    dirs = sequence_dirs(args)
+    predictor = Predictor.from_checkpoint(args.weights)
+    if args.metres_per_unit is not None:
+        predictor = Predictor(predictor.backend, predictor.meta, args.metres_per_unit)
+    for sequence_dir in dirs:
+        counts = write_sequence(sequence_dir, predictor, args.camera, TRACKING[args.tracking])
+        logger.info('%s: sparse depth on %d of %d frames, %.0f points a frame',
+                    sequence_dir.name, counts['written'], counts['frames'],
+                    counts['points'] / max(counts['written'], 1))
 
 
 if __name__ == '__main__':

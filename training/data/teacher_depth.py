@@ -25,17 +25,17 @@ import argparse
 from dataclasses import dataclass
 import logging
 from pathlib import Path
-import shutil
 import sys
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from depth_ros.errors import DepthRosError, InputError
+from depth_ros.errors import InputError
 from depth_ros.inference.image_io import read_image
 from depth_ros.sizes import parse_input_size
 from depth_ros.synth.writer import encode_depth
+from training.data.depth_folders import add_tree_arguments, depth_folder, run_cli, sequence_dirs
 from training.data.images import load_depth_png
 from training.data.kitti_odometry import sequence_frames
 
@@ -72,32 +72,25 @@ def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
     """Write `depth_<camera>/NNNNNN.png` (the teacher's metres) for every frame of one sequence
     (the folder appears whole when done, replacing one that was there); returns counts."""
     frames = sequence_frames(sequence_dir, camera)
-    target = sequence_dir / f'depth_{camera}'
-    out_dir = sequence_dir / f'.depth_{camera}.partial'
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir()
     merged, ratios = 0, []
-    for number in tqdm(sorted(frames), desc=sequence_dir.name, unit='frame'):
-        depth = predictor.predict(read_image(frames[number])).depth_m.astype(np.float32)
-        sparse = None if sparse_dir is None else sparse_dir / f'{number:06d}.png'
-        if sparse is not None and sparse.is_file():
-            depth, ratio = merge_sparse(depth, load_depth_png(sparse), merge)
-            if ratio is not None:
-                merged += 1
-                ratios.append(ratio)
-        depth = np.where(np.isfinite(depth), np.clip(depth, 0.0, MAX_METRES), 0.0)
-        Image.fromarray(encode_depth(depth)).save(out_dir / f'{number:06d}.png')
-    if target.exists():
-        shutil.rmtree(target)
-    out_dir.rename(target)
+    with depth_folder(sequence_dir, camera) as out_dir:
+        for number in tqdm(sorted(frames), desc=sequence_dir.name, unit='frame'):
+            depth = predictor.predict(read_image(frames[number])).depth_m.astype(np.float32)
+            sparse = None if sparse_dir is None else sparse_dir / f'{number:06d}.png'
+            if sparse is not None and sparse.is_file():
+                depth, ratio = merge_sparse(depth, load_depth_png(sparse), merge)
+                if ratio is not None:
+                    merged += 1
+                    ratios.append(ratio)
+            depth = np.where(np.isfinite(depth), np.clip(depth, 0.0, MAX_METRES), 0.0)
+            Image.fromarray(encode_depth(depth)).save(out_dir / f'{number:06d}.png')
     return {'frames': len(frames), 'merged': merged,
             'median_ratio': float(np.median(ratios)) if ratios else float('nan')}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--root', type=Path, required=True, help='KITTI-layout tree (sequences/)')
-    p.add_argument('--sequences', nargs='+', required=True)
+    add_tree_arguments(p)
     p.add_argument('--weights', required=True, help='teacher weights (file or packaged name)')
     p.add_argument('--input-size', default='', help="the teacher's network input WxH "
                    "(default: the weights' own)")
@@ -107,35 +100,25 @@ def main(argv: list[str] | None = None) -> int:
                    help='a tree with sparse depth (training.data.geometric_depth) to merge')
     p.add_argument('--min-sparse', type=int, default=Merge.min_points,
                    help='sparse points a frame needs before they set its scale')
-    p.add_argument('--camera', type=int, default=2)
-    p.add_argument('--replace', action='store_true',
-                   help='replace a depth folder that exists (never LiDAR you want to keep)')
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
-    import torch
-    torch.set_num_threads(1)
+    return run_cli(lambda: _write_all(args))
+
+
+def _write_all(args: argparse.Namespace) -> None:
     from depth_ros.inference.predictor import Predictor
-    try:
-        predictor = Predictor.from_checkpoint(
-            args.weights, flip_average=args.flip_average,
-            input_size=(parse_input_size(args.input_size, '--input-size')
-                        if args.input_size else None))
-        for name in args.sequences:
-            sequence_dir = args.root / 'sequences' / name
-            if (sequence_dir / f'depth_{args.camera}').exists() and not args.replace:
-                raise InputError(f'{sequence_dir}/depth_{args.camera} exists (LiDAR?); '
-                                 'pass --replace to overwrite it')
-            sparse_dir = (None if args.sparse_root is None else
-                          args.sparse_root / 'sequences' / name / f'depth_{args.camera}')
-            counts = write_sequence(sequence_dir, predictor, args.camera, sparse_dir,
-                                    Merge(args.min_sparse))
-            logger.info('%s: teacher depth on %d frames, %d merged with sparse depth (median '
-                        'sparse / teacher %.3f)', name, counts['frames'], counts['merged'],
-                        counts['median_ratio'])
-    except DepthRosError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    return 0
+    dirs = sequence_dirs(args)
+    predictor = Predictor.from_checkpoint(
+        args.weights, flip_average=args.flip_average,
+        input_size=(parse_input_size(args.input_size, '--input-size')
+                    if args.input_size else None))
+    for sequence_dir in dirs:
+        sparse_dir = (None if args.sparse_root is None else args.sparse_root / 'sequences'
+                      / sequence_dir.name / f'depth_{args.camera}')
+        counts = write_sequence(sequence_dir, predictor, args.camera, sparse_dir,
+                                Merge(args.min_sparse))
+        logger.info('%s: teacher depth on %d frames, %d merged with sparse depth (median '
+                    'sparse / teacher %.3f)', sequence_dir.name, counts['frames'],
+                    counts['merged'], counts['median_ratio'])
 
 
 if __name__ == '__main__':
