@@ -38,7 +38,7 @@ from depth_ros.evaluation.depth_metrics import evaluate_depths  # noqa: E402
 from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_global  # noqa: E402
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
-from depth_ros.sizes import parse_input_size, parse_size  # noqa: E402
+from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -84,15 +84,10 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--size', default='416x128', metavar='WxH',
                    help='size the evaluation seeds are rendered at (default 416x128; the '
                         "weights' own input size measures them without resampling)")
-    p.add_argument('--input-size', metavar='WxH',
+    p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the "
                         "node's input_size parameter; multiples of 32)")
     args = p.parse_args()
-    if args.input_size is not None:
-        try:
-            args.input_size = parse_input_size(args.input_size, '--input-size')
-        except ConfigError as exc:
-            p.error(str(exc))
     if not args.train and not args.checkpoint:
         p.error('give --train or --checkpoint')
     try:

@@ -52,13 +52,12 @@ from real_world_report import (  # noqa: E402
     write_whole,
 )
 
-from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
-from depth_ros.sizes import parse_input_size  # noqa: E402
+from depth_ros.sizes import input_size_arg  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -139,7 +138,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--flip-average', action='store_true',
                    help="depth = mean of the image's and its mirror image's (the node's "
                         'flip_average parameter)')
-    p.add_argument('--input-size', metavar='WxH',
+    p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the node's "
                         'input_size parameter; multiples of 32)')
     p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')
@@ -154,11 +153,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         p.error(f'each set needs a name of its own, got {names}')
     if not names:
         p.error('nothing to evaluate: name --sets or give --sequence NAME=FOLDER')
-    if args.input_size is not None:
-        try:
-            args.input_size = parse_input_size(args.input_size, '--input-size')
-        except ConfigError as exc:
-            p.error(str(exc))
     if not args.camera_height_m > 0:
         p.error(f'--camera-height-m must be positive, got {args.camera_height_m}')
     return args

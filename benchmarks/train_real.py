@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from depth_ros.errors import ConfigError  # noqa: E402
-from depth_ros.sizes import parse_input_size, parse_size  # noqa: E402
+from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
 
 
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
@@ -318,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--teacher', default=Phases.teacher_weights,
                         help='teacher weights (file or packaged name; default %(default)s)')
     parser.add_argument('--teacher-size', default=Phases.teacher_size, metavar='WxH',
+                        type=lambda text: input_size_arg(text) and text,  # checked, kept as text
                         help="the teacher's network input size (default %(default)s)")
     parser.add_argument('--start-from', type=Path, default=None,
                         help='weights to start the teacher phase from, skipping the phases '
@@ -352,10 +353,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--override takes KEY=VALUE')
     if args.start_from is not None and args.teacher_minutes <= 0:
         parser.error('--start-from begins the teacher phase: give --teacher-minutes too')
-    try:
-        parse_input_size(args.teacher_size, '--teacher-size')
-    except ConfigError as exc:
-        parser.error(str(exc))
     layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev)
     prepare_data(layout)
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes

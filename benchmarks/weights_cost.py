@@ -22,11 +22,10 @@ import torch
 
 from depth_ros.bench.runner import machine_info
 from depth_ros.bench.timing import compare
-from depth_ros.errors import ConfigError
 from depth_ros.inference import Predictor
 from depth_ros.inference.image_io import read_image
 from depth_ros.inference.predictor import PACKAGED_WEIGHTS, default_weights_path
-from depth_ros.sizes import parse_input_size
+from depth_ros.sizes import input_size_arg
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,11 +48,7 @@ def _variant(text: str) -> tuple[str, tuple[int, int], bool]:
     if name not in PACKAGED_WEIGHTS or not size:
         raise argparse.ArgumentTypeError(f'{text!r}: expected NAME@WxH[+flip] with NAME one of '
                                          f"{', '.join(PACKAGED_WEIGHTS)}")
-    try:
-        height, width = parse_input_size(size)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return name, (height, width), flip
+    return name, input_size_arg(size), flip
 
 
 def main(argv: list[str] | None = None) -> int:

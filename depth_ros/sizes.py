@@ -6,6 +6,8 @@ Pure Python (no torch): the ROS input checks use the stride too.
 """
 from __future__ import annotations
 
+import argparse
+
 from depth_ros.errors import ConfigError
 
 
@@ -41,3 +43,12 @@ def parse_input_size(text: str, what: str = 'input size') -> tuple[int, int]:
     height, width = parse_size(text, what)
     check_input_size(height, width, what)
     return height, width
+
+
+def input_size_arg(text: str) -> tuple[int, int]:
+    """argparse `type=` for a network input size option: (height, width), or the parser's
+    usage error (exit status 2) for a bad one."""
+    try:
+        return parse_input_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

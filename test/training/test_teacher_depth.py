@@ -6,7 +6,7 @@ import pytest
 from depth_ros.inference import Predictor
 from depth_ros.synth import generate_sequence
 from depth_ros.synth.writer import decode_depth, encode_depth
-from training.data.teacher_depth import Merge, main, merge_sparse, write_sequence
+from training.data.teacher_depth import main, merge_sparse, write_sequence
 
 
 FRAMES = 3
@@ -19,11 +19,11 @@ def test_merge_scales_the_teacher_to_the_sparse_points_and_keeps_them():
     sparse[2, :15] = 20.0     # 15 points at 2x the teacher's 10 m
     sparse[3, 15:25] = 80.0   # 10 points at 2x its 40 m
     sparse[5, 0] = 35.0       # one point at 3.5x: the median ignores it
-    merged, ratio = merge_sparse(dense, sparse, Merge(min_points=20))
+    merged, ratio = merge_sparse(dense, sparse, min_points=20)
     assert ratio == pytest.approx(2.0)
     assert merged[10, 0] == pytest.approx(20.0) and merged[10, 20] == pytest.approx(80.0)
     assert merged[5, 0] == 35.0  # the sparse depth itself is written over the scaled teacher
-    unchanged, none = merge_sparse(dense, sparse, Merge(min_points=27))
+    unchanged, none = merge_sparse(dense, sparse, min_points=27)
     assert none is None and unchanged is dense
     with pytest.raises(Exception, match='differ in size'):
         merge_sparse(dense, sparse[:, :10])

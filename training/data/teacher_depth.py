@@ -22,7 +22,6 @@ Run: `python -m training.data.teacher_depth --root runs/real_mix_teacher --seque
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 import logging
 from pathlib import Path
 import sys
@@ -33,7 +32,7 @@ from tqdm import tqdm
 
 from depth_ros.errors import InputError
 from depth_ros.inference.image_io import read_image
-from depth_ros.sizes import parse_input_size
+from depth_ros.sizes import input_size_arg
 from depth_ros.synth.writer import encode_depth
 from training.data.depth_folders import add_tree_arguments, depth_folder, run_cli, sequence_dirs
 from training.data.images import load_depth_png
@@ -44,22 +43,18 @@ logger = logging.getLogger(__name__)
 MAX_METRES = 255.0  # the PNG encoding's range (uint16 / 256)
 
 
-@dataclass(frozen=True)
-class Merge:
-    """How sparse depth joins the teacher's dense depth (`merge_sparse`)."""
-
-    min_points: int = 20
+MIN_SPARSE_POINTS = 20  # sparse points a frame needs before they set its scale
 
 
 def merge_sparse(dense_m: np.ndarray, sparse_m: np.ndarray,
-                 merge: Merge = Merge()) -> tuple[np.ndarray, float | None]:
+                 min_points: int = MIN_SPARSE_POINTS) -> tuple[np.ndarray, float | None]:
     """The teacher's [H, W] depth scaled to the sparse points' median ratio, the sparse points
-    written over it; (dense unchanged, None) when fewer than `merge.min_points` points."""
+    written over it; (dense unchanged, None) when fewer than `min_points` points."""
     if sparse_m.shape != dense_m.shape:
         raise InputError(f'sparse depth {sparse_m.shape} and teacher depth {dense_m.shape} '
                          'differ in size')
     points = (sparse_m > 0) & (dense_m > 0)
-    if int(points.sum()) < merge.min_points:
+    if int(points.sum()) < min_points:
         return dense_m, None
     ratio = float(np.median(sparse_m[points] / dense_m[points]))
     out = dense_m * ratio
@@ -68,7 +63,8 @@ def merge_sparse(dense_m: np.ndarray, sparse_m: np.ndarray,
 
 
 def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
-                   sparse_dir: Path | None = None, merge: Merge = Merge()) -> dict[str, float]:
+                   sparse_dir: Path | None = None,
+                   min_points: int = MIN_SPARSE_POINTS) -> dict[str, float]:
     """Write `depth_<camera>/NNNNNN.png` (the teacher's metres) for every frame of one sequence
     (the folder appears whole when done, replacing one that was there); returns counts."""
     frames = sequence_frames(sequence_dir, camera)
@@ -78,7 +74,7 @@ def write_sequence(sequence_dir: Path, predictor, camera: int = 2,
             depth = predictor.predict(read_image(frames[number])).depth_m.astype(np.float32)
             sparse = None if sparse_dir is None else sparse_dir / f'{number:06d}.png'
             if sparse is not None and sparse.is_file():
-                depth, ratio = merge_sparse(depth, load_depth_png(sparse), merge)
+                depth, ratio = merge_sparse(depth, load_depth_png(sparse), min_points)
                 if ratio is not None:
                     merged += 1
                     ratios.append(ratio)
@@ -92,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_tree_arguments(p)
     p.add_argument('--weights', required=True, help='teacher weights (file or packaged name)')
-    p.add_argument('--input-size', default='', help="the teacher's network input WxH "
-                   "(default: the weights' own)")
+    p.add_argument('--input-size', type=input_size_arg, default=None, metavar='WxH',
+                   help="the teacher's network input size (default: the weights' own)")
     p.add_argument('--flip-average', action='store_true',
                    help="the teacher's depth is the mean of the image's and its mirror's")
     p.add_argument('--sparse-root', type=Path, default=None,
                    help='a tree with sparse depth (training.data.geometric_depth) to merge')
-    p.add_argument('--min-sparse', type=int, default=Merge.min_points,
+    p.add_argument('--min-sparse', type=int, default=MIN_SPARSE_POINTS,
                    help='sparse points a frame needs before they set its scale')
     args = p.parse_args(argv)
     return run_cli(lambda: _write_all(args))
@@ -108,14 +104,12 @@ def _write_all(args: argparse.Namespace) -> None:
     from depth_ros.inference.predictor import Predictor
     dirs = sequence_dirs(args)
     predictor = Predictor.from_checkpoint(
-        args.weights, flip_average=args.flip_average,
-        input_size=(parse_input_size(args.input_size, '--input-size')
-                    if args.input_size else None))
+        args.weights, flip_average=args.flip_average, input_size=args.input_size)
     for sequence_dir in dirs:
         sparse_dir = (None if args.sparse_root is None else args.sparse_root / 'sequences'
                       / sequence_dir.name / f'depth_{args.camera}')
         counts = write_sequence(sequence_dir, predictor, args.camera, sparse_dir,
-                                Merge(args.min_sparse))
+                                args.min_sparse)
         logger.info('%s: teacher depth on %d frames, %d merged with sparse depth (median '
                     'sparse / teacher %.3f)', sequence_dir.name, counts['frames'],
                     counts['merged'], counts['median_ratio'])
