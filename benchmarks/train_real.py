@@ -10,7 +10,8 @@
         --checkpoint runs/train_real/checkpoints/epoch_007.safetensors   # ship a finished run
 
 Steps (each skipped when its output exists, so a stopped run resumes where it was; a training
-phase that finished leaves a DONE file in its run folder):
+phase that finished leaves a DONE file in its run folder; a depth mix made for another teacher or
+checkpoint stops the run with an error instead of being reused):
 1. lay the real training videos (config/real_mix.yaml) and the dev drive (config/real_dev.yaml,
    validation curve only) out as one KITTI tree in runs/real_mix, and render four synthetic
    sequences (seeds 101..104, 416x128) into it;
@@ -225,12 +226,20 @@ def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
 
 def _depth_mix(mix: Path, layout: Layout, module: str, options: list[str], stamp: str) -> Path:
     """`layout.mix` linked into `mix`, then `python -m module` writing depth for
-    GEOMETRIC_SEQUENCES there; a DONE file (`stamp`) marks it finished, so it is made once."""
+    GEOMETRIC_SEQUENCES there; a DONE file (`stamp`) marks it finished, so it is made once.
+
+    Raises:
+        ConfigError: `mix` was finished for another stamp (another teacher or checkpoint).
+    """
     import os
     import shutil
 
     done = mix / 'DONE'
     if done.is_file():
+        made_for = done.read_text().strip()
+        if made_for != stamp:
+            raise ConfigError(f'{mix} holds depth made for {made_for!r}, not {stamp!r}: '
+                              'remove it, or give another --work')
         return mix
     shutil.rmtree(mix, ignore_errors=True)
     shutil.copytree(layout.mix, mix, copy_function=os.symlink)
@@ -359,7 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
     phases = Phases(args.minutes, fine, sup, args.pose_minutes, args.teacher_minutes,
                     args.teacher, args.teacher_size, args.start_from)
-    checkpoint = args.checkpoint or train_phases(phases, args.device, layout)
+    try:
+        checkpoint = args.checkpoint or train_phases(phases, args.device, layout)
+    except ConfigError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     target = (DEFAULT_WEIGHTS if args.install_default
               else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)
