@@ -43,6 +43,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 
+import real_world_report as report  # noqa: E402
 from real_world_report import (  # noqa: E402
     EVAL_SETS,
     STATIC_TARGETS,
@@ -195,7 +196,7 @@ def _read(path: Path) -> np.ndarray:
 def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     """Network and baselines on one set; also returns a few (prepared) frames for static pairs."""
     from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
-    from depth_ros.evaluation.plots import write_depth_preview
+    from depth_ros.evaluation.plots import plot_depth_by_range, write_depth_preview
     from depth_ros.geometry.intrinsics import kitti_intrinsics
     from depth_ros.inference.scale import CameraHeightScale
 
@@ -203,8 +204,8 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     n = min(len(seq), args.frames or len(seq))
     first = _read(seq.image_paths[0])
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
-    network = bl.ProtocolScores(no_crop=True)
-    base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m)
+    network = bl.ProtocolScores(no_crop=True, by_range=True)
+    base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m, by_range=True)
     height = CameraHeightScale(args.camera_height_m)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
@@ -248,6 +249,9 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     entry.update(_depth_entry(network, base, factors))
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))
+        entry['depth_by_range_plot'] = _relative(plot_depth_by_range(
+            args.out / f'depth_by_range_{name}.png', report.depth_by_range(entry['depth']),
+            f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
     entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses) if predictor.has_pose
                                    else None, np.stack(epipolar_poses), n))
     entry['verdicts'] = bl.comparison_lines(

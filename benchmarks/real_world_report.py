@@ -44,6 +44,56 @@ def _depth_rows(name: str, depth: dict) -> list[str]:
     return lines
 
 
+RANGE_SUBJECTS = ('row_prior', 'flat_ground')  # baselines shown beside the network by range
+
+
+def depth_by_range(depth: dict) -> dict[str, dict]:
+    """Predictor title -> its error by LiDAR range, the network first (sets scored with
+    `by_range`)."""
+    out = {'network': depth['network']['by_range']}
+    for name in RANGE_SUBJECTS:
+        if 'by_range' in depth['baselines'].get(name, {}):
+            out[bl.BASELINE_TITLES[name]] = depth['baselines'][name]['by_range']
+    return out
+
+
+def _range_rows(name: str, depth: dict) -> tuple[list[str], str]:
+    subjects = depth_by_range(depth)
+    lines = []
+    for k, row in enumerate(subjects['network']['bins']):
+        cells = [f"{row['range_m'][0]:g}-{row['range_m'][1]:g}", _f(row['pixel_share'])]
+        for by_range in subjects.values():
+            cell = by_range['bins'][k]
+            signed = cell['signed_rel']
+            cells.append('n/a' if signed is None else
+                         f"{signed:+.3f} / {_f(cell['abs_rel_part'], 4)}")
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    slopes = ', '.join(f"{title} {_f(by_range['log_slope_median'], 2)}"
+                       for title, by_range in subjects.items())
+    return lines, f'{name}: log-depth slope (1 = range kept, 0 = constant): {slopes}'
+
+
+def _range_section(sets: dict) -> list[str]:
+    scored = {name: entry for name, entry in sets.items()
+              if 'by_range' in entry.get('depth', {}).get('network', {})}
+    if not scored:
+        return []
+    titles = list(depth_by_range(next(iter(scored.values()))['depth']))
+    out = ['', '## Depth error by LiDAR range (median-scaled, the pixels above)', '',
+           'Per range of the LiDAR depth: mean signed relative error (pred - gt) / gt (+ too '
+           'far, - too near) / its part of abs_rel (the parts add up to abs_rel).', '',
+           '| set | range (m) | pixels | ' + ' | '.join(titles) + ' |',
+           '|---|---|---|' + '---|' * len(titles)]
+    notes = []
+    for name, entry in scored.items():
+        rows, note = _range_rows(name, entry['depth'])
+        out += rows
+        notes.append(note)
+        if entry.get('depth_by_range_plot'):
+            notes.append(f"{name}: plot `{entry['depth_by_range_plot']}`")
+    return out + [''] + [f'{line}  ' for line in notes[:-1]] + notes[-1:]
+
+
 EPIPOLAR_TITLE = 'epipolar odometry (depth network metres)'
 
 
@@ -104,6 +154,7 @@ def format_markdown(results: dict) -> str:
             out.append(f"\n{name}: camera-height factor / LiDAR median scale "
                        f"{ch['factor_over_lidar_scale']:.3f} (median over frames; factor on "
                        f"{ch['frames_with_factor']}/{ch['frames']} frames)")
+    out += _range_section(sets)
     out += ['', '## Odometry (pose network, and the epipolar odometry, chained)', '',
             '| set | predictor | 5-frame ATE (m) | ATE / constant-forward | APE Sim(3) rmse (m) '
             '| APE SE(3) rmse (m) | devkit 7dof RPE (m / deg) |', '|---|---|---|---|---|---|---|']

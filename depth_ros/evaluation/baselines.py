@@ -30,6 +30,7 @@ import numpy as np
 
 from depth_ros.errors import InputError
 from depth_ros.evaluation.depth_metrics import MAX_DEPTH_M, MIN_DEPTH_M, DepthEvalResult
+from depth_ros.evaluation.depth_ranges import RangeErrors
 from depth_ros.evaluation.kitti_devkit import kitti_devkit_metrics
 from depth_ros.evaluation.row_prior import (  # noqa: F401  (part of this module's API)
     ROW_PRIOR_PATH,
@@ -111,13 +112,18 @@ def camera_height_factor(depth_m: np.ndarray, intrinsics: Intrinsics | None,
 class ProtocolScores:
     """`scoring.DepthScores` (the evaluator's per-image Eigen metrics) under the reports'
     protocol names: 'median_scaled', 'unscaled', 'camera_height' (frames with a factor), and
-    with `no_crop` also 'median_scaled_no_crop' (every valid pixel, no Garg crop).
+    with `no_crop` also 'median_scaled_no_crop' (every valid pixel, no Garg crop); with
+    `by_range` also 'by_range', the median-scaled error by ground-truth range
+    (`depth_ranges.RangeErrors`).
     """
 
     def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
-                 max_depth: float = MAX_DEPTH_M, no_crop: bool = False) -> None:
+                 max_depth: float = MAX_DEPTH_M, no_crop: bool = False,
+                 by_range: bool = False) -> None:
         self.scores = DepthScores(min_depth, max_depth, garg_crop)
         self.uncropped = DepthScores(min_depth, max_depth, False) if no_crop else None
+        self.ranges = (RangeErrors(garg_crop=garg_crop, min_depth=min_depth,
+                                   max_depth=max_depth) if by_range else None)
 
     @property
     def frames(self) -> int:
@@ -132,6 +138,8 @@ class ProtocolScores:
             return False
         if self.uncropped is not None:  # the crop's pixels are a subset: this frame has some
             self.uncropped.add(gt_depth_m, inv_depth_m)
+        if self.ranges is not None:
+            self.ranges.add(gt_depth_m, inv_depth_m)
         return True
 
     def result(self, protocol: str) -> DepthEvalResult | None:
@@ -148,6 +156,8 @@ class ProtocolScores:
                 out[protocol] = result.to_dict()
             elif protocol in PROTOCOLS:
                 out[protocol] = None
+        if self.ranges is not None:
+            out['by_range'] = self.ranges.to_dict()
         return out
 
 
@@ -158,7 +168,7 @@ class DepthBaselines:
         prior: the row prior (None: `load_row_prior()`, the package's KITTI prior).
         camera_height_m: for the flat-ground prior and the camera-height scale.
         prior_up: the camera's up direction, prior of the ground-plane fit.
-        garg_crop, min_depth, max_depth, no_crop: as `ProtocolScores`.
+        garg_crop, min_depth, max_depth, no_crop, by_range: as `ProtocolScores`.
         height_scale: also score with the camera-height scale (needs intrinsics).
     """
 
@@ -166,12 +176,13 @@ class DepthBaselines:
                  camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
                  prior_up: np.ndarray | tuple = LEVEL_CAMERA_UP, garg_crop: bool = True,
                  min_depth: float = MIN_DEPTH_M, max_depth: float = MAX_DEPTH_M,
-                 no_crop: bool = False, height_scale: bool = True) -> None:
+                 no_crop: bool = False, height_scale: bool = True,
+                 by_range: bool = False) -> None:
         self.prior = load_row_prior() if prior is None else prior
         self.camera_height_m, self.prior_up = camera_height_m, prior_up
         self.height_scale = height_scale
         self.max_depth = max_depth
-        self._make = lambda: ProtocolScores(garg_crop, min_depth, max_depth, no_crop)
+        self._make = lambda: ProtocolScores(garg_crop, min_depth, max_depth, no_crop, by_range)
         self.scores: dict[str, ProtocolScores] = {}
         self._cache: dict[tuple, dict[str, tuple[np.ndarray, float | None]]] = {}
 

@@ -178,6 +178,19 @@ def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth_m: np.ndarray,
     Raises:
         InputError: wrong shapes, or no valid ground-truth pixel.
     """
+    gt, pred, ratio = scaled_depth_pairs(gt_depth, pred_inv_depth_m, scale, min_depth,
+                                         max_depth, garg_crop)
+    return depth_metrics(gt, pred), ratio
+
+
+def scaled_depth_pairs(gt_depth: np.ndarray, pred_inv_depth_m: np.ndarray,
+                       scale: float | None = None, min_depth: float = MIN_DEPTH_M,
+                       max_depth: float = MAX_DEPTH_M,
+                       garg_crop: bool = True) -> tuple[np.ndarray, np.ndarray, float]:
+    """The pixels the Eigen protocol scores: ground truth and the scaled, clamped prediction.
+
+    Arguments as `evaluate_depth_image`. Returns (gt [N] m, pred [N] m, the scale applied).
+    """
     gt_depth = np.asarray(gt_depth)
     if gt_depth.ndim != 2:
         raise InputError(f'ground-truth depth must be [H,W], got shape {gt_depth.shape}')
@@ -193,8 +206,7 @@ def evaluate_depth_image(gt_depth: np.ndarray, pred_inv_depth_m: np.ndarray,
         ratio = np.median(gt) / np.median(pred)
     else:
         ratio = pred.dtype.type(scale)
-    pred = np.clip(pred * ratio, min_depth, max_depth)
-    return depth_metrics(gt, pred), float(ratio)
+    return gt, np.clip(pred * ratio, min_depth, max_depth), float(ratio)
 
 
 def evaluate_depths(gt_depths: Iterable[np.ndarray], pred_inv_depths_m: Iterable[np.ndarray],

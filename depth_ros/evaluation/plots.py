@@ -115,3 +115,53 @@ def write_depth_preview(path: str | os.PathLike, rgb: np.ndarray | None,
     except OSError as exc:
         raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
     return path
+
+
+def plot_depth_by_range(path: str | os.PathLike, by_range: dict[str, dict],
+                        title: str = '') -> Path:
+    """Two panels over the ground truth's range: each predictor's mean signed relative error
+    (above 0: too far; below: too near) and its part of abs_rel (the bars of one predictor add
+    up to its abs_rel).
+
+    Args:
+        path: PNG to write.
+        by_range: predictor name -> `depth_ranges.RangeErrors.to_dict()`, all with one set of
+            range edges.
+        title: plot title.
+    """
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    names = list(by_range)
+    if not names:
+        raise InputError('plot_depth_by_range needs at least one predictor')
+    bins = by_range[names[0]]['bins']
+    labels = [f"{b['range_m'][0]:g}-{b['range_m'][1]:g}" for b in bins]
+    x = np.arange(len(bins))
+    width = 0.8 / len(names)
+    fig = Figure(figsize=(11, 4.2), dpi=100)
+    signed_ax, part_ax = fig.subplots(1, 2)
+    for k, name in enumerate(names):
+        rows = by_range[name]['bins']
+        slope = by_range[name].get('log_slope_median')
+        label = name + (f' (log slope {slope:.2f})' if slope is not None else '')
+        signed = [np.nan if r['signed_rel'] is None else r['signed_rel'] for r in rows]
+        part = [0.0 if r['abs_rel_part'] is None else r['abs_rel_part'] for r in rows]
+        signed_ax.plot(x, signed, 'o-', label=label)
+        part_ax.bar(x - 0.4 + (k + 0.5) * width, part, width,
+                    label=f'{name} (abs_rel {sum(part):.3f})')
+    signed_ax.axhline(0.0, color='black', linewidth=0.8)
+    signed_ax.set_ylabel('mean (pred - gt) / gt, median-scaled')
+    part_ax.set_ylabel('part of abs_rel')
+    for ax in (signed_ax, part_ax):
+        ax.set_xticks(x, labels)
+        ax.set_xlabel('ground-truth depth (m)')
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc='best', fontsize='small')
+    fig.suptitle(title or 'depth error by range')
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
+    return path

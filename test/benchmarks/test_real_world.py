@@ -86,6 +86,15 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert abs_rel['met'] == (abs_rel['value'] <= 0.17)
     table = (tmp_path / 'real_world.md').read_text()
     assert '| dev_0926_0005 | **network** |' in table and 'row prior' in table
+    # The error by LiDAR range: the same pixels, so its parts add up to the abs_rel above.
+    ranges = network['by_range']
+    assert ranges['frames'] == 3 and 0 < ranges['log_slope_median'] < 2
+    assert sum(row['abs_rel_part'] for row in ranges['bins']) == pytest.approx(
+        network['median_scaled']['abs_rel'], rel=1e-5)
+    assert base['row_prior']['by_range']['frames'] == 3
+    assert '## Depth error by LiDAR range' in table and '| dev_0926_0005 | 5-10 |' in table
+    with Image.open(tmp_path / dev['depth_by_range_plot']) as im:
+        assert im.size == (1100, 420)
 
 
 def test_the_640x192_weights_beat_the_row_prior_on_dev_frames(real_world, tmp_path):
