@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     'import_monodepth2',
     'synth',
     'kitti_to_bag',
+    'bag_to_kitti',
     'evaluate',
     'eval_trajectory',
     'export',

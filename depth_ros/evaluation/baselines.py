@@ -30,7 +30,6 @@ import numpy as np
 
 from depth_ros.errors import InputError
 from depth_ros.evaluation.depth_metrics import MAX_DEPTH_M, MIN_DEPTH_M, DepthEvalResult
-from depth_ros.evaluation.depth_ranges import RangeErrors
 from depth_ros.evaluation.kitti_devkit import kitti_devkit_metrics
 from depth_ros.evaluation.row_prior import (  # noqa: F401  (part of this module's API)
     ROW_PRIOR_PATH,
@@ -114,7 +113,7 @@ class ProtocolScores:
     protocol names: 'median_scaled', 'unscaled', 'camera_height' (frames with a factor), and
     with `no_crop` also 'median_scaled_no_crop' (every valid pixel, no Garg crop); with
     `by_range` also 'by_range', the median-scaled error by ground-truth range
-    (`depth_ranges.RangeErrors`).
+    (`DepthScores.ranges`).
     """
 
     def __init__(self, garg_crop: bool = True, min_depth: float = MIN_DEPTH_M,
@@ -122,8 +121,7 @@ class ProtocolScores:
                  by_range: bool = False) -> None:
         self.scores = DepthScores(min_depth, max_depth, garg_crop)
         self.uncropped = DepthScores(min_depth, max_depth, False) if no_crop else None
-        self.ranges = (RangeErrors(garg_crop=garg_crop, min_depth=min_depth,
-                                   max_depth=max_depth) if by_range else None)
+        self.by_range = by_range
 
     @property
     def frames(self) -> int:
@@ -138,8 +136,6 @@ class ProtocolScores:
             return False
         if self.uncropped is not None:  # the crop's pixels are a subset: this frame has some
             self.uncropped.add(gt_depth_m, inv_depth_m)
-        if self.ranges is not None:
-            self.ranges.add(gt_depth_m, inv_depth_m)
         return True
 
     def result(self, protocol: str) -> DepthEvalResult | None:
@@ -156,8 +152,8 @@ class ProtocolScores:
                 out[protocol] = result.to_dict()
             elif protocol in PROTOCOLS:
                 out[protocol] = None
-        if self.ranges is not None:
-            out['by_range'] = self.ranges.to_dict()
+        if self.by_range:
+            out['by_range'] = self.scores.ranges.to_dict()
         return out
 
 

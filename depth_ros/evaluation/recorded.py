@@ -287,7 +287,8 @@ def _result(bag: Path, topic: str, plan: Any, poses: np.ndarray | None, gt: Grou
                          {}, tuple(notes), None, source='recorded',
                          conventions={'poses': POSE_CONVENTION,
                                       'odometry': ODOMETRY_CONVENTION},
-                         ground_truth=gt_info)
+                         ground_truth=gt_info,
+                         depth_by_range=scores.ranges.to_dict() if scores.ranges.frames else None)
 
 
 def evaluate_recorded_to(out_dir: str | os.PathLike, bag: str | os.PathLike,

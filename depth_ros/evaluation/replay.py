@@ -96,7 +96,8 @@ class EvalOptions:
         previews: number of frames with a depth preview image.
         storage: storage plugin of the result bag ('sqlite3' or 'mcap').
         result_bag: write the result bag (needs an output folder).
-        plots: write trajectory.png and the depth previews (needs an output folder).
+        plots: write trajectory.png, depth_by_range.png and the depth previews (needs an
+            output folder).
         camera_height_m: also score with the camera-height scale (None: median scaling only).
         camera_pitch_deg: the camera's downward pitch, prior of the ground-plane fit.
         camera_info_topic: the camera's intrinsics (needed by the camera-height scale).
@@ -338,7 +339,8 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
     return BagEvalResult(bag, image_topic, plan, replay.poses, score.frames,
                          score.gt_world_from_cam, score.report, depth, fixed, timing, {},
                          tuple(notes), height, ground_truth=gt_info, baselines=baselines,
-                         conventions=conventions)
+                         conventions=conventions,
+                         depth_by_range=replay.scores.ranges.to_dict() if depth else None)
 
 
 def evaluate_bag(bag: str | os.PathLike, predictor: Any, out_dir: str | os.PathLike | None = None,

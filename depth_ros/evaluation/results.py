@@ -51,6 +51,8 @@ class BagEvalResult:
         ground_truth: what was wrong with the ground truth (repeated stamps, order).
         baselines: `baselines.BaselineComparison.report` (trivial predictors on the same
             frames and pixels, and whether the network beats them), or None.
+        depth_by_range: the median-scaled depth error by ground-truth range
+            (`depth_ranges.RangeErrors.to_dict()`), or None without depth ground truth.
     """
 
     bag: Path
@@ -70,6 +72,7 @@ class BagEvalResult:
     conventions: dict[str, str] = field(default_factory=lambda: {'poses': POSE_CONVENTION})
     ground_truth: dict[str, Any] = field(default_factory=dict)
     baselines: dict[str, Any] | None = None
+    depth_by_range: dict[str, Any] | None = None
 
     @property
     def frames(self) -> int:
@@ -86,23 +89,11 @@ class BagEvalResult:
                'ape': report.get('ape'),
                'depth': self.depth.to_dict() if self.depth else None,
                'depth_unscaled': self.depth_unscaled.to_dict() if self.depth_unscaled else None,
+               'depth_by_range': self.depth_by_range,
                'camera_height': self.camera_height, 'baselines': self.baselines,
                'timing': dict(self.timing), 'outputs': dict(self.outputs),
                'notes': list(self.notes)}
         return json_safe(out)
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/inf -> None and numpy scalars -> Python, so json.dumps writes strict JSON."""
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def json_safe(value: Any) -> Any:
@@ -150,6 +141,7 @@ def format_result(result: BagEvalResult) -> str:
     if result.depth is not None:
         lines.append(f'  median scale factor {np.median(result.depth.scales):.3f} '
                      f'(ground truth / prediction)')
+    lines += _format_ranges(result.depth_by_range)
     lines += _format_camera_height(result.camera_height)
     lines += format_baselines(result.baselines)
     lines += ['', f'{result.timing["frames_per_s"]:.2f} frames/s; networks '
@@ -161,6 +153,17 @@ def format_result(result: BagEvalResult) -> str:
         lines.append(f'wrote {len(result.outputs["depth_previews"])} depth previews in '
                      f'{Path(result.outputs["depth_previews"][0]).parent}')
     return '\n'.join(lines)
+
+
+def _format_ranges(by_range: dict[str, Any] | None) -> list[str]:
+    """Lines for the median-scaled depth error by ground-truth range."""
+    if not by_range or not by_range['frames']:
+        return []
+    cells = [f"{b['range_m'][0]:g}-{b['range_m'][1]:g} m {b['signed_rel']:+.2f}"
+             for b in by_range['bins'] if b['signed_rel'] is not None]
+    return ['  by range, mean (pred - gt) / gt (+ too far): ' + ', '.join(cells),
+            f"  log-depth slope {by_range['log_slope_median']:.2f} (1 = range kept)"
+            if by_range['log_slope_median'] is not None else '  log-depth slope n/a']
 
 
 def _format_camera_height(report: dict[str, Any] | None) -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from depth_ros.errors import InputError
 from depth_ros.evaluation.depth_metrics import DepthEvalResult, DepthMetrics, evaluate_depth_image
+from depth_ros.evaluation.depth_ranges import RangeErrors
 from depth_ros.evaluation.report import TrajectoryReport, evaluate_trajectory
 from depth_ros.evaluation.trajectory_io import match_stamps, sort_by_stamp
 
@@ -94,7 +95,8 @@ def match_depth(frame_stamps_ns: np.ndarray, depth_stamps_ns: np.ndarray,
 
 
 class DepthScores:
-    """Per-image depth metrics, accumulated frame by frame (no image is kept).
+    """Per-image depth metrics, accumulated frame by frame (no image is kept), and the
+    median-scaled error by ground-truth range (`ranges`).
 
     Args:
         min_depth_m, max_depth_m, garg_crop: the Eigen protocol's settings.
@@ -102,6 +104,8 @@ class DepthScores:
 
     def __init__(self, min_depth_m: float, max_depth_m: float, garg_crop: bool) -> None:
         self.settings = (min_depth_m, max_depth_m, garg_crop)
+        self.ranges = RangeErrors(garg_crop=garg_crop, min_depth=min_depth_m,
+                                  max_depth=max_depth_m)
         self.rows: dict[str, list[np.ndarray]] = {'median': [], 'fixed': [], 'height': []}
         self.ratios: dict[str, list[float]] = {'median': [], 'fixed': [], 'height': []}
         self.skipped = 0
@@ -125,6 +129,7 @@ class DepthScores:
             return
         self._add('median', median, ratio)
         self._add('fixed', fixed, 1.0)
+        self.ranges.add(gt, inv_depth_m)
         if height_factor is not None:
             height, _ = evaluate_depth_image(gt, inv_depth_m, height_factor, low, high, crop)
             self._add('height', height, height_factor / ratio)

@@ -75,7 +75,7 @@ class EvalWriter:
         out_dir: the folder to create (may exist if empty).
         storage: result bag storage ('sqlite3' or 'mcap').
         result_bag: write the result bag.
-        plots: write trajectory.png and depth previews.
+        plots: write trajectory.png, depth_by_range.png and depth previews.
         previews: number of frames with a depth preview.
     """
 
@@ -169,6 +169,11 @@ class EvalWriter:
             plots.plot_trajectory(self.work / 'trajectory.png', result.gt_world_from_cam,
                                   result.world_from_cam[result.gt_frames])
             outputs['trajectory_plot'] = str(self.out_dir / 'trajectory.png')
+        if result.depth_by_range and result.depth_by_range['frames']:
+            plots.plot_depth_by_range(self.work / 'depth_by_range.png',
+                                      {'network': result.depth_by_range},
+                                      'depth error by ground-truth range (median-scaled)')
+            outputs['depth_by_range_plot'] = str(self.out_dir / 'depth_by_range.png')
         names = []
         for position, (rgb, inv_depth_m, gt_depth) in sorted(self._previews.items()):
             name = f'depth_preview_{position:05d}.png'

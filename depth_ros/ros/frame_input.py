@@ -18,7 +18,7 @@ from depth_ros.errors import InputError
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.geometry.rectify import RawCamera, Rectifier
 from depth_ros.ros import codecs
-from depth_ros.ros.compressed import compressed_to_image
+from depth_ros.ros.codecs.compressed import compressed_to_image
 from depth_ros.ros.diagnostics import DiagnosticsCollector
 from depth_ros.ros.input_checks import (
     CauseLimiter,

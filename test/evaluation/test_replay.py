@@ -157,8 +157,14 @@ def test_clean_bag_scores_zero_and_writes_everything(tmp_path, posenet):
     assert metrics['ate_5frame']['n_tracks'] == n - 1
     assert set(metrics['depth']) >= {'abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2', 'a3'}
     assert metrics['frame_issues']['duplicates'] == 0
-    for kind in ('trajectory_plot', 'result_bag', 'metrics'):
+    for kind in ('trajectory_plot', 'depth_by_range_plot', 'result_bag', 'metrics'):
         assert Path(result.outputs[kind]).exists()
+    # By range too: a scaled copy of the truth has no error at any distance.
+    assert metrics['depth_by_range']['frames'] == n
+    assert metrics['depth_by_range']['log_slope_median'] == pytest.approx(1.0, abs=1e-5)
+    for row in metrics['depth_by_range']['bins']:
+        assert row['signed_rel'] is None or abs(row['signed_rel']) < 1e-5
+    assert 'log-depth slope 1.00' in format_result(result)
     assert len(result.outputs['depth_previews']) == 4
     with Image.open(result.outputs['depth_previews'][0]) as preview:
         assert preview.size == (WIDTH, 3 * HEIGHT)  # RGB over prediction over ground truth

@@ -12,7 +12,7 @@ import jazzy_msgs as msgs  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
 from depth_ros.errors import InputError  # noqa: E402
-from depth_ros.ros.compressed import compressed_to_image, decode_compressed  # noqa: E402
+from depth_ros.ros.codecs.compressed import compressed_to_image, decode_compressed  # noqa: E402
 
 
 FRAME = np.random.default_rng(3).integers(0, 255, (48, 64, 3), dtype=np.uint8)

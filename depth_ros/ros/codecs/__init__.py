@@ -6,7 +6,8 @@ rclpy_msg_types()` for the node); readers take either kind of message as it is. 
 frame path is camera message -> codec -> `depth_ros.pipeline` -> codec -> publish, and the
 evaluator writes and reads bags with the same codecs.
 
-Modules: `types` (message classes, stamps, headers), `image` (Image, CameraInfo), `cloud`
+Modules: `types` (message classes, stamps, headers), `image` (Image, CameraInfo), `compressed`
+(CompressedImage, JPEG or PNG through OpenCV), `cloud`
 (PointCloud2), `pose` (Odometry, Pose, TransformStamped, scale status). Geometry (back-projection,
 frames, twists) is `depth_ros.geometry`; colour maps are `depth_ros.colormaps`.
 
