@@ -90,6 +90,9 @@ class _Camera:
                     f'{[round(float(v), 4) for v in info.d]}): training needs rectified '
                     'frames; pass --rectify to undistort them here (or export image_rect; '
                     '--allow-distorted writes them as they are)')
+            if self.rectify and not any(float(v) for v in info.p):
+                raise InputError('--rectify needs the projection P of the rectified image, but '
+                                 'the camera_info has P = 0 (an uncalibrated camera?)')
             self.info_key = key
             self.intrinsics = camera_info_to_intrinsics(info)
         elif key != self.info_key:
@@ -132,8 +135,8 @@ def bag_to_kitti(bag: str | os.PathLike, image_topic: str, out: str | os.PathLik
         mono16_max: the mono16 value written as white (as the node's parameter).
 
     Raises:
-        InputError: a missing topic, no camera_info before an image, distortion, a changing
-            camera, no image selected. OutputError: `out` exists or cannot be written.
+        InputError: a missing topic, no camera_info, distortion, a changing camera, no image
+            selected. OutputError: `out` exists or cannot be written.
     """
     if every < 1 or start < 0 or (max_frames is not None and max_frames < 1):
         raise InputError(f'every must be >= 1, start >= 0 and max_frames >= 1, got {every}, '
@@ -146,8 +149,11 @@ def bag_to_kitti(bag: str | os.PathLike, image_topic: str, out: str | os.PathLik
     partial = out.with_name(out.name + '.partial')
     shutil.rmtree(partial, ignore_errors=True)
     seq_dir = partial / 'sequences' / name
-    (seq_dir / 'image_2').mkdir(parents=True)
     try:
+        try:
+            (seq_dir / 'image_2').mkdir(parents=True)
+        except OSError as exc:
+            raise OutputError(f'cannot create {seq_dir}: {exc.strerror or exc}') from None
         frames, stamps, camera = _write_frames(bag, image_topic, info_topic, seq_dir, every,
                                                start, max_frames,
                                                _Camera(rectify, allow_distorted, mono16_max))
@@ -183,8 +189,12 @@ def _write_frames(bag, image_topic: str, info_topic: str | None, seq_dir: Path, 
             # The first camera_info calibrates every image (drivers may record it just after
             # its image); every later one must say the same.
             infos = reader.messages([info_topic])
-            first = next(infos)[3]()
+            first = next(infos, None)
             infos.close()
+            if first is None:
+                raise InputError(f'{info_topic} has no message: the frames need their '
+                                 'camera_info (--info-topic)')
+            first = first[3]()
             camera.check_info(first, 0)
             bar = tqdm(total=wanted, desc='bag-to-kitti', unit='frame', disable=wanted < 2)
             for topic, position, _, decode in reader.messages([image_topic, info_topic]):

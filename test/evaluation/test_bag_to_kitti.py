@@ -141,6 +141,10 @@ def test_distorted_frames_are_refused_or_rectified(tmp_path):
 
     assert error(exported, expected) < 1.0 and error(exported, expected) < 0.2 * error(
         exported, images[0])
+    _write_camera_bag(tmp_path / 'no_p', images, [dataclasses.replace(
+        _info(d), p=np.zeros(12))] * 2)
+    with pytest.raises(InputError, match='P = 0'):
+        bag_to_kitti(tmp_path / 'no_p', '/cam/image_raw', tmp_path / 'out_no_p', rectify=True)
     bag_to_kitti(tmp_path / 'bag', '/cam/image_raw', tmp_path / 'raw', allow_distorted=True)
     np.testing.assert_array_equal(_pixels(tmp_path / 'raw' / 'sequences' / 'robot')[1],
                                   images[1])
