@@ -43,11 +43,11 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 
-import real_world_report as report  # noqa: E402
 from real_world_report import (  # noqa: E402
     EVAL_SETS,
     STATIC_TARGETS,
     STILL_MAX_GREY_DIFF,
+    depth_by_range,
     format_markdown,
     issue_targets,
     write_whole,
@@ -250,7 +250,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))
         entry['depth_by_range_plot'] = _relative(plot_depth_by_range(
-            args.out / f'depth_by_range_{name}.png', report.depth_by_range(entry['depth']),
+            args.out / f'depth_by_range_{name}.png', depth_by_range(entry['depth']),
             f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
     entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses) if predictor.has_pose
                                    else None, np.stack(epipolar_poses), n))

@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_dict(), indent=1))
         return 0
     i = summary.intrinsics
-    print(f'wrote {summary.sequence_dir}: {summary.frames} frames of {summary.width}x'
-          f'{summary.height} over {summary.duration_s:.1f} s'
+    print(f'wrote {summary.sequence_dir}: {summary.frames} frames of {i.width}x{i.height} '
+          f'over {summary.duration_s:.1f} s'
           f"{', rectified' if summary.rectified else ''} (fx {i.fx:.1f}, fy {i.fy:.1f}, "
           f'cx {i.cx:.1f}, cy {i.cy:.1f})')
     print('to train on it, add to a copy of config/real_mix.yaml under sources:\n'

@@ -4,8 +4,9 @@ The reverse of `kitti_to_bag` for the camera. Written under `out`:
 
     sequences/<name>/image_2/000000.png ...   the frames, lossless RGB PNG (grey cameras
                                               replicated to three channels)
-    sequences/<name>/calib.txt                P0-P3: the camera_info's projection of the
-                                              written image (with its ROI and binning)
+    sequences/<name>/calib.txt                P0 = P2 = [K | 0] of the written image (the
+                                              camera_info's projection, ROI and binning
+                                              applied), as the synthetic world writes it
     sequences/<name>/times.txt                seconds since the first frame (header stamps)
 
 which is what an entry of `config/real_mix.yaml` (`sequence_dir: <out>/sequences/<name>`,
@@ -35,6 +36,7 @@ from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.geometry.rectify import RawCamera, Rectifier
 from depth_ros.ros.codecs import MsgTypes, camera_info_to_intrinsics, image_to_rgb, stamp_to_ns
 from depth_ros.ros.codecs.compressed import compressed_to_image
+from depth_ros.synth.writer import calib_text
 
 
 IMAGE_TYPES = ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage')
@@ -43,12 +45,10 @@ INFO_TYPES = ('sensor_msgs/msg/CameraInfo',)
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What `bag_to_kitti` wrote."""
+    """What `bag_to_kitti` wrote (`intrinsics`: of the written frames, their size too)."""
 
     sequence_dir: Path
     frames: int
-    width: int
-    height: int
     intrinsics: Intrinsics
     rectified: bool
     duration_s: float
@@ -56,7 +56,7 @@ class ExportSummary:
     def to_dict(self) -> dict:
         i = self.intrinsics
         return {'sequence_dir': str(self.sequence_dir), 'frames': self.frames,
-                'width': self.width, 'height': self.height, 'rectified': self.rectified,
+                'width': i.width, 'height': i.height, 'rectified': self.rectified,
                 'fx': i.fx, 'fy': i.fy, 'cx': i.cx, 'cy': i.cy, 'duration_s': self.duration_s}
 
 
@@ -69,53 +69,47 @@ def default_info_topic(image_topic: str) -> str:
 
 
 class _Camera:
-    """The one calibration of the sequence, and the frames turned into rectified RGB."""
+    """The one calibration of the sequence (its first camera_info), and the frames turned into
+    rectified RGB."""
 
     def __init__(self, rectify: bool, allow_distorted: bool, mono16_max: int) -> None:
         self.rectify, self.allow_distorted, self.mono16_max = rectify, allow_distorted, mono16_max
-        self.info_key: tuple | None = None
+        self.key: tuple | None = None
+        self.raw: RawCamera | None = None
         self.intrinsics: Intrinsics | None = None
         self.rectifier = Rectifier()
 
     def check_info(self, info: Any, position: int) -> None:
-        key = (int(info.width), int(info.height), str(info.distortion_model), tuple(info.d),
-               tuple(info.k), tuple(info.r), tuple(info.p), int(info.binning_x),
-               int(info.binning_y), int(info.roi.x_offset), int(info.roi.y_offset),
-               int(info.roi.width), int(info.roi.height))
-        if self.info_key is None:
-            distorted = any(abs(float(v)) > 1e-9 for v in info.d)
-            if distorted and not (self.rectify or self.allow_distorted):
+        raw = RawCamera.from_camera_info(info)
+        roi = info.roi
+        key = (raw, int(info.binning_x), int(info.binning_y), int(roi.x_offset),
+               int(roi.y_offset), int(roi.width), int(roi.height))
+        if self.key is None:
+            if any(abs(v) > 1e-9 for v in raw.d) and not (self.rectify or self.allow_distorted):
                 raise InputError(
-                    f'the camera_info has distortion ({info.distortion_model} D='
-                    f'{[round(float(v), 4) for v in info.d]}): training needs rectified '
-                    'frames; pass --rectify to undistort them here (or export image_rect; '
+                    f'the camera_info has distortion ({raw.model} D='
+                    f'{[round(v, 4) for v in raw.d]}): training needs rectified frames; pass '
+                    '--rectify to undistort them here (or export image_rect; '
                     '--allow-distorted writes them as they are)')
-            if self.rectify and not any(float(v) for v in info.p):
+            if self.rectify and not any(raw.p):
                 raise InputError('--rectify needs the projection P of the rectified image, but '
                                  'the camera_info has P = 0 (an uncalibrated camera?)')
-            self.info_key = key
+            self.key, self.raw = key, raw
             self.intrinsics = camera_info_to_intrinsics(info)
-        elif key != self.info_key:
+        elif key != self.key:
             raise InputError(f'camera_info message {position} differs from the first: one '
                              'sequence has one camera; export the parts separately (--start, '
                              '--max-frames)')
 
-    def rgb(self, image: Any, info: Any) -> np.ndarray:
+    def rgb(self, image: Any) -> np.ndarray:
         rgb = image_to_rgb(image, mono16_max=self.mono16_max)
         if self.rectify:
-            rgb = self.rectifier.rectify(rgb, RawCamera.from_camera_info(info))
+            rgb = self.rectifier.rectify(rgb, self.raw)
         intr = self.intrinsics
         if rgb.shape[:2] != (intr.height, intr.width):
             raise InputError(f'image is {rgb.shape[1]}x{rgb.shape[0]} but its camera_info '
                              f'describes {intr.width}x{intr.height}')
         return rgb
-
-
-def calib_text(intr: Intrinsics) -> str:
-    """KITTI odometry calib.txt with P0-P3 = [K | 0] of `intr` (one camera)."""
-    p = np.hstack([intr.matrix(), np.zeros((3, 1))]).reshape(-1)
-    line = ' '.join(f'{v:.12e}' for v in p)
-    return ''.join(f'P{k}: {line}\n' for k in range(4))
 
 
 def bag_to_kitti(bag: str | os.PathLike, image_topic: str, out: str | os.PathLike,
@@ -165,7 +159,7 @@ def bag_to_kitti(bag: str | os.PathLike, image_topic: str, out: str | os.PathLik
         shutil.rmtree(partial, ignore_errors=True)
         raise
     intr = camera.intrinsics
-    return ExportSummary(out / 'sequences' / name, frames, intr.width, intr.height, intr,
+    return ExportSummary(out / 'sequences' / name, frames, intr,
                          rectify, float(seconds[-1]))
 
 
@@ -206,7 +200,7 @@ def _write_frames(bag, image_topic: str, info_topic: str | None, seq_dir: Path, 
                 msg = decode()
                 if kind.msgtype.endswith('CompressedImage'):
                     msg = compressed_to_image(types, msg)
-                Image.fromarray(camera.rgb(msg, first)).save(
+                Image.fromarray(camera.rgb(msg)).save(
                     seq_dir / 'image_2' / f'{len(stamps):06d}.png')
                 stamps.append(stamp_to_ns(msg.header.stamp))
                 bar.update()

@@ -58,7 +58,13 @@ class RangeErrors:
                                              None, low, high, crop)
         except InputError:
             return False
-        gt, pred = gt.astype(np.float64), pred.astype(np.float64)
+        self.add_pairs(gt, pred)
+        return True
+
+    def add_pairs(self, gt_m: np.ndarray, pred_m: np.ndarray) -> None:
+        """Score one frame's protocol pixels as `scaled_depth_pairs` returns them with median
+        scaling ([N] ground truth and scaled prediction, m, N > 0)."""
+        gt, pred = np.asarray(gt_m, np.float64), np.asarray(pred_m, np.float64)
         rel = (pred - gt) / gt
         which = np.clip(np.searchsorted(self.edges, gt, side='right') - 1, 0, len(self.pixels) - 1)
         bins = len(self.pixels)
@@ -72,7 +78,6 @@ class RangeErrors:
         spread = np.var(log_gt)
         if spread > 0:
             self.slopes.append(float(np.mean((log_gt - log_gt.mean()) * np.log(pred)) / spread))
-        return True
 
     def to_dict(self) -> dict[str, Any]:
         """{'frames', 'log_slope_median', 'bins': [{'range_m', 'pixel_share', 'signed_rel',

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from depth_ros.errors import InputError
-from depth_ros.evaluation.depth_metrics import DepthEvalResult, DepthMetrics, evaluate_depth_image
+from depth_ros.evaluation.depth_metrics import (
+    DepthEvalResult,
+    DepthMetrics,
+    depth_metrics,
+    evaluate_depth_image,
+    scaled_depth_pairs,
+)
 from depth_ros.evaluation.depth_ranges import RangeErrors
 from depth_ros.evaluation.report import TrajectoryReport, evaluate_trajectory
 from depth_ros.evaluation.trajectory_io import match_stamps, sort_by_stamp
@@ -122,14 +128,14 @@ class DepthScores:
         gt = np.nan_to_num(gt_depth_m, nan=0.0)
         low, high, crop = self.settings
         try:
-            median, ratio = evaluate_depth_image(gt, inv_depth_m, None, low, high, crop)
+            gt_px, pred_px, ratio = scaled_depth_pairs(gt, inv_depth_m, None, low, high, crop)
             fixed, _ = evaluate_depth_image(gt, inv_depth_m, 1.0, low, high, crop)
         except InputError:
             self.skipped += 1  # no valid ground-truth pixel in this frame
             return
-        self._add('median', median, ratio)
+        self._add('median', depth_metrics(gt_px, pred_px), ratio)
         self._add('fixed', fixed, 1.0)
-        self.ranges.add(gt, inv_depth_m)
+        self.ranges.add_pairs(gt_px, pred_px)  # the median-scaled pixels, not resized again
         if height_factor is not None:
             height, _ = evaluate_depth_image(gt, inv_depth_m, height_factor, low, high, crop)
             self._add('height', height, height_factor / ratio)
