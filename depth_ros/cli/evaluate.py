@@ -7,6 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
+from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 
@@ -74,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what measures the motion, as the node's parameter: tracked "
                              "corners and two-view geometry with the depth network's metres "
                              '(epipolar, the default; needs OpenCV) or the pose network')
+    parser.add_argument('--motion-model', choices=MOTION_MODELS, default=DEFAULT_MOTION_MODEL,
+                        help="what the camera is mounted on, as the node's parameter: vehicle "
+                             '(moves along its heading; the default) or free (drone, hand-held)')
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 
@@ -93,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
                           camera_pitch_deg=args.camera_pitch_deg,
                           camera_info_topic=args.camera_info_topic,
                           motion_gate_threshold=args.motion_gate_threshold,
-                          odometry_source=args.odometry_source)
+                          odometry_source=args.odometry_source,
+                          motion_model=args.motion_model)
     if args.recorded is not None:
         result = _recorded(args, options)
     else:

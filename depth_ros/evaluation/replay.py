@@ -62,6 +62,7 @@ from depth_ros.evaluation.scoring import (
 from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, EvalWriter
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
+from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb
@@ -105,6 +106,7 @@ class EvalOptions:
         motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
             differing by at most this many grey levels get no motion; 0 turns it off.
         odometry_source: 'epipolar' or 'posenet' (the node's parameter, `pipeline.frame`).
+        motion_model: 'vehicle' or 'free' (the node's parameter, `pipeline.epipolar`).
     """
 
     max_time_diff_s: float = 0.01
@@ -122,6 +124,7 @@ class EvalOptions:
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
+    motion_model: str = DEFAULT_MOTION_MODEL
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
@@ -129,13 +132,15 @@ class EvalOptions:
             return PipelineConfig(scale_source='fixed', scale=1.0,
                                   max_pose_gap_s=self.max_pose_gap_s,
                                   motion_gate_threshold=self.motion_gate_threshold,
-                                  odometry_source=self.odometry_source)
+                                  odometry_source=self.odometry_source,
+                                  motion_model=self.motion_model)
         return PipelineConfig(scale_source='camera_height',
                               mounting=Mounting.from_pitch(self.camera_height_m,
                                                            self.camera_pitch_deg),
                               max_pose_gap_s=self.max_pose_gap_s,
                               motion_gate_threshold=self.motion_gate_threshold,
-                              odometry_source=self.odometry_source)
+                              odometry_source=self.odometry_source,
+                              motion_model=self.motion_model)
 
 
 def load_ground_truth(bag: str | os.PathLike, topic: str) -> GroundTruth:
@@ -334,8 +339,10 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
          'camera_height': (height or {}).get('depth')},
         score.report.to_dict() if score.report else None,
         ODOMETRY_SUBJECTS[options.odometry_source])
-    conventions = {'poses': POSE_CONVENTION,
-                   'odometry_source': ODOMETRY_SOURCE_TEXT[options.odometry_source]}
+    source = ODOMETRY_SOURCE_TEXT[options.odometry_source]
+    if options.odometry_source == 'epipolar':
+        source += f', motion_model {options.motion_model}'
+    conventions = {'poses': POSE_CONVENTION, 'odometry_source': source}
     return BagEvalResult(bag, image_topic, plan, replay.poses, score.frames,
                          score.gt_world_from_cam, score.report, depth, fixed, timing, {},
                          tuple(notes), height, ground_truth=gt_info, baselines=baselines,

@@ -71,6 +71,14 @@ def rotation_to_quaternion(rotation: np.ndarray) -> np.ndarray:
     return -q if q[3] < 0 else q
 
 
+def half_rotation(rotation: np.ndarray) -> np.ndarray:
+    """The rotation about the same axis by half the angle (its square root, angle <= 180 deg):
+    the unit quaternion q = (v, w), w >= 0, halves to (q + 1) / |q + 1|."""
+    q = rotation_to_quaternion(rotation)
+    q[3] += 1.0
+    return quaternion_to_rotation(q)
+
+
 def check_rigid(transforms: np.ndarray, tol: float = 1e-3, what: str = 'pose') -> None:
     """Raise InputError unless every matrix is finite with an orthonormal, det +1 rotation."""
     m = np.asarray(transforms, dtype=np.float64)

@@ -30,7 +30,14 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
+from depth_ros.pipeline.epipolar import (
+    DEFAULT_MOTION_MODEL,
+    MOTION_MODELS,
+    EpipolarConfig,
+    EpipolarOdometry,
+    EpipolarStep,
+    grey_image,
+)
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
@@ -60,6 +67,9 @@ class PipelineConfig:
         odometry_source: 'epipolar' (default: two-view geometry with the depth network's
             metres, `pipeline.epipolar`; needs OpenCV, works with depth-only weights too) or
             'posenet' (the weights' pose network).
+        motion_model: what the camera is mounted on, for the epipolar source: 'vehicle' (moves
+            along its heading: the direction of travel is smoothed in its frame) or 'free'
+            (drone, hand-held: each pair's own direction); `EpipolarConfig.for_motion`.
     """
 
     scale_source: str = 'fixed'
@@ -70,11 +80,15 @@ class PipelineConfig:
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
+    motion_model: str = DEFAULT_MOTION_MODEL
 
     def __post_init__(self) -> None:
         if self.odometry_source not in ODOMETRY_SOURCES:
             raise ConfigError(f'odometry_source must be one of {ODOMETRY_SOURCES}, got '
                               f'{self.odometry_source!r}')
+        if self.motion_model not in MOTION_MODELS:
+            raise ConfigError(f'motion_model must be one of {MOTION_MODELS}, got '
+                              f'{self.motion_model!r}')
         if self.depth_downsample < 1:
             raise ConfigError(f'depth_downsample must be >= 1, got {self.depth_downsample}')
         if not self.max_pose_gap_s > 0:
@@ -188,7 +202,9 @@ class FramePipeline:
 
     @staticmethod
     def _epipolar_for(config: PipelineConfig) -> EpipolarOdometry | None:
-        return EpipolarOdometry() if config.odometry_source == 'epipolar' else None
+        if config.odometry_source != 'epipolar':
+            return None
+        return EpipolarOdometry(EpipolarConfig.for_motion(config.motion_model))
 
     @property
     def measures_motion(self) -> bool:
@@ -202,7 +218,8 @@ class FramePipeline:
         if (config.scale_source, config.scale, config.scale_window) != (
                 old.scale_source, old.scale, old.scale_window):
             self._scale = self._tracker(config)
-        if config.odometry_source != old.odometry_source:
+        if (config.odometry_source, config.motion_model) != (old.odometry_source,
+                                                              old.motion_model):
             self._epipolar, self._last_motion = self._epipolar_for(config), None
 
     def reset(self) -> None:

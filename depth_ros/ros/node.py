@@ -135,7 +135,8 @@ class DepthNode(LifecycleNode):
         state_.backend, state_.device, state_.configured = backend, config.device, True
         height, width = predictor.input_size
         state_.extra['network input (WxH)'] = f'{width}x{height}'  # input_size or the weights'
-        odometry = 'on' if self._odometry_on() else 'off'
+        odometry = 'off' if not self._odometry_on() else config.odometry_source + (
+            f' ({config.motion_model})' if config.odometry_source == 'epipolar' else '')
         graphs = ', CUDA graphs' if config.cuda_graphs else ''
         self.get_logger().info(f'model loaded ({backend} on {config.device}, '
                                f'{config.precision}{graphs}, network input {width}x{height}, '

@@ -13,6 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
+from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.sizes import parse_input_size
@@ -67,6 +68,7 @@ class NodeConfig:
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
+    motion_model: str = DEFAULT_MOTION_MODEL
     autostart: bool = True
     depth_scale: float = 1.0  # deprecated name of scale (one release)
 
@@ -194,6 +196,11 @@ SPECS: dict[str, ParamSpec] = {
                                  "OpenCV; works with depth-only weights) or posenet (the "
                                  "weights' pose network).", choices=ODOMETRY_SOURCES,
                                  on_configure=True),
+    'motion_model': ParamSpec('What the camera is mounted on, for the epipolar odometry: '
+                              'vehicle (a car or wheeled robot that moves along its heading: '
+                              'the direction of travel is smoothed in its frame) or free (a '
+                              'drone or hand-held camera: each frame pair its own direction).',
+                              choices=MOTION_MODELS, on_configure=True),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),
     'depth_scale': ParamSpec('Deprecated name of scale, accepted for one release: when set '
@@ -354,7 +361,7 @@ def pipeline_config(config: NodeConfig) -> PipelineConfig:
         scale_window=config.scale_window, depth_downsample=config.depth_downsample,
         max_pose_gap_s=config.max_pose_gap_s,
         motion_gate_threshold=config.motion_gate_threshold,
-        odometry_source=config.odometry_source)
+        odometry_source=config.odometry_source, motion_model=config.motion_model)
 
 
 def _same_type(value: Any, default: Any) -> bool:

@@ -11,7 +11,7 @@ from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
 from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.geometry.se3 import orthonormalize
-from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
 from depth_ros.synth import generate_sequence
 from depth_ros.synth.writer import decode_depth
 
@@ -49,16 +49,20 @@ class ExactDepth:
                                inv_depth_m=(1.0 / depth).astype(np.float32))
 
 
-def test_evaluator_scores_the_epipolar_chain(drive, tmp_path):
+@pytest.mark.parametrize('motion_model', ['vehicle', 'free'])
+def test_evaluator_scores_the_epipolar_chain(drive, tmp_path, motion_model):
     root, folder, images, depths = drive
     predictor = ExactDepth(images, depths)
-    options = EvalOptions(plots=False, result_bag=False)  # the default source: epipolar
+    # The default source: epipolar.
+    options = EvalOptions(plots=False, result_bag=False, motion_model=motion_model)
     result = evaluate_bag(root / 'bag', predictor, options=options)
-    text = format_result(result)  # says what measured the motion
+    text = format_result(result)  # says what measured the motion, and for what platform
     assert 'odometry: epipolar' in text and 'epipolar odometry ' in text
+    assert f'motion_model {motion_model}' in text
     # The same chain computed directly: the evaluator measures what the pipeline does.
     intr = kitti_intrinsics(folder / 'calib.txt', 2, images[0].shape[1], images[0].shape[0])
-    odometry, chain = EpipolarOdometry(), [np.eye(4)]
+    odometry = EpipolarOdometry(EpipolarConfig.for_motion(motion_model))
+    chain = [np.eye(4)]
     for i, image in enumerate(images):
         step = odometry.step(grey_image(image), predictor.predict(image).depth_m, intr)
         if i:

@@ -67,6 +67,28 @@ def test_quaternion_round_trip_and_known_value():
                                    atol=1e-10)
 
 
+def test_half_rotation_squares_back_and_halves_the_angle():
+    """Known values (30 degrees about y -> 15; 180 about x -> 90) and, for random rotations,
+    the half applied twice is the rotation, about the same axis by half the angle."""
+    def about(axis, degrees):  # Rodrigues' formula
+        x, y, z = np.asarray(axis, dtype=np.float64) / np.linalg.norm(axis)
+        k, angle = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]]), math.radians(degrees)
+        return np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * k @ k
+    np.testing.assert_allclose(se3.half_rotation(about([0.0, 1.0, 0.0], 30.0)),
+                               about([0.0, 1.0, 0.0], 15.0), atol=1e-12)
+    np.testing.assert_allclose(se3.half_rotation(np.diag([1.0, -1.0, -1.0])),
+                               about([1.0, 0.0, 0.0], 90.0), atol=1e-12)
+    np.testing.assert_array_equal(se3.half_rotation(np.eye(3)), np.eye(3))
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        axis = rng.normal(size=3)
+        axis /= np.linalg.norm(axis)
+        angle = rng.uniform(0.0, 179.0)
+        rotation, half = about(axis, angle), se3.half_rotation(about(axis, angle))
+        np.testing.assert_allclose(half @ half, rotation, atol=1e-10)
+        np.testing.assert_allclose(half, about(axis, angle / 2), atol=1e-10)
+
+
 def test_check_rigid_rejects_nan_and_scaled_rotation():
     good = np.eye(4)
     se3.check_rigid(good)

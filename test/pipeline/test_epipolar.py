@@ -13,6 +13,7 @@ from depth_ros.geometry.se3 import invert
 from depth_ros.pipeline import FramePipeline, PipelineConfig
 from depth_ros.pipeline.corners import far_from
 from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
+from depth_ros.pipeline.travel_direction import TravelDirection
 from depth_ros.synth import render_sequence, synth_intrinsics
 
 
@@ -146,6 +147,60 @@ def test_bad_input_and_settings_are_refused(synthetic):
         EpipolarConfig(direction_smoothing=1.0)
     with pytest.raises(ConfigError, match='odometry_source'):
         PipelineConfig(odometry_source='wheels')
+    with pytest.raises(ConfigError, match="motion_model must be one of.*'boat'"):
+        PipelineConfig(motion_model='boat')
+    with pytest.raises(ConfigError, match='motion_model'):
+        EpipolarConfig.for_motion('boat')
+
+
+def _yaw(angle_rad: float) -> np.ndarray:
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])  # about the camera's y axis
+
+
+def _vehicle_pairs(mount: np.ndarray, turns_deg: list[float], step_m: float = 1.0):
+    """(rotation, unit direction) of each pair, current_from_previous as the essential matrix
+    gives them, for a vehicle driving on the ground (y down) along its heading with a camera
+    whose optical axis points `mount` (a rotation, vehicle from camera): straight, then arcs
+    of `turns_deg` per pair, positions integrated in small steps along the curve."""
+    heading, position, poses = 0.0, np.zeros(3), []
+    for turn in [0.0] + turns_deg:
+        for _ in range(100):  # the vehicle moves along its heading while it turns
+            position = position + _yaw(heading + np.radians(turn) / 200)[:, 2] * step_m / 100
+            heading += np.radians(turn) / 100
+        world_from_cam = np.eye(4)
+        world_from_cam[:3, :3], world_from_cam[:3, 3] = _yaw(heading) @ mount, position
+        poses.append(world_from_cam)
+    pairs = []
+    for a, b in zip(poses, poses[1:]):
+        current_from_previous = invert(b) @ a
+        t = current_from_previous[:3, 3]
+        pairs.append((current_from_previous[:3, :3], t / np.linalg.norm(t)))
+    return pairs
+
+
+def test_a_vehicle_s_direction_is_smoothed_in_its_own_frame():
+    """A car entering a bend (0, then 3 degrees a frame) with a camera yawed 2 degrees and
+    pitched 1 degree on it: the chord between two poses is half-way between their headings, so
+    with turn compensation the smoothed direction of exact measurements is exact on the
+    straight and in the bend; smoothing the raw directions lags behind the turn."""
+    mount = _yaw(np.radians(2.0)) @ np.array([[1.0, 0.0, 0.0],
+                                               [0.0, np.cos(0.0175), -np.sin(0.0175)],
+                                               [0.0, np.sin(0.0175), np.cos(0.0175)]])
+    pairs = _vehicle_pairs(mount, [0.0] * 4 + [3.0] * 6)
+
+    def travel(config: EpipolarConfig) -> TravelDirection:
+        return TravelDirection(config.direction_smoothing, config.max_direction_jump_deg,
+                               config.turn_compensation)
+    vehicle = travel(EpipolarConfig.for_motion('vehicle'))
+    raw = travel(EpipolarConfig(turn_compensation=False))
+    free = travel(EpipolarConfig.for_motion('free'))
+    lag = []
+    for rotation, direction in pairs:
+        assert _direction_deg(vehicle.update(direction, rotation), direction) < 1e-3
+        assert _direction_deg(free.update(direction, rotation), direction) < 1e-9
+        lag.append(_direction_deg(raw.update(direction, rotation), direction))
+    assert max(lag[:4]) < 1e-3 and min(lag[4:]) > 0.5  # straight: equal; in the bend: behind
 
 
 def test_real_kitti_frames_give_the_official_rotation_and_direction():
@@ -209,17 +264,25 @@ def test_pipeline_chains_epipolar_motion_with_depth_only_weights(synthetic):
     assert np.linalg.norm(chained[:3, 3] - truth[:3, 3]) < 0.02 * travelled
 
 
-def test_the_pipeline_measures_beside_the_depth_network_with_the_same_motions(synthetic):
+@pytest.mark.parametrize('motion_model', ['vehicle', 'free'])
+def test_the_pipeline_measures_beside_the_depth_network_with_the_same_motions(synthetic,
+                                                                                motion_model):
     """The pipeline runs `measure` on its own thread while the depth network works, then gives
-    it the depth: every pair's motion equals `step` called one frame after the other."""
+    it the depth: every pair's motion equals `step` called one frame after the other, with the
+    settings of its motion model."""
     frames, intr = synthetic
-    pipeline = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar'))
+    pipeline = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar',
+                                                                motion_model=motion_model))
     motions = [pipeline.process(f.rgb, intr, i * SECOND // 10).odometry.previous_from_current
                for i, f in enumerate(frames)]
-    expected = [s.previous_from_current for s in _steps(frames, intr)]
+    expected = [s.previous_from_current for s in
+                _steps(frames, intr, config=EpipolarConfig.for_motion(motion_model))]
     assert motions[0] is None and expected[0] is None
     for got, want in zip(motions[1:], expected[1:]):
         np.testing.assert_array_equal(got, want)
+    other = 'free' if motion_model == 'vehicle' else 'vehicle'
+    assert not np.array_equal(motions[-1], _steps(frames, intr, config=EpipolarConfig.for_motion(
+        other))[-1].previous_from_current)
 
 
 def test_a_frame_without_its_depth_is_no_previous_frame(synthetic):

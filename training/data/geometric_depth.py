@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 # abs_rel 0.049 vs 0.070), yet phase 3 trained on them held out worse (dev 0.191 vs 0.184 after
 # the same 226 steps): docs/learning/real_world_recipe.md, "Session 9".
 TRACKING = {'recipe': EpipolarConfig(corner_quality=0.01, corner_spacing_px=7.0, lk_window_px=21,
-                                     fb_max_px=1.0, max_depth_contrast=0.0, absolute_sigma=0.1),
+                                     fb_max_px=1.0, max_depth_contrast=0.0, absolute_sigma=0.1,
+                                     direction_smoothing=0.7, turn_compensation=False),
             'odometry': EpipolarConfig()}
 
 

@@ -245,7 +245,7 @@ def test_main_fails_at_start_up_on_bad_weights():
 
 def test_main_runs_until_interrupted(checkpoint):
     # '' means the shipped weights, the node's default: rcl refuses an empty override.
-    proc = _run_main('-p', f'base_to_camera:={OPTICAL_AT_BASE}',
+    proc = _run_main('-p', f'base_to_camera:={OPTICAL_AT_BASE}', '-p', 'motion_model:=free',
                      *(['-p', f'weights:={checkpoint}'] if checkpoint else []))
     lines = []
     deadline = time.monotonic() + 120
@@ -254,6 +254,8 @@ def test_main_runs_until_interrupted(checkpoint):
         if proc.poll() is not None:
             break
     assert proc.poll() is None, ''.join(lines)
+    # The log says what measures the motion, for which platform (the parameter given above).
+    assert 'odometry epipolar (free)' in ''.join(lines), ''.join(lines)
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, ''.join(lines) + output
