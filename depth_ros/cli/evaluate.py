@@ -7,7 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
-from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL, MOTION_MODELS
+from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 

@@ -62,7 +62,7 @@ from depth_ros.evaluation.scoring import (
 from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, EvalWriter
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
-from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL
+from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.ros.codecs import camera_info_to_intrinsics, image_to_depth, image_to_rgb

@@ -24,7 +24,10 @@ frames:
    the absolute measurement as its observation, so the distance keeps the relative ratio's
    precision and the network's metres without its drift.
 4. Too little motion to see (median track length under `min_flow_px`, a still camera or two
-   identical frames) gives the identity; too few inliers gives None (no measurement).
+   identical frames) gives the identity, and the frame before the stop stays the reference
+   (its corners, their depth, the distance filter and the direction carry on over the stop; a
+   slow creep adds up against it until it can be measured); too few inliers gives None (no
+   measurement).
 
 `EpipolarOdometry.step` returns previous_from_current like `Predictor.relative_pose`; the frame
 pipeline (`pipeline.frame`, `odometry_source: epipolar`) chains it in place of the pose network.
@@ -40,113 +43,8 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.geometry.se3 import invert
 from depth_ros.pipeline.corners import depth_contrast, far_from
+from depth_ros.pipeline.epipolar_config import EpipolarConfig
 from depth_ros.pipeline.travel_direction import TravelDirection
-
-
-# What the camera is mounted on (`EpipolarConfig.for_motion`, the node's motion_model).
-MOTION_MODELS = ('vehicle', 'free')
-DEFAULT_MOTION_MODEL = 'vehicle'
-
-
-@dataclass(frozen=True)
-class EpipolarConfig:
-    """Settings of `EpipolarOdometry` (the tracking tuned on KITTI 06 / 01, the dev drive and
-    the synthetic seeds 2026 / 31337, checked on KITTI 00 and seeds 5-8:
-    docs/learning/real_world_recipe.md, "Session 9"; the filter and the direction chosen on
-    KITTI 00 and seeds 5-8: "Session 10", "Session 18"). The defaults are a vehicle's
-    (`for_motion('vehicle')`).
-
-    Attributes:
-        max_corners, corner_quality, corner_spacing_px: Shi-Tomasi corners per frame (weak
-            and dense: the 416x128 synthetic frames need them; neutral on KITTI).
-        lk_window_px, lk_levels: Lucas-Kanade window and pyramid levels (a 9 px window beat
-            21 px on KITTI 06 / 01 and the synthetic seeds: docs/learning/real_world_recipe.md).
-        fb_max_px: forward-backward tracking error above which a track is dropped.
-        ransac_px: epipolar inlier threshold (pixels).
-        min_inliers: fewer inliers give no measurement.
-        min_flow_px: median track length below which the camera is taken to stand still.
-        max_depth_m: network depths beyond this do not measure the distance (far points
-            triangulate poorly).
-        relative_sigma: standard deviation of the log relative scale (the filter's motion
-            noise).
-        absolute_sigma: standard deviation of the log absolute measurement. Not the depth
-            network's per-frame scale noise (about 0.1 on KITTI) but larger: that error is not
-            white, the network's scale wanders with the scene for tens of frames, and a filter
-            that believes each frame follows it. 1.0 (the relative ratio 100x as trusted; a
-            time constant of about 100 frames) was chosen on KITTI 00 and synthetic seeds 5-8
-            and checked on 06 / 01 / dev (docs/learning/real_world_recipe.md, "Session 10").
-        max_width_px: images wider than this are tracked at this width (area-averaged, the
-            intrinsics scaled; 0: full resolution); pixel thresholds are of that grid.
-        min_parallax_deg: angle between the two rays to a point below which its triangulated
-            depth is not returned (depth error ~ pixel noise / focal / angle).
-        max_disagreement: a returned depth must agree with the same corner's triangulation
-            from the pair before within this (log ratio; a track slipping along the epipolar
-            line passes the essential matrix but not this).
-        max_depth_contrast: new corners where the depth network's depth within 5x5 tracking
-            cells varies by more than this factor (max / min) are not tracked: a corner on an
-            occlusion boundary is no 3D point, and such corners biased the direction of
-            travel (0: off).
-        direction_smoothing: weight of the past in the exponentially smoothed direction of
-            travel (0: each pair's own; the direction of a camera rigidly mounted on a vehicle
-            changes slowly, the per-pair estimate scatters by tenths of a degree). 0.9 (with
-            turn_compensation) was chosen on KITTI 00 and synthetic seeds 5-8 and checked on
-            06 / 01 / dev and seeds 2026 / 31337 (docs/learning/real_world_recipe.md,
-            "Session 18"); `motion_model: free` turns it off.
-        max_direction_jump_deg: a measured direction further than this from the smoothed one
-            restarts the smoothing (a reversing robot).
-        turn_compensation: smooth the direction in the vehicle's frame
-            (`pipeline.travel_direction`: over an arc a vehicle travels along the chord,
-            half-way between its two headings).
-    """
-
-    max_corners: int = 1500
-    corner_quality: float = 0.001
-    corner_spacing_px: float = 4.0
-    lk_window_px: int = 9
-    lk_levels: int = 3
-    fb_max_px: float = 0.3
-    ransac_px: float = 0.5
-    min_inliers: int = 30
-    min_flow_px: float = 0.5
-    max_depth_m: float = 40.0
-    relative_sigma: float = 0.01
-    absolute_sigma: float = 1.0
-    min_parallax_deg: float = 1.0
-    max_disagreement: float = 0.05
-    max_width_px: int = 0
-    max_depth_contrast: float = 1.2
-    direction_smoothing: float = 0.9
-    max_direction_jump_deg: float = 20.0
-    turn_compensation: bool = True
-
-    def __post_init__(self) -> None:
-        positive = {k: getattr(self, k) for k in (
-            'max_corners', 'corner_quality', 'lk_window_px', 'fb_max_px', 'ransac_px',
-            'min_inliers', 'max_depth_m', 'relative_sigma', 'absolute_sigma',
-            'max_disagreement')}
-        bad = [f'{k}={v}' for k, v in positive.items() if not v > 0]
-        zero_or_more = {k: getattr(self, k) for k in (
-            'min_flow_px', 'lk_levels', 'max_width_px', 'min_parallax_deg',
-            'max_depth_contrast', 'max_direction_jump_deg')}
-        bad += [f'{k}={v}' for k, v in zero_or_more.items() if v < 0]
-        if not 0 <= self.direction_smoothing < 1:
-            bad.append(f'direction_smoothing={self.direction_smoothing} (must be in [0, 1))')
-        if bad:
-            raise ConfigError('epipolar odometry settings out of range (sizes, thresholds and '
-                              'sigmas positive, the rest at least 0): ' + ', '.join(bad))
-
-    @classmethod
-    def for_motion(cls, motion_model: str) -> EpipolarConfig:
-        """The settings for a platform: 'vehicle' (the camera rigidly mounted on something
-        that moves along its heading: a car, a wheeled robot; the direction of travel is
-        smoothed in its frame) or 'free' (a drone, a hand-held camera: each pair's own
-        direction)."""
-        if motion_model not in MOTION_MODELS:
-            raise ConfigError(f'motion_model must be one of {MOTION_MODELS}, got '
-                              f'{motion_model!r}')
-        if motion_model == 'free':
-            return cls(direction_smoothing=0.0, turn_compensation=False)
-        return cls()
 
 
 @dataclass(frozen=True)
@@ -225,6 +123,7 @@ class EpipolarOdometry:
                                        self.config.turn_compensation)
         self._log_distance: float | None = None  # the filter's state and variance
         self._variance = 0.0
+        self._held = False  # the last frame was still: the reference before it was kept
 
     def step(self, grey: np.ndarray, depth_m: np.ndarray, intrinsics: Intrinsics) -> EpipolarStep:
         """Motion from the previous frame to this one: `measure` then `remember_depth`.
@@ -257,7 +156,7 @@ class EpipolarOdometry:
         full_size = grey.shape
         grey, intrinsics = self._tracking_grid(grey, intrinsics)
         previous, previous_depth = self._grey, self._depth
-        self._grey, self._depth, self._full_size = grey, None, full_size
+        self._grey, self._depth, self._full_size, self._held = grey, None, full_size, False
         if previous is None or previous_depth is None or previous.shape != grey.shape or \
                 previous_depth.shape != full_size:
             self._forget_tracks()
@@ -268,7 +167,10 @@ class EpipolarOdometry:
             self._forget_tracks()
             return EpipolarStep(None, 'lost', len(a), 0, flow)
         if flow < self.config.min_flow_px:
-            self._forget_tracks()  # no baseline: no depth to carry
+            if self.config.still_holds_reference:  # the camera has not moved: keep it all
+                self._grey, self._depth, self._held = previous, previous_depth, True
+            else:
+                self._forget_tracks()  # no baseline: no depth to carry
             return EpipolarStep(np.eye(4), 'still', len(a), 0, flow)
         return self._measure(a, b, carried_z, previous_depth, camera_matrix(intrinsics), flow)
 
@@ -277,7 +179,8 @@ class EpipolarOdometry:
         if self._grey is None or np.shape(depth_m) != self._full_size:
             raise InputError(f'expected the depth of the last measured frame, '
                              f'{self._full_size}, got {np.shape(depth_m)}')
-        self._depth = np.asarray(depth_m, dtype=np.float32)
+        if not self._held:  # a held reference keeps its own depth
+            self._depth = np.asarray(depth_m, dtype=np.float32)
 
     def _tracking_grid(self, grey: np.ndarray,
                        intrinsics: Intrinsics) -> tuple[np.ndarray, Intrinsics]:
@@ -292,7 +195,8 @@ class EpipolarOdometry:
 
     def _forget_tracks(self) -> None:
         self._carried, self._carried_z = np.zeros((0, 2), np.float32), np.zeros(0)
-        self._travel.reset()  # a break (still, lost): the next direction starts afresh
+        if not self.config.turn_compensation:  # a vehicle's mount direction carries on
+            self._travel.reset()  # a break: the next direction starts afresh
 
     def _track(self, previous: np.ndarray, grey: np.ndarray, previous_depth: np.ndarray):
         """(corners in the previous frame, where they are now, their carried depth or NaN)."""
@@ -324,7 +228,8 @@ class EpipolarOdometry:
         if essential is None or essential.shape != (3, 3):
             self._forget_tracks()
             return EpipolarStep(None, 'lost', len(a), 0, flow)
-        _, rotation, direction, mask = cv2.recoverPose(essential, a, b, k, mask=mask)
+        _, rotation, direction, mask, _ = cv2.recoverPose(
+            essential, a, b, k, distanceThresh=c.cheirality_baselines, mask=mask)
         inliers = mask.ravel() > 0
         if inliers.sum() < c.min_inliers:
             self._forget_tracks()
@@ -342,6 +247,9 @@ class EpipolarOdometry:
         rows = np.clip(np.round(full[:, 1]).astype(int), 0, previous_depth.shape[0] - 1)
         cols = np.clip(np.round(full[:, 0]).astype(int), 0, previous_depth.shape[1] - 1)
         network = previous_depth[rows, cols]
+        near = good & (z_prev < c.near_baselines)
+        if c.near_baselines < c.cheirality_baselines and near.sum() >= c.min_inliers:
+            good = near  # far points triangulate poorly: measure and carry the near ones
         measured = good & np.isfinite(network) & (network > 0) & (network < c.max_depth_m)
         absolute = (float(np.median(network[measured] / z_prev[measured]))
                     if measured.sum() >= c.min_inliers else None)

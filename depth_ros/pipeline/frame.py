@@ -30,14 +30,8 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.pipeline.epipolar import (
-    DEFAULT_MOTION_MODEL,
-    MOTION_MODELS,
-    EpipolarConfig,
-    EpipolarOdometry,
-    EpipolarStep,
-    grey_image,
-)
+from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
+from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS, EpipolarConfig
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep

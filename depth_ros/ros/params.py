@@ -13,7 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.pipeline import Mounting, PipelineConfig
-from depth_ros.pipeline.epipolar import DEFAULT_MOTION_MODEL, MOTION_MODELS
+from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.sizes import parse_input_size

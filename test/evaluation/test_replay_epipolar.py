@@ -11,7 +11,8 @@ from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
 from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.geometry.se3 import orthonormalize
-from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar_config import EpipolarConfig
 from depth_ros.synth import generate_sequence
 from depth_ros.synth.writer import decode_depth
 

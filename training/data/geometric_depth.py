@@ -32,7 +32,8 @@ from tqdm import tqdm
 
 from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.inference.image_io import read_image
-from depth_ros.pipeline.epipolar import EpipolarConfig, EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
+from depth_ros.pipeline.epipolar_config import EpipolarConfig
 from depth_ros.synth.writer import encode_depth
 from training.data.depth_folders import add_tree_arguments, depth_folder, run_cli, sequence_dirs
 from training.data.kitti_odometry import sequence_frames
@@ -46,7 +47,8 @@ logger = logging.getLogger(__name__)
 # the same 226 steps): docs/learning/real_world_recipe.md, "Session 9".
 TRACKING = {'recipe': EpipolarConfig(corner_quality=0.01, corner_spacing_px=7.0, lk_window_px=21,
                                      fb_max_px=1.0, max_depth_contrast=0.0, absolute_sigma=0.1,
-                                     direction_smoothing=0.7, turn_compensation=False),
+                                     direction_smoothing=0.7, turn_compensation=False,
+                                     still_holds_reference=False, cheirality_baselines=50.0),
             'odometry': EpipolarConfig()}
 
 
