@@ -1,0 +1,76 @@
+"""benchmarks/epipolar_variants.py on a synthetic drive: its scores are the metrics' own, a stop
+costs the shipped odometry nothing, and bad variants are refused."""
+import argparse
+import json
+from pathlib import Path
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'benchmarks'))
+
+import epipolar_variants as ev  # noqa: E402
+
+from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
+from depth_ros.evaluation.trajectory import ate_5frame  # noqa: E402
+
+
+pytest.importorskip('cv2')
+
+
+class ExactDepth:
+    """The synthetic world's rendered depth for the frame given (no network)."""
+
+    def __init__(self, frames) -> None:
+        self.frames = frames
+
+    def prepare(self, rgb):
+        return rgb
+
+    def predict(self, rgb):
+        depth = next(f.depth_m for f in self.frames if f.rgb is rgb)
+        return SimpleNamespace(depth_m=np.where(depth > 0, depth, 1000.0).astype(np.float32))
+
+
+@pytest.fixture(scope='module')
+def drive():
+    from depth_ros.synth import render_sequence
+    width, height = ev.SYNTHETIC_SIZE
+    frames = list(render_sequence(seed=7, frames=16, width=width, height=height))
+    return ev.synthetic_set(frames, ExactDepth(frames))
+
+
+def test_scores_are_the_metrics_own_and_a_stop_costs_nothing(drive):
+    config = ev.EpipolarConfig()
+    gt, poses = ev.chain(drive, config, stops=0)
+    scores = ev.score((gt, poses))
+    forward = ate_5frame(gt, constant_forward_poses(len(gt))).mean
+    assert scores['ate_5frame'] == pytest.approx(ate_5frame(gt, poses).mean)
+    assert scores['ate_ratio'] == pytest.approx(scores['ate_5frame'] / forward)
+    # Two stops of three repeated frames: the moving frames' chain is the same (the stops'
+    # identity steps only re-orthonormalise the chain: rounding).
+    np.testing.assert_allclose(ev.chain(drive, config, stops=2)[1], poses, atol=1e-9)
+    # Without holding the reference frame over a stop the drive after it starts afresh.
+    afresh = ev.replace(config, still_holds_reference=False)
+    assert not np.allclose(ev.chain(drive, afresh, stops=2)[1], poses, atol=1e-6)
+
+
+def test_variants_are_parsed_and_bad_ones_refused():
+    assert ev._variant('free={"direction_smoothing": 0}') == ('free', {'direction_smoothing': 0})
+    assert ev._variant('shipped') == ('shipped', {})
+    for bad in ('={"a": 1}', 'x=[1]', 'x={oops'):
+        with pytest.raises(argparse.ArgumentTypeError):
+            ev._variant(bad)
+
+
+def test_the_table_lists_every_variant_and_set():
+    results = {'command': 'c', 'stops': 1, 'variants': {
+        'a': {'overrides': {}, 'geomean_ate_ratio': 0.5,
+              'sets': {'s1': {'ate_ratio': 0.5, 'ape_sim3_ratio': 0.25}}}}}
+    table = ev.format_markdown(results)
+    assert '| a | `{}` | 0.500x (0.250) | 0.500 |' in table and '1 stops' in table
+    assert json.dumps(results)  # JSON-safe as written
