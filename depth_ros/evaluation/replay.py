@@ -106,7 +106,7 @@ class EvalOptions:
         motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
             differing by at most this many grey levels get no motion; 0 turns it off.
         odometry_source: 'epipolar' or 'posenet' (the node's parameter, `pipeline.frame`).
-        motion_model: 'vehicle' or 'free' (the node's parameter, `pipeline.epipolar`).
+        motion_model: 'vehicle' or 'free' (the node's parameter, `pipeline.epipolar_config`).
     """
 
     max_time_diff_s: float = 0.01

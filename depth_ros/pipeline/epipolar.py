@@ -11,8 +11,8 @@ frames:
 2. The essential matrix (five-point solver in OpenCV's USAC with local optimisation,
    Barath et al.) gives the rotation and the direction of travel; `recoverPose` picks the
    solution with the points in front of both cameras (Hartley & Zisserman, sec. 9.6.3). The
-   direction of travel is smoothed over the pairs since the last break, for a vehicle in its
-   own frame (`pipeline.travel_direction`).
+   direction of travel is smoothed over the pairs, for a vehicle in its own frame and kept
+   over breaks (`pipeline.travel_direction`).
 3. Triangulating the inliers at a unit baseline, the distance travelled is measured twice:
    - absolutely: the median of (depth network's depth / triangulated depth) over the inliers,
      metres at the weights' scale; it carries the depth network's frame-to-frame scale noise

@@ -2,7 +2,9 @@
 
 Each pair of frames gives a direction of travel (unit translation, current_from_previous, from
 the essential matrix) that scatters by tenths of a degree; a camera rigidly mounted on a vehicle
-sees it change slowly, so it is smoothed exponentially over the pairs since the last break.
+sees it change slowly, so it is smoothed exponentially over the pairs (`reset` forgets it: the
+epipolar odometry does so at a break, a still camera or lost tracks, unless it smooths in the
+vehicle's frame, where the mount's direction carries on).
 
 In a bend a vehicle that moves along its heading (a car, a wheeled robot: no side-slip) travels
 along the chord of its arc, half-way between its two headings: between two camera poses whose
