@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from depth_ros.inference import Predictor
 
     predictor = Predictor.from_checkpoint(args.weights)
-    names = [n for group in args.sets for n in GROUPS.get(group, [group])]
+    names = set_names(args.sets)
     data = {name: load_set(name, predictor) for name in tqdm(names, desc='depth', unit='set')}
     results = {'command': ' '.join(['python benchmarks/epipolar_variants.py',
                                     *(argv if argv is not None else sys.argv[1:])]),
@@ -87,7 +87,21 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--stops', type=int, default=0, help='stops of three frames inserted per set')
     p.add_argument('--weights', default=None, help="depth weights (default: the package's)")
     p.add_argument('--out', type=Path, default=None, help='also write epipolar_variants.{json,md}')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    unknown = [n for n in set_names(args.sets) if n not in KITTI_SETS and not _is_seed(n)]
+    if unknown:
+        p.error(f'unknown sets {unknown}: use selection, evaluation, {", ".join(KITTI_SETS)} '
+                'or seed_N')
+    return args
+
+
+def set_names(sets: list[str]) -> list[str]:
+    """The sets named on the command line, groups expanded."""
+    return [n for group in sets for n in GROUPS.get(group, [group])]
+
+
+def _is_seed(name: str) -> bool:
+    return name.startswith('seed_') and name[5:].isdigit()
 
 
 def _variant(text: str) -> tuple[str, dict]:

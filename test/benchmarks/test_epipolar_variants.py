@@ -59,6 +59,14 @@ def test_scores_are_the_metrics_own_and_a_stop_costs_nothing(drive):
     assert not np.allclose(ev.chain(drive, afresh, stops=2)[1], poses, atol=1e-6)
 
 
+def test_sets_are_expanded_and_unknown_ones_refused(capsys):
+    assert ev.set_names(['selection', 'seed_9']) == ['odometry_00', 'seed_5', 'seed_6',
+                                                     'seed_7', 'seed_8', 'seed_9']
+    with pytest.raises(SystemExit):
+        ev._parse(['--sets', 'odometry_07', '--variant', 'a={}'])
+    assert "unknown sets ['odometry_07']" in capsys.readouterr().err
+
+
 def test_variants_are_parsed_and_bad_ones_refused():
     assert ev._variant('free={"direction_smoothing": 0}') == ('free', {'direction_smoothing': 0})
     assert ev._variant('shipped') == ('shipped', {})
