@@ -56,7 +56,8 @@ def main() -> int:
         checkpoint, run_dir = _train(args.minutes)
     else:
         checkpoint, run_dir = Path(args.checkpoint), Path(args.checkpoint).parents[1]
-    results = evaluate_all(checkpoint, args.frames, args.size, args.input_size)
+    results = evaluate_all(checkpoint, args.frames, args.size, args.input_size,
+                           args.supersample)
     results['training'] = _curve(args.runs or [run_dir], args.out, _arch_title(checkpoint))
     args.out.mkdir(parents=True, exist_ok=True)
     write_whole(args.out / 'learning_results.json', json.dumps(results, indent=1))
@@ -84,6 +85,9 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--size', default='416x128', metavar='WxH',
                    help='size the evaluation seeds are rendered at (default 416x128; the '
                         "weights' own input size measures them without resampling)")
+    p.add_argument('--supersample', type=int, default=1, metavar='K',
+                   help='render the evaluation seeds with K x K rays per pixel, averaged (odd '
+                        'K; default 1: one ray, the frames the issue figures are measured on)')
     p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the "
                         "node's input_size parameter; multiples of 32)")
@@ -97,6 +101,8 @@ def _parse() -> argparse.Namespace:
     if width < 32 or height < 32:
         p.error(f'--size {args.size!r}: at least 32x32')
     args.size = (height, width)
+    if args.supersample not in range(1, 10, 2):
+        p.error(f'--supersample {args.supersample}: an odd number from 1 to 9')
     return args
 
 
@@ -127,12 +133,13 @@ def _arch_title(checkpoint: Path) -> str:
     return f'{meta.depth_arch.name}{pose}'
 
 
-def _sequence(seed: int, frames: int, size: tuple[int, int] = SIZE):
-    """Synthetic frames of `seed` (rendered in memory at `size`, height and width) with GT
-    depth and poses."""
+def _sequence(seed: int, frames: int, size: tuple[int, int] = SIZE, supersample: int = 1):
+    """Synthetic frames of `seed` (rendered in memory at `size`, height and width, with
+    `supersample` x `supersample` rays per pixel) with GT depth and poses."""
     from depth_ros.synth import render_sequence
 
-    return list(render_sequence(seed=seed, frames=frames, width=size[1], height=size[0]))
+    return list(render_sequence(seed=seed, frames=frames, width=size[1], height=size[0],
+                                supersample=supersample))
 
 
 def _intrinsics(frames):
@@ -202,9 +209,10 @@ def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
 
 
 def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE,
-                 input_size: tuple[int, int] | None = None) -> dict:
+                 input_size: tuple[int, int] | None = None, supersample: int = 1) -> dict:
     """The trained weights and the baselines on every evaluation seed, rendered at `size`
-    (height, width); the networks run at `input_size` (None: the weights' own)."""
+    (height, width) with `supersample` rays per pixel side; the networks run at `input_size`
+    (None: the weights' own)."""
     import tempfile
 
     import torch
@@ -229,11 +237,12 @@ def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE,
                         width=meta.width)
         untrained = Predictor.from_checkpoint(untrained_path)
     results = {'checkpoint': str(checkpoint), 'size': f'{size[1]}x{size[0]}',
-               'input_size': f'{meta.width}x{meta.height}', 'seeds': {}}
+               'input_size': f'{meta.width}x{meta.height}', 'supersample': supersample,
+               'seeds': {}}
     prior = _training_row_prior(size=size)
     results['row_prior'] = prior.source
     for seed in EVAL_SEEDS:
-        frames = _sequence(seed, n_frames, size)
+        frames = _sequence(seed, n_frames, size, supersample)
         start = time.perf_counter()
         entry = {'trained': evaluate_predictor(trained, frames, epipolar=True),
                  'untrained': evaluate_predictor(untrained, frames),

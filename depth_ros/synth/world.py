@@ -88,12 +88,24 @@ def make_world(seed: int, frames: int, width: int = 640, height: int = 192,
 
 
 class Renderer:
-    """Renders frames of a world (ray casting + deferred shading)."""
+    """Renders frames of a world (ray casting + deferred shading).
 
-    def __init__(self, world: SynthWorld) -> None:
-        self.world = world
+    Args:
+        world: what to render, at its intrinsics' size.
+        supersample: odd k >= 1: k x k rays per pixel, their colours averaged (a real camera's
+            pixels integrate light over their area; one ray per pixel leaves silhouettes
+            jagged, and the jags crawl from frame to frame). The depth is the centre ray's,
+            exactly the one-ray render's.
+    """
+
+    def __init__(self, world: SynthWorld, supersample: int = 1) -> None:
+        if isinstance(supersample, bool) or supersample not in range(1, 10, 2):
+            raise ConfigError(f'supersample must be an odd number of rays per pixel side, 1-9, '
+                              f'got {supersample!r}')
+        self.world, self.supersample = world, int(supersample)
         # Objects beyond the haze are invisible: their colour would be the haze colour.
-        self._tracer = Tracer(world.scene, world.intrinsics, max_distance_m=FOG_END_M)
+        self._tracer = Tracer(world.scene, _finer(world.intrinsics, self.supersample),
+                              max_distance_m=FOG_END_M)
 
     def render_pose(self, world_from_cam: np.ndarray,
                     arc_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +115,13 @@ class Renderer:
         haze.
         """
         gbuf = self._tracer.trace(world_from_cam, arc_m)
-        return shade(self.world.scene, gbuf, self.world.intrinsics.fx), gbuf.depth_m(FOG_END_M)
+        rgb = shade(self.world.scene, gbuf, self._tracer.intrinsics.fx)
+        depth, k = gbuf.depth_m(FOG_END_M), self.supersample
+        if k == 1:
+            return rgb, depth
+        h, w = depth.shape[0] // k, depth.shape[1] // k
+        mean = rgb.reshape(h, k, w, k, 3).mean(axis=(1, 3), dtype=np.float32)
+        return np.round(mean).astype(np.uint8), np.ascontiguousarray(depth[k // 2::k, k // 2::k])
 
     def frame(self, index: int) -> SynthFrame:
         traj = self.world.trajectory
@@ -113,14 +131,25 @@ class Renderer:
 
 
 def render_sequence(seed: int, frames: int, width: int = 640, height: int = 192,
-                    camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M) -> Iterator[SynthFrame]:
-    """Render a seeded drive in memory, frame by frame.
+                    camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
+                    supersample: int = 1) -> Iterator[SynthFrame]:
+    """Render a seeded drive in memory, frame by frame (`supersample`: see `Renderer`).
 
     Yields:
         SynthFrame(rgb [H, W, 3] uint8, depth_m [H, W] float32 (z in metres; 0 = sky or farther
         than the 160 m haze), world_from_cam [4, 4] with frame 0 = identity), at 10 Hz. The
         intrinsics are `synth_intrinsics(width, height)`.
     """
-    renderer = Renderer(make_world(seed, frames, width, height, camera_height_m))
+    renderer = Renderer(make_world(seed, frames, width, height, camera_height_m), supersample)
     for i in range(frames):
         yield renderer.frame(i)
+
+
+def _finer(intrinsics: Intrinsics, k: int) -> Intrinsics:
+    """The intrinsics of a k-times finer pixel grid whose centre samples are the pixels' centres
+    (pixel u of the coarse grid is pixel k * u + k // 2 of the fine one)."""
+    if k == 1:
+        return intrinsics
+    return Intrinsics(intrinsics.fx * k, intrinsics.fy * k, (intrinsics.cx + 0.5) * k - 0.5,
+                      (intrinsics.cy + 0.5) * k - 0.5, intrinsics.width * k,
+                      intrinsics.height * k)

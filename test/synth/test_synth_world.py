@@ -114,3 +114,37 @@ def test_bad_parameters_raise_config_error(kwargs):
     args = dict(seed=1, frames=2, width=160, height=48) | kwargs
     with pytest.raises(ConfigError):
         make_world(**args)
+
+
+def test_supersampling_averages_a_finer_render_and_keeps_the_centre_depth():
+    """k x k rays per pixel: the colours are the block means of a render k times finer whose
+    centre rays are the pixels' rays (built here from the intrinsics by hand), and the depth is
+    the one-ray render's, exactly."""
+    from dataclasses import replace
+
+    from depth_ros.geometry.intrinsics import Intrinsics
+    from depth_ros.synth import Renderer
+
+    world, k = make_world(5, 3, 160, 48), 3
+    i = world.intrinsics
+    fine = replace(world, intrinsics=Intrinsics(i.fx * k, i.fy * k, i.cx * k + 1, i.cy * k + 1,
+                                                i.width * k, i.height * k))
+    one, averaged, finer = Renderer(world).frame(2), Renderer(world, k).frame(2), \
+        Renderer(fine).frame(2)
+    block_mean = finer.rgb.reshape(48, k, 160, k, 3).astype(np.float64).mean(axis=(1, 3))
+    np.testing.assert_array_equal(averaged.rgb, np.round(block_mean).astype(np.uint8))
+    np.testing.assert_array_equal(averaged.depth_m, one.depth_m)
+    np.testing.assert_array_equal(finer.depth_m[1::k, 1::k], one.depth_m)
+    # Surfaces keep nearly their colour; silhouettes get the in-between colours one ray lacks.
+    difference = np.abs(averaged.rgb.astype(int) - one.rgb).max(axis=2)
+    assert np.median(difference) <= 8 and difference.max() > 40
+    via_sequence = list(render_sequence(5, 3, 160, 48, supersample=k))[2]
+    np.testing.assert_array_equal(via_sequence.rgb, averaged.rgb)
+
+
+@pytest.mark.parametrize('supersample', [0, 2, 11, True])
+def test_supersampling_needs_an_odd_count_of_rays(supersample):
+    from depth_ros.synth import Renderer
+
+    with pytest.raises(ConfigError, match='supersample'):
+        Renderer(make_world(5, 2, 160, 48), supersample)
