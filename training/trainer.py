@@ -138,11 +138,14 @@ def _run_epoch(config: Any, task: Task, objects: TrainingObjects, loader: DataLo
 
 
 def _done(config: Any, summary: TrainSummary) -> bool:
-    """The step or wall-clock budget is spent."""
+    """The step or wall-clock budget is spent. The wall clock counts once this run has made a
+    step, so every run makes at least one (and writes its checkpoint) however small its budget
+    or however slow its start."""
     optim = config.optim
     if optim.max_steps > 0 and summary.steps >= optim.max_steps:
         return True
-    return optim.max_minutes > 0 and time.monotonic() - summary.started >= 60 * optim.max_minutes
+    return (optim.max_minutes > 0 and bool(summary.losses)
+            and time.monotonic() - summary.started >= 60 * optim.max_minutes)
 
 
 def _due(count: int, every: int) -> bool:
