@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--overwrite', action='store_true',
                         help='replace the frames of an existing sequence')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--supersample', type=int, default=1, metavar='K',
+                        help='K x K rays a pixel, colours averaged (odd K; default 1: one ray, '
+                             'jagged silhouettes)')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     seq = generate_sequence(args.out, args.seed, args.frames, sequence=args.sequence,
                             width=args.width, height=args.height,
                             camera_height_m=args.camera_height, progress=not args.no_progress,
-                            overwrite=args.overwrite, workers=workers)
+                            overwrite=args.overwrite, workers=workers,
+                            supersample=args.supersample)
     elapsed = time.perf_counter() - start
     k = seq.intrinsics
     print(f'wrote {len(seq.image_paths)} frames {k.width}x{k.height} (seed {seq.seed}) to '

@@ -85,7 +85,8 @@ class SynthSequence:
 def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequence: str = '00',
                       width: int = 640, height: int = 192,
                       camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M, progress: bool = True,
-                      overwrite: bool = False, workers: int = 1) -> SynthSequence:
+                      overwrite: bool = False, workers: int = 1,
+                      supersample: int = 1) -> SynthSequence:
     """Render a seeded drive and write it as KITTI odometry sequence `sequence` under `out_dir`.
 
     Args:
@@ -98,6 +99,7 @@ def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequen
         overwrite: replace the frames of an existing sequence instead of refusing.
         workers: rendering processes (1 renders in this process). Workers are spawned, so a
             calling script must guard its entry point with `if __name__ == '__main__':`.
+        supersample: odd k: k x k rays a pixel, colours averaged (`Renderer`); 1: one ray.
 
     Raises:
         ConfigError: a parameter is out of range.
@@ -106,19 +108,21 @@ def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequen
     check_parameters(seed, frames, width, height, camera_height_m, min_frames=2)
     if workers < 1:
         raise ConfigError(f'workers must be at least 1, got {workers}')
-    paths = prepare_output(out_dir, sequence, overwrite)
     world = make_world(seed, frames, width, height, camera_height_m)
+    Renderer(world, supersample)  # a bad supersample is refused before anything is written
+    paths = prepare_output(out_dir, sequence, overwrite)
     start = time.perf_counter()
     with tqdm(total=frames, desc=f'synth {sequence}', unit='frame', disable=not progress) as bar:
         if workers == 1:
-            _render_range(Renderer(world), paths, range(frames), bar.update)
+            _render_range(Renderer(world, supersample), paths, range(frames), bar.update)
         else:
-            _render_parallel(world, paths, workers, bar.update)
+            _render_parallel(world, paths, workers, bar.update, supersample)
     elapsed = time.perf_counter() - start
     logger.info('rendered %d frames of %dx%d in %.1f s (%.1f frames/s)', frames, width, height,
                 elapsed, frames / max(elapsed, 1e-9))
     traj = world.trajectory
-    write_metadata(paths, traj.times_s, traj.world_from_cam, world.intrinsics, _meta(world))
+    write_metadata(paths, traj.times_s, traj.world_from_cam, world.intrinsics,
+                   _meta(world, supersample))
     return SynthSequence(
         paths.root, sequence, tuple(paths.image_path(i) for i in range(frames)),
         tuple(paths.depth_path(i) for i in range(frames)), paths.poses_path, paths.calib_path,
@@ -141,12 +145,13 @@ def _render_range(renderer: Renderer, paths: SequencePaths, indices, advance) ->
             advance(1)
 
 
-def _render_parallel(world: SynthWorld, paths: SequencePaths, workers: int, advance) -> None:
+def _render_parallel(world: SynthWorld, paths: SequencePaths, workers: int, advance,
+                     supersample: int = 1) -> None:
     frames = world.frames
     chunks = [range(i, min(i + _CHUNK_FRAMES, frames)) for i in range(0, frames, _CHUNK_FRAMES)]
     k = world.intrinsics
     args = (world.seed, frames, k.width, k.height, world.scene.camera_height_m, str(paths.root),
-            paths.sequence)
+            paths.sequence, supersample)
     # spawn, not fork: the caller may hold threads (torch, ROS) that fork would copy half-way.
     context = multiprocessing.get_context('spawn')
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
@@ -173,11 +178,11 @@ _WORKER: tuple[Renderer, SequencePaths] | None = None
 
 
 def _worker_init(seed: int, frames: int, width: int, height: int, camera_height_m: float,
-                 root: str, sequence: str) -> None:
+                 root: str, sequence: str, supersample: int) -> None:
     global _WORKER
     keep_heap_warm()  # a rendering process this module spawned: its heap is ours to tune
     world = make_world(seed, frames, width, height, camera_height_m)
-    _WORKER = (Renderer(world), SequencePaths(Path(root), sequence))
+    _WORKER = (Renderer(world, supersample), SequencePaths(Path(root), sequence))
 
 
 def _worker_render(indices: range) -> int:
@@ -186,9 +191,11 @@ def _worker_render(indices: range) -> int:
     return len(indices)
 
 
-def _meta(world: SynthWorld) -> dict:
+def _meta(world: SynthWorld, supersample: int = 1) -> dict:
     k = world.intrinsics
-    return {
+    # One ray a pixel writes the same synth.json as before supersampling existed.
+    extra = {'supersample': supersample} if supersample != 1 else {}
+    return extra | {
         'generator': 'depth_ros.synth',
         'generator_version': GENERATOR_VERSION,
         'seed': world.seed,

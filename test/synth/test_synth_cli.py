@@ -18,8 +18,35 @@ def test_writes_a_sequence(tmp_path, capsys):
     assert 'wrote 3 frames 160x48 (seed 4)' in capsys.readouterr().out
 
 
+@pytest.mark.parametrize('workers', ['1', '2'])
+def test_writes_a_supersampled_sequence(tmp_path, workers):
+    """--supersample 3: the written frames are render_sequence's supersampled frames (PNG is
+    lossless; the depth within its 1/256 m encoding), in one process or two, and synth.json
+    says so."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from depth_ros.synth import render_sequence
+    from depth_ros.synth.writer import decode_depth
+
+    out = tmp_path / workers
+    assert main(['synth', '--out', str(out), '--seed', '4', '--width', '160', '--height', '48',
+                 '--workers', workers, '--no-progress', '--frames', '3',
+                 '--supersample', '3']) == 0
+    folder = out / 'sequences' / '00'
+    for i, frame in enumerate(render_sequence(4, 3, 160, 48, supersample=3)):
+        np.testing.assert_array_equal(np.asarray(Image.open(folder / 'image_2' / f'{i:06d}.png')),
+                                      frame.rgb)
+        depth = decode_depth(np.asarray(Image.open(folder / 'depth_2' / f'{i:06d}.png')))
+        np.testing.assert_allclose(depth, frame.depth_m, atol=1 / 256)
+    assert json.loads((folder / 'synth.json').read_text())['supersample'] == 3
+
+
 @pytest.mark.parametrize('extra, message', [
     (('--frames', '1'), 'frames must be at least 2'),
+    (('--frames', '3', '--supersample', '2'), 'supersample must be an odd number'),
     (('--frames', '3', '--width', '4'), 'image size 4x48 is out of range'),
     (('--frames', '3', '--camera-height', '0'), 'camera height'),
 ])
@@ -28,6 +55,7 @@ def test_bad_values_are_one_line_errors(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert err.startswith('depth-ros synth: error: ') and message in err
     assert err.count('\n') == 1 and 'Traceback' not in err
+    assert not (tmp_path / 'sequences').exists()  # refused before anything is written
 
 
 def test_unwritable_output_is_a_one_line_error(tmp_path, capsys):
