@@ -39,6 +39,7 @@ from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_gl
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
+from depth_ros.synth.world import check_supersample  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -101,8 +102,10 @@ def _parse() -> argparse.Namespace:
     if width < 32 or height < 32:
         p.error(f'--size {args.size!r}: at least 32x32')
     args.size = (height, width)
-    if args.supersample not in range(1, 10, 2):
-        p.error(f'--supersample {args.supersample}: an odd number from 1 to 9')
+    try:
+        check_supersample(args.supersample)
+    except ConfigError as exc:
+        p.error(str(exc))
     return args
 
 

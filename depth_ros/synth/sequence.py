@@ -29,6 +29,7 @@ from depth_ros.synth.world import (
     Renderer,
     SynthWorld,
     check_parameters,
+    check_supersample,
     make_world,
 )
 from depth_ros.synth.writer import (
@@ -108,9 +109,9 @@ def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequen
     check_parameters(seed, frames, width, height, camera_height_m, min_frames=2)
     if workers < 1:
         raise ConfigError(f'workers must be at least 1, got {workers}')
-    world = make_world(seed, frames, width, height, camera_height_m)
-    Renderer(world, supersample)  # a bad supersample is refused before anything is written
+    check_supersample(supersample)  # refused before anything is written
     paths = prepare_output(out_dir, sequence, overwrite)
+    world = make_world(seed, frames, width, height, camera_height_m)
     start = time.perf_counter()
     with tqdm(total=frames, desc=f'synth {sequence}', unit='frame', disable=not progress) as bar:
         if workers == 1:

@@ -71,6 +71,13 @@ def check_parameters(seed: int, frames: int, width: int, height: int,
         raise ConfigError(f'camera height {camera_height_m} m is out of range [0.3, 5.0]')
 
 
+def check_supersample(supersample: int) -> None:
+    """Raise ConfigError unless `supersample` is an odd count of rays per pixel side, 1-9."""
+    if isinstance(supersample, bool) or supersample not in range(1, 10, 2):
+        raise ConfigError(f'supersample must be an odd number of rays per pixel side, 1-9, '
+                          f'got {supersample!r}')
+
+
 def make_world(seed: int, frames: int, width: int = 640, height: int = 192,
                camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M) -> SynthWorld:
     """Build the road, the objects along it and the camera trajectory for `seed`."""
@@ -99,9 +106,7 @@ class Renderer:
     """
 
     def __init__(self, world: SynthWorld, supersample: int = 1) -> None:
-        if isinstance(supersample, bool) or supersample not in range(1, 10, 2):
-            raise ConfigError(f'supersample must be an odd number of rays per pixel side, 1-9, '
-                              f'got {supersample!r}')
+        check_supersample(supersample)
         self.world, self.supersample = world, int(supersample)
         # Objects beyond the haze are invisible: their colour would be the haze colour.
         self._tracer = Tracer(world.scene, _finer(world.intrinsics, self.supersample),
