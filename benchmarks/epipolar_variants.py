@@ -35,11 +35,13 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 
 from real_world_report import EVAL_SETS, write_results  # noqa: E402
 
+from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -58,10 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = Predictor.from_checkpoint(args.weights)
     names = set_names(args.sets)
-    data = {name: load_set(name, predictor) for name in tqdm(names, desc='depth', unit='set')}
+    data = {name: load_set(name, predictor, args.supersample)
+            for name in tqdm(names, desc='depth', unit='set')}
     results = {'command': ' '.join(['python benchmarks/epipolar_variants.py',
                                     *(argv if argv is not None else sys.argv[1:])]),
-               'stops': args.stops, 'variants': {}}
+               'stops': args.stops, 'supersample': args.supersample, 'variants': {}}
     for label, overrides in args.variant:
         config = replace(EpipolarConfig(), **overrides)
         scores = {name: score(chain(frames, config, args.stops)) for name, frames in data.items()}
@@ -86,8 +89,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    'smoothing": 0, "turn_compensation": false}\' ({} for the defaults)')
     p.add_argument('--stops', type=int, default=0, help='stops of three frames inserted per set')
     p.add_argument('--weights', default=None, help="depth weights (default: the package's)")
+    p.add_argument('--supersample', type=int, default=DEFAULT_SUPERSAMPLE, metavar='K',
+                   help='rays per pixel side of the synthetic seeds (default '
+                        f'{DEFAULT_SUPERSAMPLE}; 1: one ray, the frames before session 19)')
     p.add_argument('--out', type=Path, default=None, help='also write epipolar_variants.{json,md}')
     args = p.parse_args(argv)
+    try:
+        check_supersample(args.supersample)
+    except ConfigError as exc:
+        p.error(str(exc))
     unknown = [n for n in set_names(args.sets) if n not in KITTI_SETS and not _is_seed(n)]
     if unknown:
         p.error(f'unknown sets {unknown}: use selection, evaluation, {", ".join(KITTI_SETS)} '
@@ -115,13 +125,15 @@ def _variant(text: str) -> tuple[str, dict]:
     return name, values
 
 
-def load_set(name: str, predictor) -> dict:
-    """{'grey': [H, W] uint8 frames, 'depth': network depth (m), 'intrinsics', 'gt': poses}."""
+def load_set(name: str, predictor, supersample: int = DEFAULT_SUPERSAMPLE) -> dict:
+    """{'grey': [H, W] uint8 frames, 'depth': network depth (m), 'intrinsics', 'gt': poses};
+    a synthetic seed rendered with `supersample` rays per pixel side."""
     if name.startswith('seed_'):
         from depth_ros.synth import render_sequence
         width, height = SYNTHETIC_SIZE
         return synthetic_set(list(render_sequence(seed=int(name[5:]), frames=60, width=width,
-                                                  height=height)), predictor)
+                                                  height=height, supersample=supersample)),
+                             predictor)
     from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
     from depth_ros.geometry.intrinsics import kitti_intrinsics
     from depth_ros.inference.image_io import read_image
@@ -175,7 +187,9 @@ def format_markdown(results: dict) -> str:
     lines = ['# Epipolar odometry variants', '', f'Command: `{results["command"]}`', '',
              "5-frame ATE / constant-forward (APE Sim(3) / constant-forward's)"
              + (f'; {results["stops"]} stops of three frames inserted per set, moving frames '
-                'scored' if results['stops'] else '') + '.', '',
+                'scored' if results['stops'] else '')
+             + f'; synthetic seeds rendered with {results.get("supersample", 1)} x '
+               f'{results.get("supersample", 1)} rays a pixel.', '',
              '| variant | overrides | ' + ' | '.join(sets) + ' | geometric mean |',
              '|---|---|' + '---|' * (len(sets) + 1)]
     for label, v in variants.items():

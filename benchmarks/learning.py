@@ -39,7 +39,7 @@ from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_gl
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
-from depth_ros.synth.world import check_supersample  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -86,9 +86,10 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--size', default='416x128', metavar='WxH',
                    help='size the evaluation seeds are rendered at (default 416x128; the '
                         "weights' own input size measures them without resampling)")
-    p.add_argument('--supersample', type=int, default=1, metavar='K',
+    p.add_argument('--supersample', type=int, default=DEFAULT_SUPERSAMPLE, metavar='K',
                    help='render the evaluation seeds with K x K rays per pixel, averaged (odd '
-                        'K; default 1: one ray, the frames the issue figures are measured on)')
+                        f"K; default {DEFAULT_SUPERSAMPLE}, the world's; 1: one ray, the frames "
+                        'before session 19)')
     p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the "
                         "node's input_size parameter; multiples of 32)")
@@ -136,7 +137,8 @@ def _arch_title(checkpoint: Path) -> str:
     return f'{meta.depth_arch.name}{pose}'
 
 
-def _sequence(seed: int, frames: int, size: tuple[int, int] = SIZE, supersample: int = 1):
+def _sequence(seed: int, frames: int, size: tuple[int, int] = SIZE,
+              supersample: int = DEFAULT_SUPERSAMPLE):
     """Synthetic frames of `seed` (rendered in memory at `size`, height and width, with
     `supersample` x `supersample` rays per pixel) with GT depth and poses."""
     from depth_ros.synth import render_sequence
@@ -212,7 +214,8 @@ def _height_scale_figures(gts, preds, factors, true_scales, kwargs) -> dict:
 
 
 def evaluate_all(checkpoint: Path, n_frames: int, size: tuple[int, int] = SIZE,
-                 input_size: tuple[int, int] | None = None, supersample: int = 1) -> dict:
+                 input_size: tuple[int, int] | None = None,
+                 supersample: int = DEFAULT_SUPERSAMPLE) -> dict:
     """The trained weights and the baselines on every evaluation seed, rendered at `size`
     (height, width) with `supersample` rays per pixel side; the networks run at `input_size`
     (None: the weights' own)."""

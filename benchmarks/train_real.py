@@ -14,7 +14,9 @@ phase that finished leaves a DONE file in its run folder; a depth mix made for a
 checkpoint stops the run with an error instead of being reused):
 1. lay the real training videos (config/real_mix.yaml) and the dev drive (config/real_dev.yaml,
    validation curve only) out as one KITTI tree in runs/real_mix, and render four synthetic
-   sequences (seeds 101..104, 416x128) into it;
+   sequences (seeds 101..104, 416x128, --synth-supersample rays a pixel side: the world's
+   default 3 since session 19; the shipped weights saw one-ray frames, --synth-supersample 1)
+   into it;
 2. train config/train_real.yaml within --minutes (resuming the newest checkpoint of the run),
    then a second, quieter phase within --fine-minutes: a new run initialised from the first
    one's last checkpoint with a 5x lower learning rate and a 5x stronger static-pair term
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -54,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
 
 
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
@@ -80,12 +84,13 @@ DEFAULT_WEIGHTS = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
 @dataclass(frozen=True)
 class Layout:
     """Where one recipe keeps its data and runs (`--work`, default runs/), and what every
-    phase shares (`--override`, `--synth-size`, `--no-dev`)."""
+    phase shares (`--override`, `--synth-size`, `--synth-supersample`, `--no-dev`)."""
 
     work: Path = ROOT / 'runs'
     overrides: tuple[str, ...] = ()
     synth_size: tuple[int, int] = (416, 128)
     dev: bool = True
+    synth_supersample: int = DEFAULT_SUPERSAMPLE
 
     @property
     def mix(self) -> Path:
@@ -123,11 +128,13 @@ def prepare_data(layout: Layout = DEFAULT_LAYOUT) -> None:
             _run([sys.executable, '-m', 'training.data.prepare_mix',
                   str(ROOT / 'config' / config), '--out', str(mix), '--root', str(ROOT)])
     width, height = layout.synth_size
+    workers = min(8, os.cpu_count() or 1)  # a GPU machine's cores render while it waits
     for sequence, seed in SYNTH_SEEDS.items():
         if not (mix / 'sequences' / sequence / 'image_2').is_dir():
             _run([sys.executable, '-m', 'depth_ros.cli', 'synth', '--out', str(mix),
                   '--seed', str(seed), '--frames', '150', '--sequence', sequence,
-                  '--width', str(width), '--height', str(height), '--no-progress'])
+                  '--width', str(width), '--height', str(height), '--no-progress',
+                  '--supersample', str(layout.synth_supersample), '--workers', str(workers)])
 
 
 def latest_checkpoint(run: Path) -> Path | None:
@@ -347,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
                              'data.height=192 --override data.width=640')
     parser.add_argument('--synth-size', default='416x128', metavar='WxH',
                         help='size the synthetic sequences are rendered at (default 416x128)')
+    parser.add_argument('--synth-supersample', type=int, default=DEFAULT_SUPERSAMPLE,
+                        metavar='K', help='rays per pixel side of the synthetic sequences '
+                        f'(default {DEFAULT_SUPERSAMPLE}; 1: one ray, the frames the shipped '
+                        'weights were trained on)')
     parser.add_argument('--no-dev', action='store_true',
                         help='leave the dev drive out of the mix: no validation curve (a machine '
                              'without ../shared, given a mix packed by '
@@ -356,13 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         height, width = parse_size(args.synth_size, '--synth-size')
+        check_supersample(args.synth_supersample)
     except ConfigError as exc:
         parser.error(str(exc))
     if any('=' not in o for o in args.override):
         parser.error('--override takes KEY=VALUE')
     if args.start_from is not None and args.teacher_minutes <= 0:
         parser.error('--start-from begins the teacher phase: give --teacher-minutes too')
-    layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev)
+    layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev,
+                    args.synth_supersample)
     prepare_data(layout)
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes

@@ -2,8 +2,9 @@
 
 A seeded procedural street (road with markings, kerbs, sidewalks, textured facades, parked cars,
 poles, trees, sky) seen from a camera driving at 5-12 m/s at 10 Hz, rendered by vectorised ray
-casting. Used to check that the self-supervised networks learn, to train default weights and to
-evaluate against exact depth and poses.
+casting, anti-aliased (DEFAULT_SUPERSAMPLE rays a pixel side). Used to check that the
+self-supervised networks learn, to train default weights and to evaluate against exact depth
+and poses.
 
 Public API:
     generate_sequence(out_dir, seed, frames, ...) -> SynthSequence: write a KITTI-layout sequence.
@@ -18,6 +19,7 @@ shading + materials + noise (appearance), world (seed -> scene + trajectory, Ren
 from depth_ros.synth.sequence import GENERATOR_VERSION, SynthSequence, generate_sequence
 from depth_ros.synth.world import (
                                    DEFAULT_CAMERA_HEIGHT_M,
+                                   DEFAULT_SUPERSAMPLE,
                                    Renderer,
                                    SynthFrame,
                                    SynthWorld,
@@ -29,6 +31,7 @@ from depth_ros.synth.world import (
 
 __all__ = [
     'DEFAULT_CAMERA_HEIGHT_M',
+    'DEFAULT_SUPERSAMPLE',
     'GENERATOR_VERSION',
     'generate_sequence',
     'make_world',

@@ -26,6 +26,7 @@ from depth_ros.synth.shading import FOG_END_M
 from depth_ros.synth.trajectory import FRAME_RATE_HZ
 from depth_ros.synth.world import (
     DEFAULT_CAMERA_HEIGHT_M,
+    DEFAULT_SUPERSAMPLE,
     Renderer,
     SynthWorld,
     check_parameters,
@@ -43,7 +44,7 @@ from depth_ros.synth.writer import (
 
 logger = logging.getLogger(__name__)
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '1.1'  # 1.1: anti-aliased by default, synth.json says how
 _CHUNK_FRAMES = 5
 _MAX_PENDING_WRITES = 4
 
@@ -87,7 +88,7 @@ def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequen
                       width: int = 640, height: int = 192,
                       camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M, progress: bool = True,
                       overwrite: bool = False, workers: int = 1,
-                      supersample: int = 1) -> SynthSequence:
+                      supersample: int = DEFAULT_SUPERSAMPLE) -> SynthSequence:
     """Render a seeded drive and write it as KITTI odometry sequence `sequence` under `out_dir`.
 
     Args:
@@ -100,7 +101,8 @@ def generate_sequence(out_dir: str | os.PathLike, seed: int, frames: int, sequen
         overwrite: replace the frames of an existing sequence instead of refusing.
         workers: rendering processes (1 renders in this process). Workers are spawned, so a
             calling script must guard its entry point with `if __name__ == '__main__':`.
-        supersample: odd k: k x k rays a pixel, colours averaged (`Renderer`); 1: one ray.
+        supersample: odd k: k x k rays a pixel, colours averaged (`Renderer`,
+            DEFAULT_SUPERSAMPLE); 1: one ray (the frames of generator version 1.0).
 
     Raises:
         ConfigError: a parameter is out of range.
@@ -147,7 +149,7 @@ def _render_range(renderer: Renderer, paths: SequencePaths, indices, advance) ->
 
 
 def _render_parallel(world: SynthWorld, paths: SequencePaths, workers: int, advance,
-                     supersample: int = 1) -> None:
+                     supersample: int) -> None:
     frames = world.frames
     chunks = [range(i, min(i + _CHUNK_FRAMES, frames)) for i in range(0, frames, _CHUNK_FRAMES)]
     k = world.intrinsics
@@ -192,13 +194,12 @@ def _worker_render(indices: range) -> int:
     return len(indices)
 
 
-def _meta(world: SynthWorld, supersample: int = 1) -> dict:
+def _meta(world: SynthWorld, supersample: int) -> dict:
     k = world.intrinsics
-    # One ray a pixel writes the same synth.json as before supersampling existed.
-    extra = {'supersample': supersample} if supersample != 1 else {}
-    return extra | {
+    return {
         'generator': 'depth_ros.synth',
         'generator_version': GENERATOR_VERSION,
+        'supersample': supersample,
         'seed': world.seed,
         'frames': world.frames,
         'frame_rate_hz': FRAME_RATE_HZ,

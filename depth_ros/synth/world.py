@@ -25,6 +25,12 @@ from depth_ros.synth.trajectory import SpeedProfile, Trajectory, make_trajectory
 logger = logging.getLogger(__name__)
 
 DEFAULT_CAMERA_HEIGHT_M = 1.65  # KITTI colour cameras
+# Rays per pixel side (`Renderer`). A real camera's pixels integrate light over their area; one
+# ray a pixel leaves silhouettes jagged, and the jags crawl from frame to frame where an
+# odometry tracks corners (on seed 31337 they were most of the epipolar odometry's error:
+# docs/learning/real_world_recipe.md, "Session 18"). So the world renders anti-aliased by
+# default since session 19 (frames before it: supersample=1; its depth is the same either way).
+DEFAULT_SUPERSAMPLE = 3
 SCENE_START_M = -40.0
 SCENE_AHEAD_M = 260.0  # past the last frame: more than the renderer's cull distance
 
@@ -99,13 +105,12 @@ class Renderer:
 
     Args:
         world: what to render, at its intrinsics' size.
-        supersample: odd k >= 1: k x k rays per pixel, their colours averaged (a real camera's
-            pixels integrate light over their area; one ray per pixel leaves silhouettes
-            jagged, and the jags crawl from frame to frame). The depth is the centre ray's,
-            exactly the one-ray render's.
+        supersample: odd k >= 1: k x k rays per pixel, their colours averaged (see
+            DEFAULT_SUPERSAMPLE; 1: one ray, as before session 19, about 8x faster). The depth
+            is the centre ray's, exactly the one-ray render's.
     """
 
-    def __init__(self, world: SynthWorld, supersample: int = 1) -> None:
+    def __init__(self, world: SynthWorld, supersample: int = DEFAULT_SUPERSAMPLE) -> None:
         check_supersample(supersample)
         self.world, self.supersample = world, int(supersample)
         # Objects beyond the haze are invisible: their colour would be the haze colour.
@@ -137,7 +142,7 @@ class Renderer:
 
 def render_sequence(seed: int, frames: int, width: int = 640, height: int = 192,
                     camera_height_m: float = DEFAULT_CAMERA_HEIGHT_M,
-                    supersample: int = 1) -> Iterator[SynthFrame]:
+                    supersample: int = DEFAULT_SUPERSAMPLE) -> Iterator[SynthFrame]:
     """Render a seeded drive in memory, frame by frame (`supersample`: see `Renderer`).
 
     Yields:

@@ -65,6 +65,10 @@ def test_sets_are_expanded_and_unknown_ones_refused(capsys):
     with pytest.raises(SystemExit):
         ev._parse(['--sets', 'odometry_07', '--variant', 'a={}'])
     assert "unknown sets ['odometry_07']" in capsys.readouterr().err
+    assert ev._parse(['--variant', 'a={}']).supersample == 3  # the world's default rays
+    with pytest.raises(SystemExit):
+        ev._parse(['--variant', 'a={}', '--supersample', '2'])
+    assert 'supersample must be an odd number' in capsys.readouterr().err
 
 
 def test_variants_are_parsed_and_bad_ones_refused():

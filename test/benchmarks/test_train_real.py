@@ -15,6 +15,7 @@ import train_real  # noqa: E402
     (['--start-from', 'w.safetensors'], 'give --teacher-minutes too'),
     (['--teacher-minutes', '5', '--teacher-size', '500x160'], 'multiples of 32'),
     (['--override', 'optim.epochs'], 'KEY=VALUE'),
+    (['--synth-supersample', '2'], 'supersample must be an odd number'),
 ])
 def test_bad_options_stop_before_any_data_is_prepared(argv, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -18,11 +18,11 @@ def test_writes_a_sequence(tmp_path, capsys):
     assert 'wrote 3 frames 160x48 (seed 4)' in capsys.readouterr().out
 
 
-@pytest.mark.parametrize('workers', ['1', '2'])
-def test_writes_a_supersampled_sequence(tmp_path, workers):
-    """--supersample 3: the written frames are render_sequence's supersampled frames (PNG is
-    lossless; the depth within its 1/256 m encoding), in one process or two, and synth.json
-    says so."""
+@pytest.mark.parametrize('workers, rays', [('1', None), ('2', '3'), ('1', '1')])
+def test_writes_a_supersampled_sequence(tmp_path, workers, rays):
+    """--supersample K (3 when not given: the world renders anti-aliased by default): the
+    written frames are render_sequence's frames with K x K rays (PNG is lossless; the depth
+    within its 1/256 m encoding), in one process or two, and synth.json says K."""
     import json
 
     import numpy as np
@@ -31,17 +31,17 @@ def test_writes_a_supersampled_sequence(tmp_path, workers):
     from depth_ros.synth import render_sequence
     from depth_ros.synth.writer import decode_depth
 
-    out = tmp_path / workers
+    out, k = tmp_path / workers, int(rays or 3)
     assert main(['synth', '--out', str(out), '--seed', '4', '--width', '160', '--height', '48',
                  '--workers', workers, '--no-progress', '--frames', '3',
-                 '--supersample', '3']) == 0
+                 *(['--supersample', rays] if rays else [])]) == 0
     folder = out / 'sequences' / '00'
-    for i, frame in enumerate(render_sequence(4, 3, 160, 48, supersample=3)):
+    for i, frame in enumerate(render_sequence(4, 3, 160, 48, supersample=k)):
         np.testing.assert_array_equal(np.asarray(Image.open(folder / 'image_2' / f'{i:06d}.png')),
                                       frame.rgb)
         depth = decode_depth(np.asarray(Image.open(folder / 'depth_2' / f'{i:06d}.png')))
         np.testing.assert_allclose(depth, frame.depth_m, atol=1 / 256)
-    assert json.loads((folder / 'synth.json').read_text())['supersample'] == 3
+    assert json.loads((folder / 'synth.json').read_text())['supersample'] == k
 
 
 @pytest.mark.parametrize('extra, message', [

@@ -129,8 +129,8 @@ def test_supersampling_averages_a_finer_render_and_keeps_the_centre_depth():
     i = world.intrinsics
     fine = replace(world, intrinsics=Intrinsics(i.fx * k, i.fy * k, i.cx * k + 1, i.cy * k + 1,
                                                 i.width * k, i.height * k))
-    one, averaged, finer = Renderer(world).frame(2), Renderer(world, k).frame(2), \
-        Renderer(fine).frame(2)
+    one, averaged, finer = Renderer(world, 1).frame(2), Renderer(world, k).frame(2), \
+        Renderer(fine, 1).frame(2)
     block_mean = finer.rgb.reshape(48, k, 160, k, 3).astype(np.float64).mean(axis=(1, 3))
     np.testing.assert_array_equal(averaged.rgb, np.round(block_mean).astype(np.uint8))
     np.testing.assert_array_equal(averaged.depth_m, one.depth_m)
