@@ -122,6 +122,39 @@ def test_a_reversing_camera_is_followed_at_once(synthetic):
         assert _direction_deg(steps[k].previous_from_current[:3, 3], truth[:3, 3]) < 1.0
 
 
+@pytest.fixture(scope='module')
+def turning_on_the_spot():
+    """A robot turning on the spot: the synthetic street's camera at frame 3 yawing 2 degrees a
+    frame about its own vertical axis, no translation (images and exact depth, 640x192)."""
+    from depth_ros.synth import Renderer, make_world
+
+    world = make_world(2026, 6, 640, 192)
+    renderer, start = Renderer(world), world.trajectory.world_from_cam[3]
+    frames = []
+    for i in range(6):
+        pose = start.copy()
+        pose[:3, :3] = start[:3, :3] @ _yaw(np.radians(2.0 * i))[:3, :3]
+        rgb, depth = renderer.render_pose(pose, float(world.trajectory.arc_m[3]))
+        frames.append(SimpleNamespace(rgb=rgb, depth_m=depth, world_from_cam=pose))
+    return frames, world.intrinsics
+
+
+@pytest.mark.parametrize('motion_model', ['vehicle', 'free'])
+def test_a_camera_turning_on_the_spot_rotates_without_moving(turning_on_the_spot, motion_model):
+    """No baseline, but far more flow than a still camera: the essential matrix has no
+    direction to give. The rotation is still measured (within 0.05 degrees of the 2 degrees a
+    frame) and the distance, triangulated against the depth, stays near zero (under 2 cm a
+    frame, the issue's limit for a still camera), with either motion model."""
+    frames, intr = turning_on_the_spot
+    steps = _steps(frames, intr, config=EpipolarConfig.for_motion(motion_model))
+    for i in range(1, len(frames)):
+        truth = invert(frames[i - 1].world_from_cam) @ frames[i].world_from_cam
+        measured = steps[i].previous_from_current
+        assert steps[i].status == 'motion' and steps[i].flow_px > 10
+        assert np.degrees(rotation_angle(invert(truth) @ measured)) < 0.05
+        assert np.linalg.norm(measured[:3, 3]) < 0.02
+
+
 def test_corners_where_the_depth_steps_are_not_tracked(synthetic):
     """A depth map with a step (10 m left, 30 m right): corners along the step are left out
     with max_depth_contrast, and none is where the depth is smooth."""
