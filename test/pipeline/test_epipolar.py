@@ -170,6 +170,7 @@ def test_corners_where_the_depth_steps_are_not_tracked(synthetic):
     assert tracks(uniform, 1.2) == tracks(uniform, 0.0)
     assert 0 < tracks(stepped, 0.0) - tracks(stepped, 1.2) < 0.1 * tracks(stepped, 0.0)
 
+
 def test_a_blank_view_is_not_measured(synthetic):
     frames, intr = synthetic
     blank = SimpleNamespace(rgb=np.full_like(frames[0].rgb, 128), depth_m=frames[0].depth_m)
@@ -182,6 +183,28 @@ def test_a_blank_view_is_not_measured(synthetic):
     assert statuses[0] == 'epipolar: first frame'
     assert statuses[1].startswith('epipolar: motion (') and 'inliers)' in statuses[1]
     assert statuses[2].startswith('epipolar: lost, last motion repeated (')
+
+
+def test_a_covered_lens_does_not_drive_on(synthetic):
+    """The lens covered while driving: the first blank pair cannot be measured and repeats
+    the last motion (constant velocity over a short loss); from the second blank frame on the
+    view does not change, so the motion gate gives the identity: the pose holds however long
+    the lens stays covered, and moves again when it is uncovered."""
+    frames, intr = synthetic
+    blank = SimpleNamespace(rgb=np.full_like(frames[0].rgb, 128), depth_m=frames[0].depth_m)
+    views = [frames[0], frames[1]] + [blank] * 5 + [frames[2], frames[3]]
+    pipeline = FramePipeline(ExactDepth([frames[0], frames[1], blank, frames[2], frames[3]]))
+    results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(views)]
+    measured = results[1].odometry.previous_from_current
+    assert results[2].odometry_status.startswith('epipolar: lost, last motion repeated (')
+    np.testing.assert_array_equal(results[2].odometry.previous_from_current, measured)
+    for r in results[3:7]:
+        assert r.static is True
+        np.testing.assert_array_equal(r.odometry.previous_from_current, np.eye(4))
+    np.testing.assert_allclose(results[6].odometry.cam0_from_cam,  # (re-orthonormalised)
+                               results[2].odometry.cam0_from_cam, atol=1e-9)
+    assert results[8].odometry_status.startswith('epipolar: motion (')
+    assert np.linalg.norm(results[8].odometry.previous_from_current[:3, 3]) > 0.5
 
 
 def test_new_corners_keep_their_distance_as_with_every_pair_compared():
