@@ -35,13 +35,12 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 
 from real_world_report import EVAL_SETS, write_results  # noqa: E402
 
-from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
-from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -89,15 +88,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    'smoothing": 0, "turn_compensation": false}\' ({} for the defaults)')
     p.add_argument('--stops', type=int, default=0, help='stops of three frames inserted per set')
     p.add_argument('--weights', default=None, help="depth weights (default: the package's)")
-    p.add_argument('--supersample', type=int, default=DEFAULT_SUPERSAMPLE, metavar='K',
+    p.add_argument('--supersample', type=supersample_arg,
+                   default=DEFAULT_SUPERSAMPLE, metavar='K',
                    help='rays per pixel side of the synthetic seeds (default '
                         f'{DEFAULT_SUPERSAMPLE}; 1: one ray, the frames before session 19)')
     p.add_argument('--out', type=Path, default=None, help='also write epipolar_variants.{json,md}')
     args = p.parse_args(argv)
-    try:
-        check_supersample(args.supersample)
-    except ConfigError as exc:
-        p.error(str(exc))
     unknown = [n for n in set_names(args.sets) if n not in KITTI_SETS and not _is_seed(n)]
     if unknown:
         p.error(f'unknown sets {unknown}: use selection, evaluation, {", ".join(KITTI_SETS)} '

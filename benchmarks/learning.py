@@ -39,7 +39,7 @@ from depth_ros.evaluation.trajectory import ate_5frame_from_local, local_from_gl
 from depth_ros.geometry.se3 import invert  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
-from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
 
 TRAIN_SEEDS = (100, 101, 102, 103, 104, 105)
@@ -86,7 +86,8 @@ def _parse() -> argparse.Namespace:
     p.add_argument('--size', default='416x128', metavar='WxH',
                    help='size the evaluation seeds are rendered at (default 416x128; the '
                         "weights' own input size measures them without resampling)")
-    p.add_argument('--supersample', type=int, default=DEFAULT_SUPERSAMPLE, metavar='K',
+    p.add_argument('--supersample', type=supersample_arg,
+                   default=DEFAULT_SUPERSAMPLE, metavar='K',
                    help='render the evaluation seeds with K x K rays per pixel, averaged (odd '
                         f"K; default {DEFAULT_SUPERSAMPLE}, the world's; 1: one ray, the frames "
                         'before session 19)')
@@ -103,10 +104,6 @@ def _parse() -> argparse.Namespace:
     if width < 32 or height < 32:
         p.error(f'--size {args.size!r}: at least 32x32')
     args.size = (height, width)
-    try:
-        check_supersample(args.supersample)
-    except ConfigError as exc:
-        p.error(str(exc))
     return args
 
 

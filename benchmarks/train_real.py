@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
-from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, check_supersample  # noqa: E402
+from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
 
 # Real training sequences without LiDAR: they get sparse triangulated depth for phase 3.
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                              'data.height=192 --override data.width=640')
     parser.add_argument('--synth-size', default='416x128', metavar='WxH',
                         help='size the synthetic sequences are rendered at (default 416x128)')
-    parser.add_argument('--synth-supersample', type=int, default=DEFAULT_SUPERSAMPLE,
+    parser.add_argument('--synth-supersample', type=supersample_arg, default=DEFAULT_SUPERSAMPLE,
                         metavar='K', help='rays per pixel side of the synthetic sequences '
                         f'(default {DEFAULT_SUPERSAMPLE}; 1: one ray, the frames the shipped '
                         'weights were trained on)')
@@ -367,7 +367,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         height, width = parse_size(args.synth_size, '--synth-size')
-        check_supersample(args.synth_supersample)
     except ConfigError as exc:
         parser.error(str(exc))
     if any('=' not in o for o in args.override):

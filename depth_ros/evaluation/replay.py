@@ -128,19 +128,14 @@ class EvalOptions:
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
+        shared = dict(max_pose_gap_s=self.max_pose_gap_s,
+                      motion_gate_threshold=self.motion_gate_threshold,
+                      odometry_source=self.odometry_source, motion_model=self.motion_model)
         if self.camera_height_m is None:
-            return PipelineConfig(scale_source='fixed', scale=1.0,
-                                  max_pose_gap_s=self.max_pose_gap_s,
-                                  motion_gate_threshold=self.motion_gate_threshold,
-                                  odometry_source=self.odometry_source,
-                                  motion_model=self.motion_model)
+            return PipelineConfig(scale_source='fixed', scale=1.0, **shared)
         return PipelineConfig(scale_source='camera_height',
                               mounting=Mounting.from_pitch(self.camera_height_m,
-                                                           self.camera_pitch_deg),
-                              max_pose_gap_s=self.max_pose_gap_s,
-                              motion_gate_threshold=self.motion_gate_threshold,
-                              odometry_source=self.odometry_source,
-                              motion_model=self.motion_model)
+                                                           self.camera_pitch_deg), **shared)
 
 
 def load_ground_truth(bag: str | os.PathLike, topic: str) -> GroundTruth:

@@ -12,6 +12,12 @@ MOTION_MODELS = ('vehicle', 'free')
 DEFAULT_MOTION_MODEL = 'vehicle'
 
 
+def check_motion_model(motion_model: str) -> None:
+    """Raise ConfigError unless `motion_model` is one of MOTION_MODELS."""
+    if motion_model not in MOTION_MODELS:
+        raise ConfigError(f'motion_model must be one of {MOTION_MODELS}, got {motion_model!r}')
+
+
 @dataclass(frozen=True)
 class EpipolarConfig:
     """Settings of `EpipolarOdometry` (the tracking tuned on KITTI 06 / 01, the dev drive and
@@ -120,9 +126,7 @@ class EpipolarConfig:
         that moves along its heading: a car, a wheeled robot; the direction of travel is
         smoothed in its frame) or 'free' (a drone, a hand-held camera: each pair's own
         direction)."""
-        if motion_model not in MOTION_MODELS:
-            raise ConfigError(f'motion_model must be one of {MOTION_MODELS}, got '
-                              f'{motion_model!r}')
+        check_motion_model(motion_model)
         if motion_model == 'free':
             return cls(direction_smoothing=0.0, turn_compensation=False)
         return cls()

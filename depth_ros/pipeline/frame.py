@@ -31,7 +31,11 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
-from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS, EpipolarConfig
+from depth_ros.pipeline.epipolar_config import (
+    DEFAULT_MOTION_MODEL,
+    EpipolarConfig,
+    check_motion_model,
+)
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
@@ -80,9 +84,7 @@ class PipelineConfig:
         if self.odometry_source not in ODOMETRY_SOURCES:
             raise ConfigError(f'odometry_source must be one of {ODOMETRY_SOURCES}, got '
                               f'{self.odometry_source!r}')
-        if self.motion_model not in MOTION_MODELS:
-            raise ConfigError(f'motion_model must be one of {MOTION_MODELS}, got '
-                              f'{self.motion_model!r}')
+        check_motion_model(self.motion_model)
         if self.depth_downsample < 1:
             raise ConfigError(f'depth_downsample must be >= 1, got {self.depth_downsample}')
         if not self.max_pose_gap_s > 0:

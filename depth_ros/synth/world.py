@@ -6,6 +6,7 @@ so networks trained on these frames see the geometry of the default KITTI traini
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
 import logging
@@ -82,6 +83,20 @@ def check_supersample(supersample: int) -> None:
     if isinstance(supersample, bool) or supersample not in range(1, 10, 2):
         raise ConfigError(f'supersample must be an odd number of rays per pixel side, 1-9, '
                           f'got {supersample!r}')
+
+
+def supersample_arg(text: str) -> int:
+    """argparse `type=` for a rays-per-pixel-side option (`check_supersample`), or the parser's
+    usage error (exit status 2) for a bad one."""
+    try:
+        value: int | str = int(text)
+    except ValueError:
+        value = text  # refused below, with the usual message
+    try:
+        check_supersample(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return int(value)
 
 
 def make_world(seed: int, frames: int, width: int = 640, height: int = 192,
