@@ -196,7 +196,11 @@ def _read(path: Path) -> np.ndarray:
 def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     """Network and baselines on one set; also returns a few (prepared) frames for static pairs."""
     from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
-    from depth_ros.evaluation.plots import plot_depth_by_range, write_depth_preview
+    from depth_ros.evaluation.plots import (
+        plot_depth_by_range,
+        plot_trajectories,
+        write_depth_preview,
+    )
     from depth_ros.geometry.intrinsics import kitti_intrinsics
     from depth_ros.inference.scale import CameraHeightScale
 
@@ -252,8 +256,15 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         entry['depth_by_range_plot'] = _relative(plot_depth_by_range(
             args.out / f'depth_by_range_{name}.png', depth_by_range(entry['depth']),
             f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
-    entry.update(_trajectory_entry(seq.world_from_cam, np.stack(poses) if predictor.has_pose
-                                   else None, np.stack(epipolar_poses), n))
+    estimates = {'epipolar odometry': np.stack(epipolar_poses),
+                 **({'pose network': np.stack(poses)} if predictor.has_pose else {})}
+    entry.update(_trajectory_entry(seq.world_from_cam, estimates.get('pose network'),
+                                   estimates['epipolar odometry'], n))
+    if 'trajectory' in entry:
+        entry['trajectory_plot'] = _relative(plot_trajectories(
+            args.out / f'trajectory_{name}.png', seq.world_from_cam[:n], estimates,
+            f'{name}: {n} frames', unitless={'constant-forward': bl.constant_forward_poses(n)}),
+            args.out)
     entry['verdicts'] = bl.comparison_lines(
         entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
         entry.get('trajectory', {}).get('network'),

@@ -98,19 +98,22 @@ EPIPOLAR_TITLE = 'epipolar odometry (depth network metres)'
 
 
 def _trajectory_rows(name: str, traj: dict) -> list[str]:
-    rows = ([('network', traj['network'])] if 'network' in traj else []) + (
-        [(EPIPOLAR_TITLE, traj['epipolar'])] if 'epipolar' in traj else []) + [
-        (bl.BASELINE_TITLES[k], v) for k, v in traj['baselines'].items()]
+    """Odometry rows; the estimates in metres (not the baselines) with the distance they
+    publish over the true distance, 1 / the scale of their Sim(3) fit onto the truth."""
+    rows = ([('network', traj['network'], True)] if 'network' in traj else []) + (
+        [(EPIPOLAR_TITLE, traj['epipolar'], True)] if 'epipolar' in traj else []) + [
+        (bl.BASELINE_TITLES[k], v, False) for k, v in traj['baselines'].items()]
     forward = bl.figure(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
     lines = []
-    for title, fig in rows:
+    for title, fig, metric in rows:
         ate = bl.figure(fig, 'ate_5frame', 'mean')
         ratio = f'{ate / forward:.2f}x' if ate is not None and forward else 'n/a'
+        scale = bl.figure(fig, 'ape', 'sim3', 'scale') if metric else None
         cells = [_f(ate, 4), ratio, _f(bl.figure(fig, 'ape', 'sim3', 'rmse')),
-                 _f(bl.figure(fig, 'ape', 'se3', 'rmse')),
+                 _f(bl.figure(fig, 'ape', 'se3', 'rmse')), _f(1 / scale if scale else None, 2),
                  f"{_f(bl.figure(fig, 'kitti_devkit', '7dof', 'rpe_m'))} / "
                  f"{_f(bl.figure(fig, 'kitti_devkit', '7dof', 'rpe_deg'))}"]
-        bold = '**' if title in ('network', EPIPOLAR_TITLE) else ''
+        bold = '**' if metric else ''
         lines.append(f'| {name} | {bold}{title}{bold} | ' + ' | '.join(cells) + ' |')
     return lines
 
@@ -157,10 +160,16 @@ def format_markdown(results: dict) -> str:
     out += _range_section(sets)
     out += ['', '## Odometry (pose network, and the epipolar odometry, chained)', '',
             '| set | predictor | 5-frame ATE (m) | ATE / constant-forward | APE Sim(3) rmse (m) '
-            '| APE SE(3) rmse (m) | devkit 7dof RPE (m / deg) |', '|---|---|---|---|---|---|---|']
+            '| APE SE(3) rmse (m) | distance published / true | devkit 7dof RPE (m / deg) |',
+            '|---|---|---|---|---|---|---|---|']
     for name, entry in sets.items():
         if 'trajectory' in entry:
             out += _trajectory_rows(name, entry['trajectory'])
+    plots = [f"{name} `{entry['trajectory_plot']}`" for name, entry in sets.items()
+             if entry.get('trajectory_plot')]
+    if plots:
+        out.append('\nTop-down trajectories (as published and Sim(3)-aligned): '
+                   + ', '.join(plots))
     for name, entry in sets.items():
         ms = entry.get('odometry_ms_median') or {}
         if ms.get('epipolar') is not None:

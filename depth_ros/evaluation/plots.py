@@ -35,6 +35,16 @@ def align_positions_sim3(gt_world_from_cam: np.ndarray,
     return transform.apply_points(pred_xyz), transform.scale
 
 
+def place_at_start(gt_world_from_cam: np.ndarray,
+                   pred_world_from_cam: np.ndarray) -> np.ndarray:
+    """Predicted positions [N, 3] as published (no scale, no fit), only started where the ground
+    truth starts: each pose re-expressed from the prediction's first frame and put on the ground
+    truth's first pose, so a correct odometry in metres lies on the ground truth."""
+    gt, pred = np.asarray(gt_world_from_cam), np.asarray(pred_world_from_cam)
+    placed = gt[0] @ np.linalg.inv(pred[0]) @ pred
+    return placed[:, :3, 3]
+
+
 def plot_trajectory(path: str | os.PathLike, gt_world_from_cam: np.ndarray,
                     pred_world_from_cam: np.ndarray, title: str = '') -> Path:
     """Top-down (x right, z forward) plot of ground truth and the Sim(3)-aligned estimate.
@@ -48,30 +58,81 @@ def plot_trajectory(path: str | os.PathLike, gt_world_from_cam: np.ndarray,
     Returns:
         The written path.
     """
+    return plot_trajectories(path, gt_world_from_cam, {'estimate': pred_world_from_cam},
+                             title=title, as_published=False)
+
+
+def plot_trajectories(path: str | os.PathLike, gt_world_from_cam: np.ndarray,
+                      estimates: dict[str, np.ndarray], title: str = '',
+                      as_published: bool = True,
+                      unitless: dict[str, np.ndarray] | None = None) -> Path:
+    """Top-down (x right, z forward) plot of ground truth and several estimates of its frames.
+
+    With `as_published`, two panels: the estimates in their own metres, only started at the
+    ground truth's first pose (`place_at_start`: scale errors show), and each Sim(3)-aligned
+    (the shape; the legend gives the fitted scale); else the aligned panel alone.
+
+    Args:
+        path: PNG to write.
+        gt_world_from_cam: [N, 4, 4] ground-truth poses, camera optical axes (x right, y down,
+            z forward), as KITTI ground truth.
+        estimates: name -> [N, 4, 4] poses of the same frames, in metres.
+        title: plot title.
+        as_published: draw the unaligned panel too.
+        unitless: name -> [N, 4, 4] poses without a metric scale (a baseline such as
+            constant-forward): aligned panel only.
+
+    Returns:
+        The written path.
+
+    Raises:
+        InputError: no estimate, or one whose frame count differs from the ground truth's.
+    """
     from matplotlib.figure import Figure
 
+    gt = np.asarray(gt_world_from_cam)
+    unitless = unitless or {}
+    if not estimates and not unitless:
+        raise InputError('plot_trajectories needs at least one estimate')
+    for name, poses in {**estimates, **unitless}.items():
+        if np.shape(poses) != gt.shape:
+            raise InputError(f'estimate {name!r} has poses of shape {np.shape(poses)}, the '
+                             f'ground truth {gt.shape}: give the poses of the same frames')
     path = Path(path)
-    gt_xyz = np.asarray(gt_world_from_cam)[:, :3, 3]
-    aligned, scale = align_positions_sim3(gt_world_from_cam, pred_world_from_cam)
-    fig = Figure(figsize=(6, 6), dpi=100)
-    ax = fig.add_subplot()
-    ax.plot(gt_xyz[:, 0], gt_xyz[:, 2], '-', color='black', label='ground truth')
-    label = ('estimate, Sim(3) aligned' if scale is not None
-             else 'estimate (no motion: translated only)')
-    ax.plot(aligned[:, 0], aligned[:, 2], '-', color='tab:red', label=label)
-    ax.plot(gt_xyz[:1, 0], gt_xyz[:1, 2], 'o', color='black', label='start')
-    ax.set_xlabel('x (m, right)')
-    ax.set_ylabel('z (m, forward)')
-    ax.set_aspect('equal', adjustable='datalim')
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc='best')
-    suffix = f' (scale {scale:.3g})' if scale is not None else ''
-    ax.set_title((title or f'trajectory, {len(gt_xyz)} frames') + suffix)
+    fig = Figure(figsize=(12 if as_published else 6, 6), dpi=100)
+    axes = fig.subplots(1, 2 if as_published else 1, squeeze=False)[0]
+    if as_published:
+        _draw_top_down(axes[0], gt, {name: place_at_start(gt, poses)
+                                     for name, poses in estimates.items()},
+                       'as published (metres), started at the first ground-truth pose')
+    aligned = {}
+    for name, poses in {**estimates, **unitless}.items():
+        xyz, scale = align_positions_sim3(gt, poses)
+        aligned[name + (f', scale {scale:.3g}' if scale is not None
+                        else ' (no motion: translated only)')] = xyz
+    _draw_top_down(axes[-1], gt, aligned, 'Sim(3) aligned to the ground truth')
+    fig.suptitle(title or f'trajectory, {len(gt)} frames')
+    fig.tight_layout()
     try:
         fig.savefig(path)
     except OSError as exc:
         raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
     return path
+
+
+def _draw_top_down(ax, gt: np.ndarray, curves: dict[str, np.ndarray], subtitle: str) -> None:
+    """Ground truth (black, with its start) and each [N, 3] curve, x right / z forward."""
+    gt_xyz = gt[:, :3, 3]
+    ax.plot(gt_xyz[:, 0], gt_xyz[:, 2], '-', color='black', linewidth=2, label='ground truth')
+    ax.plot(gt_xyz[:1, 0], gt_xyz[:1, 2], 'o', color='black', label='start')
+    for name, xyz in curves.items():
+        ax.plot(xyz[:, 0], xyz[:, 2], '-', label=name)
+    ax.set_xlabel('x (m, right)')
+    ax.set_ylabel('z (m, forward)')
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc='best', fontsize='small')
+    ax.set_title(subtitle, fontsize='medium')
 
 
 def _fit_width(image: np.ndarray, width: int) -> np.ndarray:

@@ -166,8 +166,13 @@ class EvalWriter:
 
         outputs: dict[str, Any] = {}
         if result.gt_world_from_cam is not None and result.world_from_cam is not None:
-            plots.plot_trajectory(self.work / 'trajectory.png', result.gt_world_from_cam,
-                                  result.world_from_cam[result.gt_frames])
+            from depth_ros.evaluation.baselines import constant_forward_poses
+
+            gt = result.gt_world_from_cam
+            plots.plot_trajectories(
+                self.work / 'trajectory.png', gt,
+                {'odometry': result.world_from_cam[result.gt_frames]},
+                unitless={'constant-forward': constant_forward_poses(len(gt))})
             outputs['trajectory_plot'] = str(self.out_dir / 'trajectory.png')
         if result.depth_by_range and result.depth_by_range['frames']:
             plots.plot_depth_by_range(self.work / 'depth_by_range.png',

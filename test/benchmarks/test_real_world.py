@@ -95,6 +95,10 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert '## Depth error by LiDAR range' in table and '| dev_0926_0005 | 5-10 |' in table
     with Image.open(tmp_path / dev['depth_by_range_plot']) as im:
         assert im.size == (1100, 420)
+    # Top-down: as published and Sim(3)-aligned, named in the table.
+    with Image.open(tmp_path / dev['trajectory_plot']) as im:
+        assert im.size == (1200, 600)
+    assert f"dev_0926_0005 `{dev['trajectory_plot']}`" in table
 
 
 def test_the_640x192_weights_beat_the_row_prior_on_dev_frames(real_world, tmp_path):
@@ -264,3 +268,36 @@ def test_issue_targets_from_constructed_results():
     assert got['identical_dev: max translation < 0.02 m per frame'] == (0.01, True)
     assert got['identical_dev: max rotation < 0.1 deg per frame'] == (0.2, False)
     assert got['weights file <= 20 MB'] == (25.0, False)
+
+
+def test_the_odometry_table_gives_the_distance_an_estimate_publishes():
+    spec = importlib.util.spec_from_file_location('real_world_report',
+                                                  ROOT / 'benchmarks' / 'real_world_report.py')
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    from depth_ros.evaluation import baselines as bl
+
+    # A drive 1 m a frame straight ahead, turning 1 degree a frame; the estimates have its
+    # shape at half and at 1.25x the distance.
+    yaw = np.deg2rad(1.0)
+    step = np.eye(4)
+    step[:3, :3] = [[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]]
+    step[2, 3] = 1.0
+    gt = [np.eye(4)]
+    for _ in range(29):
+        gt.append(gt[-1] @ step)
+    gt = np.stack(gt)
+
+    def scaled(factor: float) -> np.ndarray:
+        out = gt.copy()
+        out[:, :3, 3] *= factor
+        return out
+
+    traj = {'network': bl.trajectory_figures(gt, scaled(0.5)),
+            'epipolar': bl.trajectory_figures(gt, scaled(1.25)),
+            'baselines': bl.odometry_baselines(gt)}
+    rows = {line.split(' | ')[1].strip('*'): line.split(' | ')
+            for line in report._trajectory_rows('s', traj)}
+    assert rows['network'][6] == '0.50'
+    assert rows[report.EPIPOLAR_TITLE][6] == '1.25'
+    assert rows['constant-forward'][6] == 'n/a' and rows['static'][6] == 'n/a'
