@@ -15,8 +15,11 @@ through the package's Predictor (torch, one thread):
   1.65 m, level prior, filtered over frames as the node does) and median-scaled without the
   crop; beside the row prior, flat-ground prior and constant depth on the same pixels
   (depth_ros.evaluation.baselines);
-- odometry: the pose network's pairs chained into a trajectory, 5-frame ATE, APE and KITTI
-  devkit figures, beside constant-forward and static;
+- odometry: the pose network's pairs and the epipolar odometry (in the depth network's metres,
+  and in camera-height metres as with scale_source camera_height) chained into trajectories,
+  5-frame ATE, APE, KITTI devkit figures and the distance each publishes over the true one,
+  beside constant-forward and static; a top-down picture per set (as published and Sim(3)-
+  aligned);
 - static pairs: each frame with itself (a few per set) and consecutive real frames of a camera
   standing still (pairs whose mean grey difference is at the noise floor, below 2 grey levels,
   in the train sets' sfnd and EuRoC runs): translation per frame in metres at the weights'
@@ -213,6 +216,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     height = CameraHeightScale(args.camera_height_m)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
+    height_poses, height_factor = [np.eye(4)], 1.0  # the same, as scale_source camera_height
     seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)
     still_at = _spread(n, args.static_pairs)
@@ -233,10 +237,12 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         seconds['epipolar'].append(time.perf_counter() - start)
         if step.previous_from_current is not None:
             last = step.previous_from_current
-        if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
-            epipolar_poses.append(orthonormalize(epipolar_poses[-1] @ last))
         factor = height.update(result.depth_m, intr).factor
         factors.append(np.nan if factor is None else factor)
+        height_factor = height_factor if factor is None else factor
+        if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
+            epipolar_poses.append(orthonormalize(epipolar_poses[-1] @ last))
+            height_poses.append(orthonormalize(height_poses[-1] @ _scaled(last, height_factor)))
         if seq.depth_reader is not None:
             gt = seq.depth_reader(i)
             if network.add(gt, result.inv_depth_m, factor):
@@ -257,9 +263,9 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             args.out / f'depth_by_range_{name}.png', depth_by_range(entry['depth']),
             f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
     estimates = {'epipolar odometry': np.stack(epipolar_poses),
+                 'epipolar, camera-height metres': np.stack(height_poses),
                  **({'pose network': np.stack(poses)} if predictor.has_pose else {})}
-    entry.update(_trajectory_entry(seq.world_from_cam, estimates.get('pose network'),
-                                   estimates['epipolar odometry'], n))
+    entry.update(_trajectory_entry(seq.world_from_cam, estimates, n))
     if 'trajectory' in entry:
         entry['trajectory_plot'] = _relative(plot_trajectories(
             args.out / f'trajectory_{name}.png', seq.world_from_cam[:n], estimates,
@@ -321,13 +327,19 @@ def _depth_entry(network, base, factors: list[float]) -> dict:
     return out
 
 
-def _trajectory_entry(gt: np.ndarray | None, poses: np.ndarray | None, epipolar: np.ndarray,
-                      n: int) -> dict:
+def _scaled(pose: np.ndarray, factor: float) -> np.ndarray:
+    out = pose.copy()
+    out[:3, 3] *= factor
+    return out
+
+
+def _trajectory_entry(gt: np.ndarray | None, estimates: dict[str, np.ndarray], n: int) -> dict:
     if gt is None or n < 2:
         return {}
     gt = gt[:n]
-    network = {} if poses is None else {'network': bl.trajectory_figures(gt, poses)}
-    return {'trajectory': {**network, 'epipolar': bl.trajectory_figures(gt, epipolar),
+    keys = {'pose network': 'network', 'epipolar odometry': 'epipolar',
+            'epipolar, camera-height metres': 'epipolar_camera_height'}
+    return {'trajectory': {**{keys[k]: bl.trajectory_figures(gt, v) for k, v in estimates.items()},
                            'baselines': bl.odometry_baselines(gt),
                            'gt_path_m': float(np.sum(np.linalg.norm(
                                np.diff(gt[:, :3, 3], axis=0), axis=1)))}}

@@ -95,13 +95,15 @@ def _range_section(sets: dict) -> list[str]:
 
 
 EPIPOLAR_TITLE = 'epipolar odometry (depth network metres)'
+EPIPOLAR_HEIGHT_TITLE = 'epipolar odometry, camera-height metres (scale_source camera_height)'
 
 
 def _trajectory_rows(name: str, traj: dict) -> list[str]:
     """Odometry rows; the estimates in metres (not the baselines) with the distance they
     publish over the true distance, 1 / the scale of their Sim(3) fit onto the truth."""
-    rows = ([('network', traj['network'], True)] if 'network' in traj else []) + (
-        [(EPIPOLAR_TITLE, traj['epipolar'], True)] if 'epipolar' in traj else []) + [
+    rows = [(title, traj[key], True) for key, title in (
+        ('network', 'network'), ('epipolar', EPIPOLAR_TITLE),
+        ('epipolar_camera_height', EPIPOLAR_HEIGHT_TITLE)) if key in traj] + [
         (bl.BASELINE_TITLES[k], v, False) for k, v in traj['baselines'].items()]
     forward = bl.figure(traj['baselines'], 'constant_forward', 'ate_5frame', 'mean')
     lines = []

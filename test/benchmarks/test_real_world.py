@@ -73,6 +73,7 @@ def test_benchmark_on_three_dev_frames(real_world, tmp_path):
     assert static['pairs'] == 1 and static['translation_m_max'] >= 0
     # The epipolar odometry on the same frames; a frame paired with itself has no flow: zero.
     assert dev['trajectory']['epipolar']['n_poses'] == 3
+    assert dev['trajectory']['epipolar_camera_height']['n_poses'] == 3
     still = results['static_pairs']['epipolar_identical_dev_0926_0005']
     assert still['pairs'] == 1 and still['translation_m_max'] == 0.0
     assert still['rotation_deg_max'] == 0.0 and still['meets_targets']
