@@ -48,6 +48,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 
 from real_world_report import (  # noqa: E402
     EVAL_SETS,
+    PLOT_LABELS,
     STATIC_TARGETS,
     STILL_MAX_GREY_DIFF,
     depth_by_range,
@@ -59,7 +60,7 @@ from real_world_report import (  # noqa: E402
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
-from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
+from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.sizes import input_size_arg  # noqa: E402
 
@@ -242,7 +243,8 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         height_factor = height_factor if factor is None else factor
         if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
             epipolar_poses.append(orthonormalize(epipolar_poses[-1] @ last))
-            height_poses.append(orthonormalize(height_poses[-1] @ _scaled(last, height_factor)))
+            height_poses.append(orthonormalize(height_poses[-1] @ from_rotation_translation(
+                last[:3, :3], last[:3, 3] * height_factor)))
         if seq.depth_reader is not None:
             gt = seq.depth_reader(i)
             if network.add(gt, result.inv_depth_m, factor):
@@ -262,15 +264,15 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         entry['depth_by_range_plot'] = _relative(plot_depth_by_range(
             args.out / f'depth_by_range_{name}.png', depth_by_range(entry['depth']),
             f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
-    estimates = {'epipolar odometry': np.stack(epipolar_poses),
-                 'epipolar, camera-height metres': np.stack(height_poses),
-                 **({'pose network': np.stack(poses)} if predictor.has_pose else {})}
+    estimates = {'epipolar': np.stack(epipolar_poses),
+                 'epipolar_camera_height': np.stack(height_poses),
+                 **({'network': np.stack(poses)} if predictor.has_pose else {})}
     entry.update(_trajectory_entry(seq.world_from_cam, estimates, n))
     if 'trajectory' in entry:
         entry['trajectory_plot'] = _relative(plot_trajectories(
-            args.out / f'trajectory_{name}.png', seq.world_from_cam[:n], estimates,
-            f'{name}: {n} frames', unitless={'constant-forward': bl.constant_forward_poses(n)}),
-            args.out)
+            args.out / f'trajectory_{name}.png', seq.world_from_cam[:n],
+            {PLOT_LABELS[k]: v for k, v in estimates.items()}, f'{name}: {n} frames',
+            unitless={'constant-forward': bl.constant_forward_poses(n)}), args.out)
     entry['verdicts'] = bl.comparison_lines(
         entry.get('depth', {}).get('network'), entry.get('depth', {}).get('baselines', {}),
         entry.get('trajectory', {}).get('network'),
@@ -327,19 +329,12 @@ def _depth_entry(network, base, factors: list[float]) -> dict:
     return out
 
 
-def _scaled(pose: np.ndarray, factor: float) -> np.ndarray:
-    out = pose.copy()
-    out[:3, 3] *= factor
-    return out
-
-
 def _trajectory_entry(gt: np.ndarray | None, estimates: dict[str, np.ndarray], n: int) -> dict:
+    """Figures of each estimate (keyed as in the JSON: PLOT_LABELS' keys) and the baselines."""
     if gt is None or n < 2:
         return {}
     gt = gt[:n]
-    keys = {'pose network': 'network', 'epipolar odometry': 'epipolar',
-            'epipolar, camera-height metres': 'epipolar_camera_height'}
-    return {'trajectory': {**{keys[k]: bl.trajectory_figures(gt, v) for k, v in estimates.items()},
+    return {'trajectory': {**{k: bl.trajectory_figures(gt, v) for k, v in estimates.items()},
                            'baselines': bl.odometry_baselines(gt),
                            'gt_path_m': float(np.sum(np.linalg.norm(
                                np.diff(gt[:, :3, 3], axis=0), axis=1)))}}

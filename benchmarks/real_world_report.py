@@ -96,6 +96,9 @@ def _range_section(sets: dict) -> list[str]:
 
 EPIPOLAR_TITLE = 'epipolar odometry (depth network metres)'
 EPIPOLAR_HEIGHT_TITLE = 'epipolar odometry, camera-height metres (scale_source camera_height)'
+# The odometry estimates, by their key in the results, as the trajectory pictures name them.
+PLOT_LABELS = {'network': 'pose network', 'epipolar': 'epipolar odometry',
+               'epipolar_camera_height': 'epipolar, camera-height metres'}
 
 
 def _trajectory_rows(name: str, traj: dict) -> list[str]:

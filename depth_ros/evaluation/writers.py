@@ -21,6 +21,7 @@ import numpy as np
 
 from depth_ros.errors import OutputError
 from depth_ros.evaluation.bag_io import PARTIAL_SUFFIX, BagWriter, typestore
+from depth_ros.evaluation.baselines import constant_forward_poses
 from depth_ros.evaluation.kitti_to_bag import GT_CHILD_FRAME, GT_ODOM_TOPIC, WORLD_FRAME
 from depth_ros.evaluation.results import BagEvalResult
 from depth_ros.evaluation.scoring import GroundTruth
@@ -166,8 +167,6 @@ class EvalWriter:
 
         outputs: dict[str, Any] = {}
         if result.gt_world_from_cam is not None and result.world_from_cam is not None:
-            from depth_ros.evaluation.baselines import constant_forward_poses
-
             gt = result.gt_world_from_cam
             plots.plot_trajectories(
                 self.work / 'trajectory.png', gt,
