@@ -9,6 +9,14 @@ constant-forward's. The selection score is the geometric mean of the ATE ratios;
 chosen on the selection sets (KITTI odometry 00, synthetic seeds 5-8) and only then looked at
 on the evaluation sets (06, 01, the dev drive, seeds 2026 / 31337).
 
+A variant may also say in which metres the odometry measures (`"metres"`, beside the config's
+overrides): `network` (the default: the depth network's metres, as `scale_source: none /
+fixed` publishes), `camera_height` (as the camera_height / tf sources publish: the depth times
+the frame's camera-height factor before the odometry sees it, the overrides on
+`EpipolarConfig.for_motion('vehicle', ground_scale=True)`) or `camera_height_step` (before
+session 21: each step of the network-metres odometry times the factor). Each variant's
+"distance published / true" is 1 / the scale of its Sim(3) fit onto the poses.
+
 `--stops N` inserts N stops of three frames (the frame repeated, as a car waiting) into every
 set and scores the moving frames only: what a stop costs the odometry.
 
@@ -36,16 +44,21 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 from real_world_report import EVAL_SETS, write_results  # noqa: E402
 
 from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
+from depth_ros.evaluation.plots import align_positions_sim3  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
+from depth_ros.geometry import se3  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
+from depth_ros.pipeline.scale import Mounting, ScaleTracker  # noqa: E402
 from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
 KITTI_SETS = {'odometry_00': 'data/real/train/kitti_odom00/sequences/00', **EVAL_SETS}
 SYNTHETIC_SIZE = (416, 128)  # the learning benchmark's frames (width, height)
+METRES = ('network', 'camera_height', 'camera_height_step')
+CAMERA_HEIGHT_M = 1.65  # KITTI's and the synthetic world's camera, both level
 GROUPS = {'selection': ['odometry_00', 'seed_5', 'seed_6', 'seed_7', 'seed_8'],
           'evaluation': ['odometry_06', 'odometry_01', 'dev_0926_0005', 'seed_2026',
                          'seed_31337']}
@@ -65,10 +78,14 @@ def main(argv: list[str] | None = None) -> int:
                                     *(argv if argv is not None else sys.argv[1:])]),
                'stops': args.stops, 'supersample': args.supersample, 'variants': {}}
     for label, overrides in args.variant:
-        config = replace(EpipolarConfig(), **overrides)
-        scores = {name: score(chain(frames, config, args.stops)) for name, frames in data.items()}
+        overrides = dict(overrides)
+        metres = overrides.pop('metres', 'network')
+        config = replace(EpipolarConfig.for_motion('vehicle', metres == 'camera_height'),
+                         **overrides)
+        scores = {name: score(chain(frames, config, args.stops, metres))
+                  for name, frames in data.items()}
         ratios = [s['ate_ratio'] for s in scores.values()]
-        results['variants'][label] = {'overrides': overrides, 'sets': scores,
+        results['variants'][label] = {'overrides': overrides, 'metres': metres, 'sets': scores,
                                       'geomean_ate_ratio': float(np.exp(np.mean(np.log(ratios))))}
     table = format_markdown(results)
     if args.out:
@@ -118,6 +135,8 @@ def _variant(text: str) -> tuple[str, dict]:
         raise argparse.ArgumentTypeError(f'{text!r}: not NAME=JSON ({exc})') from exc
     if not name or not isinstance(values, dict):
         raise argparse.ArgumentTypeError(f'{text!r}: expected NAME=JSON object')
+    if values.get('metres', 'network') not in METRES:
+        raise argparse.ArgumentTypeError(f'{text!r}: metres must be one of {METRES}')
     return name, values
 
 
@@ -148,22 +167,31 @@ def synthetic_set(frames: list, predictor) -> dict:
 
 
 def _frames(images: list, intr, gt: np.ndarray, predictor) -> dict:
+    depth = [predictor.predict(predictor.prepare(i)).depth_m for i in images]
+    tracker = ScaleTracker('camera_height', 1.0, 30)
+    mounting = Mounting.from_pitch(CAMERA_HEIGHT_M)
     return {'grey': [grey_image(i) for i in images], 'intrinsics': intr, 'gt': gt,
-            'depth': [predictor.predict(predictor.prepare(i)).depth_m for i in images]}
+            'depth': depth, 'factor': [tracker.update(d, intr, mounting).factor for d in depth]}
 
 
-def chain(frames: dict, config: EpipolarConfig, stops: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ground truth, chained poses) of the moving frames, with `stops` stops inserted."""
+def chain(frames: dict, config: EpipolarConfig, stops: int,
+          metres: str = 'network') -> tuple[np.ndarray, np.ndarray]:
+    """(ground truth, chained poses) of the moving frames, with `stops` stops inserted, in
+    `metres` (one of METRES)."""
     n = len(frames['grey'])
     at = set(np.linspace(0, n - 1, stops + 2).round().astype(int)[1:-1].tolist()) if stops else ()
     order = [i for i in range(n) for _ in range(4 if i in at else 1)]
     odometry, poses, last = EpipolarOdometry(config), [np.eye(4)], np.eye(4)
     for k, i in enumerate(order):
-        step = odometry.step(frames['grey'][i], frames['depth'][i], frames['intrinsics'])
+        factor = frames['factor'][i]
+        depth = frames['depth'][i] * (factor if metres == 'camera_height' else 1.0)
+        step = odometry.step(frames['grey'][i], depth, frames['intrinsics'])
         if step.previous_from_current is not None:
             last = step.previous_from_current
         if k:
-            poses.append(orthonormalize(poses[-1] @ last))
+            move = last if metres != 'camera_height_step' else se3.from_rotation_translation(
+                last[:3, :3], last[:3, 3] * factor)
+            poses.append(orthonormalize(poses[-1] @ move))
     moving = [k for k in range(len(order)) if k == 0 or order[k] != order[k - 1]]
     return frames['gt'], np.stack(poses)[moving]
 
@@ -172,25 +200,32 @@ def score(pair: tuple[np.ndarray, np.ndarray]) -> dict:
     gt, poses = pair
     forward = constant_forward_poses(len(gt))
     ate, ate_cf = ate_5frame(gt, poses).mean, ate_5frame(gt, forward).mean
-    sim3, sim3_cf = ape(gt, poses, 'sim3').rmse, ape(gt, forward, 'sim3').rmse
+    _, scale = align_positions_sim3(gt, poses)  # None: the estimate never moved
+    sim3 = ape(gt, poses, 'sim3' if scale is not None else 'se3').rmse
+    sim3_cf = ape(gt, forward, 'sim3').rmse
     return {'ate_5frame': ate, 'ate_ratio': ate / ate_cf, 'ape_sim3': sim3,
-            'ape_sim3_ratio': sim3 / sim3_cf}
+            'ape_sim3_ratio': sim3 / sim3_cf,
+            'distance_ratio': None if scale is None else 1.0 / scale}
 
 
 def format_markdown(results: dict) -> str:
     variants = results['variants']
     sets = list(next(iter(variants.values()))['sets']) if variants else []
     lines = ['# Epipolar odometry variants', '', f'Command: `{results["command"]}`', '',
-             "5-frame ATE / constant-forward (APE Sim(3) / constant-forward's)"
+             "5-frame ATE / constant-forward (APE Sim(3) / constant-forward's; distance "
+             'published / true)'
              + (f'; {results["stops"]} stops of three frames inserted per set, moving frames '
                 'scored' if results['stops'] else '')
              + f'; synthetic seeds rendered with {results.get("supersample", 1)} x '
                f'{results.get("supersample", 1)} rays a pixel.', '',
-             '| variant | overrides | ' + ' | '.join(sets) + ' | geometric mean |',
-             '|---|---|' + '---|' * (len(sets) + 1)]
+             '| variant | overrides | metres | ' + ' | '.join(sets) + ' | geometric mean |',
+             '|---|---|---|' + '---|' * (len(sets) + 1)]
     for label, v in variants.items():
-        cells = [f'{s["ate_ratio"]:.3f}x ({s["ape_sim3_ratio"]:.3f})' for s in v['sets'].values()]
-        lines.append(f'| {label} | `{json.dumps(v["overrides"])}` | ' + ' | '.join(cells)
+        cells = [f'{s["ate_ratio"]:.3f}x ({s["ape_sim3_ratio"]:.3f}; '
+                 + ('n/a' if s.get('distance_ratio') is None else f'{s["distance_ratio"]:.2f}')
+                 + ')' for s in v['sets'].values()]
+        lines.append(f'| {label} | `{json.dumps(v["overrides"])}` | '
+                     f'{v.get("metres", "network")} | ' + ' | '.join(cells)
                      + f' | {v["geomean_ate_ratio"]:.3f} |')
     return '\n'.join(lines)
 

@@ -60,8 +60,9 @@ from real_world_report import (  # noqa: E402
 from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
-from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # noqa: E402
+from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
+from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
 from depth_ros.sizes import input_size_arg  # noqa: E402
 
 
@@ -217,7 +218,10 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     height = CameraHeightScale(args.camera_height_m)
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
-    height_poses, height_factor = [np.eye(4)], 1.0  # the same, as scale_source camera_height
+    # The same as scale_source camera_height publishes it (`pipeline.frame`): the depth in
+    # camera-height metres, the distance from corners GROUND_MEASURE_BAND_M away.
+    height_epipolar = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', ground_scale=True))
+    height_poses, height_factor, height_last = [np.eye(4)], 1.0, np.eye(4)
     seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)
     still_at = _spread(n, args.static_pairs)
@@ -234,17 +238,20 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             poses.append(orthonormalize(poses[-1] @ motion))
         prev = prepared
         start = time.perf_counter()
-        step = epipolar.step(grey_image(image), result.depth_m, intr)
+        grey = grey_image(image)
+        step = epipolar.step(grey, result.depth_m, intr)
         seconds['epipolar'].append(time.perf_counter() - start)
         if step.previous_from_current is not None:
             last = step.previous_from_current
         factor = height.update(result.depth_m, intr).factor
         factors.append(np.nan if factor is None else factor)
         height_factor = height_factor if factor is None else factor
+        step = height_epipolar.step(grey, result.depth_m * np.float32(height_factor), intr)
+        if step.previous_from_current is not None:
+            height_last = step.previous_from_current
         if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion
             epipolar_poses.append(orthonormalize(epipolar_poses[-1] @ last))
-            height_poses.append(orthonormalize(height_poses[-1] @ from_rotation_translation(
-                last[:3, :3], last[:3, 3] * height_factor)))
+            height_poses.append(orthonormalize(height_poses[-1] @ height_last))
         if seq.depth_reader is not None:
             gt = seq.depth_reader(i)
             if network.add(gt, result.inv_depth_m, factor):

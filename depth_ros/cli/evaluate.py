@@ -57,9 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='storage of the result bag (default: sqlite3)')
     parser.add_argument('--no-plots', action='store_true', help='write no PNG files')
     parser.add_argument('--scale', choices=('median', 'camera_height'), default='median',
-                        help='camera_height: also report depth and trajectory with the '
-                             'ground-truth-free scale from the camera height, beside median '
-                             'scaling')
+                        help='camera_height: run as the node with scale_source '
+                             'camera_height (depth, and the epipolar odometry, in camera-height '
+                             'metres) and also report the ground-truth-free scale beside '
+                             'median scaling')
     parser.add_argument('--camera-height-m', type=float, default=1.65, metavar='M',
                         help='camera height above the road for --scale camera_height '
                              '(KITTI colour cameras and the synthetic world: 1.65)')

@@ -251,6 +251,9 @@ class EpipolarOdometry:
         if c.near_baselines < c.cheirality_baselines and near.sum() >= c.min_inliers:
             good = near  # far points triangulate poorly: measure and carry the near ones
         measured = good & np.isfinite(network) & (network > 0) & (network < c.max_depth_m)
+        if c.measure_band_m is not None:
+            band = measured & (network >= c.measure_band_m[0]) & (network < c.measure_band_m[1])
+            measured = band if band.sum() >= c.min_inliers else measured
         absolute = (float(np.median(network[measured] / z_prev[measured]))
                     if measured.sum() >= c.min_inliers else None)
         linked = good & np.isfinite(carried_z)

@@ -10,6 +10,12 @@ from depth_ros.errors import ConfigError
 # What the camera is mounted on (`EpipolarConfig.for_motion`, the node's motion_model).
 MOTION_MODELS = ('vehicle', 'free')
 DEFAULT_MOTION_MODEL = 'vehicle'
+# With a ground scale (scale_source camera_height / tf) the odometry sees the depth in
+# camera-height metres and measures the distance from corners this far away: where the road
+# that fixes the scale is, so the depth network's range compression (near too far, far too
+# near) cancels. Chosen on KITTI 00 and synthetic seeds 5-8 (docs/learning/
+# real_world_recipe.md, "Session 21").
+GROUND_MEASURE_BAND_M = (5.0, 15.0)
 
 
 def check_motion_model(motion_model: str) -> None:
@@ -37,6 +43,9 @@ class EpipolarConfig:
         min_flow_px: median track length below which the camera is taken to stand still.
         max_depth_m: network depths beyond this do not measure the distance (far points
             triangulate poorly).
+        measure_band_m: (near, far) metres: the distance is measured from the corners whose
+            depth lies in this band when there are at least min_inliers of them, else from
+            all nearer than max_depth_m (None: always from all).
         relative_sigma: standard deviation of the log relative scale (the filter's motion
             noise).
         absolute_sigma: standard deviation of the log absolute measurement. Not the depth
@@ -91,6 +100,7 @@ class EpipolarConfig:
     min_inliers: int = 30
     min_flow_px: float = 0.5
     max_depth_m: float = 40.0
+    measure_band_m: tuple[float, float] | None = None
     relative_sigma: float = 0.01
     absolute_sigma: float = 1.0
     min_parallax_deg: float = 1.0
@@ -114,6 +124,12 @@ class EpipolarConfig:
             'min_flow_px', 'lk_levels', 'max_width_px', 'min_parallax_deg',
             'max_depth_contrast', 'max_direction_jump_deg')}
         bad += [f'{k}={v}' for k, v in zero_or_more.items() if v < 0]
+        if self.measure_band_m is not None:
+            band = tuple(float(v) for v in self.measure_band_m)
+            object.__setattr__(self, 'measure_band_m', band)  # lists from JSON / YAML too
+            if len(band) != 2 or not 0 <= band[0] < band[1]:
+                bad.append(f'measure_band_m={self.measure_band_m} (must be near, far with '
+                           '0 <= near < far)')
         if not 0 <= self.direction_smoothing < 1:
             bad.append(f'direction_smoothing={self.direction_smoothing} (must be in [0, 1))')
         if bad:
@@ -121,12 +137,15 @@ class EpipolarConfig:
                               'sigmas positive, the rest at least 0): ' + ', '.join(bad))
 
     @classmethod
-    def for_motion(cls, motion_model: str) -> EpipolarConfig:
+    def for_motion(cls, motion_model: str, ground_scale: bool = False) -> EpipolarConfig:
         """The settings for a platform: 'vehicle' (the camera rigidly mounted on something
         that moves along its heading: a car, a wheeled robot; the direction of travel is
         smoothed in its frame) or 'free' (a drone, a hand-held camera: each pair's own
-        direction)."""
+        direction). `ground_scale`: the depth it is given is in camera-height metres (the
+        frame pipeline's camera_height / tf scale sources), so the distance is measured from
+        corners GROUND_MEASURE_BAND_M away."""
         check_motion_model(motion_model)
+        band = GROUND_MEASURE_BAND_M if ground_scale else None
         if motion_model == 'free':
-            return cls(direction_smoothing=0.0, turn_compensation=False)
-        return cls()
+            return cls(direction_smoothing=0.0, turn_compensation=False, measure_band_m=band)
+        return cls(measure_band_m=band)

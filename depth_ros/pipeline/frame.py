@@ -9,7 +9,9 @@ Per frame: validate the image and intrinsics, run the depth network once on the 
 pick the scale (`pipeline.scale`), chain the motion between this frame and the previous one
 (`pipeline.odometry`; measured by two-view geometry with the depth network's metres
 (`pipeline.epipolar`, the default) or with `odometry_source: posenet` by the pose network;
-translation times the same scale as this frame's depth; the identity when the motion gate
+translation times the same scale as this frame's depth (with a ground scale, camera_height or
+tf, the epipolar odometry is given the depth in those metres instead and measures the distance
+from corners 5-15 m away: `EpipolarConfig.for_motion`); the identity when the motion gate
 (`pipeline.motion_gate`) finds the two frames nearly identical), and subsample the depth for
 publishing. The epipolar odometry needs the previous frame's depth only, so it measures on a thread
 of its own while the depth network works on this frame (same results as one after the other; on a
@@ -39,7 +41,7 @@ from depth_ros.pipeline.epipolar_config import (
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
 from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
-from depth_ros.pipeline.scale import Mounting, ScaleResult, ScaleTracker
+from depth_ros.pipeline.scale import GROUND_SOURCES, Mounting, ScaleResult, ScaleTracker
 
 
 ODOMETRY_SOURCES = ('posenet', 'epipolar')
@@ -63,7 +65,8 @@ class PipelineConfig:
         motion_gate_threshold: consecutive frames differing by at most this many grey levels
             (`pipeline.motion_gate`) get the identity as their motion; 0 turns the gate off.
         odometry_source: 'epipolar' (default: two-view geometry with the depth network's
-            metres, `pipeline.epipolar`; needs OpenCV, works with depth-only weights too) or
+            metres, `pipeline.epipolar`, in camera-height metres with a ground scale source;
+            needs OpenCV, works with depth-only weights too) or
             'posenet' (the weights' pose network).
         motion_model: what the camera is mounted on, for the epipolar source: 'vehicle' (moves
             along its heading: the direction of travel is smoothed in its frame) or 'free'
@@ -200,7 +203,8 @@ class FramePipeline:
     def _epipolar_for(config: PipelineConfig) -> EpipolarOdometry | None:
         if config.odometry_source != 'epipolar':
             return None
-        return EpipolarOdometry(EpipolarConfig.for_motion(config.motion_model))
+        return EpipolarOdometry(EpipolarConfig.for_motion(config.motion_model,
+                                                          _ground_scale(config)))
 
     @property
     def measures_motion(self) -> bool:
@@ -214,8 +218,8 @@ class FramePipeline:
         if (config.scale_source, config.scale, config.scale_window) != (
                 old.scale_source, old.scale, old.scale_window):
             self._scale = self._tracker(config)
-        if (config.odometry_source, config.motion_model) != (old.odometry_source,
-                                                              old.motion_model):
+        if (config.odometry_source, config.motion_model, _ground_scale(config)) != (
+                old.odometry_source, old.motion_model, _ground_scale(old)):
             self._epipolar, self._last_motion = self._epipolar_for(config), None
 
     def reset(self) -> None:
@@ -261,9 +265,14 @@ class FramePipeline:
         network_s = time.perf_counter() - start
         scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
         previous, self._previous = self._previous, prepared
+        motion_factor = scale.factor
         if self._epipolar is not None:
+            depth_for_motion = prediction.depth_m
+            if _ground_scale(config):  # it measures in camera-height metres
+                depth_for_motion = depth_for_motion * np.float32(scale.factor)
+                motion_factor = 1.0
             if epipolar is not None:
-                self._epipolar.remember_depth(prediction.depth_m)
+                self._epipolar.remember_depth(depth_for_motion)
             measure, note = self._epipolar_motion(epipolar)
             notes += note
             status = _epipolar_status(epipolar)
@@ -273,7 +282,7 @@ class FramePipeline:
             status = 'posenet'
         else:
             measure, status = None, 'none (no pose network)'
-        motion = _Motion(measure, scale.factor, self._gate.advance(rgb))
+        motion = _Motion(measure, motion_factor, self._gate.advance(rgb))
         step = self._chain.update(stamp_ns, motion)
         odometry = step if self.measures_motion else None
         depth, rgb_out, intr_out = _subsampled(prediction.depth_m * np.float32(scale.factor), rgb,
@@ -313,6 +322,12 @@ class FramePipeline:
                      f'{result.inliers} inliers): the last motion is repeated',)
         last = self._last_motion
         return (lambda: np.eye(4) if last is None else last.copy()), notes
+
+
+def _ground_scale(config: PipelineConfig) -> bool:
+    """The epipolar odometry measures in the depth's camera-height metres: its factor is
+    in the depth it is given and not applied to its steps again."""
+    return config.odometry_source == 'epipolar' and config.scale_source in GROUND_SOURCES
 
 
 def _epipolar_status(step: EpipolarStep | None) -> str:

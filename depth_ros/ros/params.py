@@ -126,7 +126,8 @@ SPECS: dict[str, ParamSpec] = {
     'scale_source': ParamSpec('Where metric scale comes from: none (the weights as they are), '
                               'fixed (times scale), camera_height (ground plane vs '
                               'camera_height_m), tf (camera height from TF ground_frame -> image '
-                              'frame).', choices=SCALE_SOURCES),
+                              'frame). With camera_height / tf the epipolar odometry measures in '
+                              'those metres, from corners 5-15 m away.', choices=SCALE_SOURCES),
     'camera_height_m': ParamSpec('Height of the camera above the ground (metres), for '
                                  'scale_source camera_height; KITTI: 1.65.',
                                  limits=(0.05, 20.0)),

@@ -15,8 +15,9 @@ from depth_ros.pipeline import FramePipeline, PipelineConfig
 from depth_ros.pipeline.corners import far_from
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
 from depth_ros.pipeline.epipolar_config import EpipolarConfig
+from depth_ros.pipeline.scale import Mounting
 from depth_ros.pipeline.travel_direction import TravelDirection
-from depth_ros.synth import render_sequence, synth_intrinsics
+from depth_ros.synth import DEFAULT_CAMERA_HEIGHT_M, render_sequence, synth_intrinsics
 
 
 pytest.importorskip('cv2')
@@ -36,6 +37,11 @@ def synthetic():
 def _direction_deg(a: np.ndarray, b: np.ndarray) -> float:
     cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def _with_depth(frame, depth_m: np.ndarray) -> SimpleNamespace:
+    """The frame's image and pose with another depth (what a network might predict)."""
+    return SimpleNamespace(rgb=frame.rgb, depth_m=depth_m, world_from_cam=frame.world_from_cam)
 
 
 def _steps(frames, intr, depth_factor: float = 1.0, config: EpipolarConfig | None = None):
@@ -70,6 +76,27 @@ def test_distance_follows_the_depth_scale(synthetic):
                                    2.0 * a.previous_from_current[:3, 3], rtol=1e-6)
         np.testing.assert_allclose(b.previous_from_current[:3, :3],
                                    a.previous_from_current[:3, :3], atol=1e-9)
+
+
+def test_the_distance_is_measured_from_the_band_of_depths_it_is_given(synthetic):
+    """Depth wrong by half outside 5-15 m (as a network's range compression is, in kind):
+    measured from all corners the distance is off; from the band's corners it is the truth;
+    a band without corners falls back to all."""
+    frames, intr = synthetic
+    wrong = [_with_depth(f, np.where((f.depth_m >= 5) & (f.depth_m < 15), f.depth_m,
+                                     1.5 * f.depth_m).astype(np.float32)) for f in frames]
+    banded = EpipolarConfig(measure_band_m=[5, 15])  # a list (JSON / YAML) is taken too
+    assert banded.measure_band_m == (5.0, 15.0)
+    every, band = _steps(wrong, intr), _steps(wrong, intr, config=banded)
+    empty = _steps(wrong, intr, config=EpipolarConfig(measure_band_m=(500.0, 600.0)))
+    for i in range(1, len(frames)):
+        truth = np.linalg.norm((invert(frames[i - 1].world_from_cam)
+                                @ frames[i].world_from_cam)[:3, 3])
+        assert np.linalg.norm(band[i].previous_from_current[:3, 3]) == pytest.approx(
+            truth, rel=0.03)
+        assert np.linalg.norm(every[i].previous_from_current[:3, 3]) > 1.1 * truth
+        np.testing.assert_array_equal(empty[i].previous_from_current,
+                                      every[i].previous_from_current)
 
 
 def test_a_still_camera_does_not_move(synthetic):
@@ -229,6 +256,9 @@ def test_bad_input_and_settings_are_refused(synthetic):
         EpipolarConfig(ransac_px=0.0)
     with pytest.raises(ConfigError, match='min_parallax_deg=-1'):
         EpipolarConfig(min_parallax_deg=-1)
+    for band in ((15, 5), (-1, 5), (5,)):
+        with pytest.raises(ConfigError, match='measure_band_m'):
+            EpipolarConfig(measure_band_m=band)
     with pytest.raises(ConfigError, match='direction_smoothing=1'):
         EpipolarConfig(direction_smoothing=1.0)
     with pytest.raises(ConfigError, match='odometry_source'):
@@ -396,6 +426,36 @@ def test_the_pipeline_measures_beside_the_depth_network_with_the_same_motions(sy
     other = 'free' if motion_model == 'vehicle' else 'vehicle'
     assert not np.array_equal(motions[-1], _steps(frames, intr, config=EpipolarConfig.for_motion(
         other))[-1].previous_from_current)
+
+
+@pytest.mark.parametrize('scale_source', ['camera_height', 'none'])
+def test_with_a_ground_scale_the_odometry_measures_in_camera_height_metres(synthetic,
+                                                                          scale_source):
+    """Weights whose depth is half the truth: with scale_source camera_height the odometry
+    is given the depth times each frame's camera-height factor, measures from corners 5-15 m
+    away and publishes true metres; with none, the weights' (half the truth)."""
+    frames, intr = synthetic
+    halves = [_with_depth(f, f.depth_m / np.float32(2)) for f in frames]
+    pipeline = FramePipeline(ExactDepth(halves), PipelineConfig(
+        scale_source=scale_source, mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M)))
+    results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(halves)]
+    ground = scale_source == 'camera_height'
+    if ground:
+        assert all(r.scale.from_ground for r in results)
+        assert results[-1].scale.factor == pytest.approx(2.0, rel=0.02)
+    config = EpipolarConfig.for_motion('vehicle', ground_scale=ground)
+    assert config.measure_band_m == ((5.0, 15.0) if ground else None)
+    odometry = EpipolarOdometry(config)
+    for i, (frame, result) in enumerate(zip(halves, results)):
+        step = odometry.step(grey_image(frame.rgb), frame.depth_m * np.float32(
+            result.scale.factor), intr)
+        if i:
+            np.testing.assert_array_equal(result.odometry.previous_from_current,
+                                          step.previous_from_current)
+    truth = invert(frames[0].world_from_cam) @ frames[-1].world_from_cam
+    travelled = np.linalg.norm(results[-1].odometry.cam0_from_cam[:3, 3])
+    assert travelled == pytest.approx(np.linalg.norm(truth[:3, 3]) * (1.0 if ground else 0.5),
+                                      rel=0.03)
 
 
 def test_a_frame_without_its_depth_is_no_previous_frame(synthetic):
