@@ -23,8 +23,9 @@ stamp and handed to a worker thread that processes only the newest frame, so the
 lags behind the camera. Nothing is inferred while no one subscribes to an output. Bad messages
 are dropped, counted by cause and logged at most once per cause per 5 s; the node stays up.
 
-Odometry covariance: the pose network reports no uncertainty, so pose and twist covariances
-are `UNKNOWN_VARIANCE` (1e6) on the diagonal; fusion filters should treat them as uninformed.
+Odometry covariance: the epipolar odometry's twist carries its measured noise
+(`pipeline.twist_noise`, parameter twist_covariance); its pose, and the pose network's pose and
+twist, are `UNKNOWN_VARIANCE` (1e6) on the diagonal: fusion filters treat them as uninformed.
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from depth_ros.colormaps import colorize_depth
 from depth_ros.geometry.mounting import base_pose, base_twist
 from depth_ros.pipeline import FrameResult
+from depth_ros.pipeline.twist_noise import twist_noise
 from depth_ros.ros import codecs
 from depth_ros.ros.params import NodeConfig
 from depth_ros.ros.topics import OUTPUTS
@@ -93,13 +94,17 @@ class NodeOutputs:
         """
         step = result.odometry
         odom_from_base = base_pose(base_from_cam, step.cam0_from_cam)
-        linear = angular = None
+        linear = angular = covariance = None
         if step.previous_from_current is not None and step.dt_s > 0:
             linear, angular = base_twist(base_from_cam, step.previous_from_current, step.dt_s)
+            noise = (twist_noise(config.odometry_source, config.scale_source)
+                     if config.twist_covariance == 'measured' else None)
+            if noise is not None:
+                covariance = noise.covariance(linear, step.dt_s, base_from_cam)
         odom_header = codecs.make_header(self.types, result.stamp_ns, config.odom_frame)
         self.pubs['visual_odometry'].publish(codecs.pose_to_odometry(
             self.types, odom_from_base, odom_header, config.base_frame,
-            linear_velocity=linear, angular_velocity=angular))
+            linear_velocity=linear, angular_velocity=angular, twist_covariance=covariance))
         if self.tf is not None:
             self.tf.sendTransform(codecs.pose_to_transform_stamped(
                 self.types, odom_from_base, odom_header, config.base_frame))

@@ -16,6 +16,7 @@ from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
+from depth_ros.pipeline.twist_noise import TWIST_COVARIANCES
 from depth_ros.sizes import parse_input_size
 
 
@@ -69,6 +70,7 @@ class NodeConfig:
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
     motion_model: str = DEFAULT_MOTION_MODEL
+    twist_covariance: str = 'measured'
     autostart: bool = True
     depth_scale: float = 1.0  # deprecated name of scale (one release)
 
@@ -202,6 +204,11 @@ SPECS: dict[str, ParamSpec] = {
                               'the direction of travel is smoothed in its frame) or free (a '
                               'drone or hand-held camera: each frame pair its own direction).',
                               choices=MOTION_MODELS, on_configure=True),
+    'twist_covariance': ParamSpec('Twist covariance of visual_odometry: measured (the epipolar '
+                                  "odometry's errors on real drives, for a fusion filter such "
+                                  'as robot_localization) or unknown (1e6 on the diagonal, as '
+                                  'for the pose network always). The pose covariance is '
+                                  'unknown.', choices=TWIST_COVARIANCES),
     'autostart': ParamSpec('Configure and activate at start-up (main()); false waits for a '
                            'lifecycle manager.', on_configure=True),
     'depth_scale': ParamSpec('Deprecated name of scale, accepted for one release: when set '
