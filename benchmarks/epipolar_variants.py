@@ -158,18 +158,20 @@ def load_set(name: str, predictor, supersample: int = DEFAULT_SUPERSAMPLE) -> di
     return _frames(images, intr, seq.world_from_cam[:len(images)], predictor)
 
 
-def synthetic_set(frames: list, predictor) -> dict:
-    """`load_set` of rendered synthetic frames (`depth_ros.synth.render_sequence`)."""
+def synthetic_set(frames: list, predictor, camera_height_m: float = CAMERA_HEIGHT_M) -> dict:
+    """`load_set` of rendered synthetic frames (`depth_ros.synth.render_sequence`) whose camera
+    is `camera_height_m` above the road."""
     from depth_ros.synth import synth_intrinsics
     height, width = frames[0].rgb.shape[:2]
     return _frames([f.rgb for f in frames], synth_intrinsics(width, height),
-                   np.stack([f.world_from_cam for f in frames]), predictor)
+                   np.stack([f.world_from_cam for f in frames]), predictor, camera_height_m)
 
 
-def _frames(images: list, intr, gt: np.ndarray, predictor) -> dict:
+def _frames(images: list, intr, gt: np.ndarray, predictor,
+            camera_height_m: float = CAMERA_HEIGHT_M) -> dict:
     depth = [predictor.predict(predictor.prepare(i)).depth_m for i in images]
     tracker = ScaleTracker('camera_height', 1.0, 30)
-    mounting = Mounting.from_pitch(CAMERA_HEIGHT_M)
+    mounting = Mounting.from_pitch(camera_height_m)
     return {'grey': [grey_image(i) for i in images], 'intrinsics': intr, 'gt': gt,
             'depth': depth, 'factor': [tracker.update(d, intr, mounting).factor for d in depth]}
 

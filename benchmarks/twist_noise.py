@@ -12,6 +12,9 @@ compared with the true one, in the camera's optical frame:
   six components all lie within 2 sigma (a calibrated Gaussian: 0.95^6 = 0.74), and the mean
   normalised squared error over 6 (1: calibrated; below: conservative; above: overconfident).
 
+With `--out` a picture per set (`twist_noise_SET.png`): each frame's error along the optical
+axis and its rotation error about the vertical, in both metres, inside the model's 2 sigma.
+
 Run: `python benchmarks/twist_noise.py [--sets odometry_00 ...] [--out DIR]`.
 """
 from __future__ import annotations
@@ -56,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in tqdm(args.sets, desc='sets', unit='set'):
         frames = ev.load_set(name, predictor)
         results['sets'][name] = {metres: frame_errors(frames, metres) for metres in MODES}
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            plot_errors(args.out / f'twist_noise_{name}.png', name, results['sets'][name])
+    for modes in results['sets'].values():  # the pictures' series stay out of the JSON
+        for r in modes.values():
+            r.pop('series')
     table = format_markdown(results)
     if args.out:
         write_results(args.out, 'twist_noise', results, table)
@@ -83,12 +92,41 @@ def frame_errors(frames: dict, metres: str) -> dict:
     sigma = np.array([r[2] for r in rows])
     moving = speed > 0.05  # metres a frame: a fraction of a standing camera's speed means nothing
     rel = error[moving, :3] / speed[moving, None]
-    return {'frames': len(rows), 'moving_frames': int(moving.sum()),
+    series = {'forward_error': error[:, 2], 'forward_sigma': sigma[:, 2],
+              'turn_error_deg': np.degrees(error[:, 4]), 'turn_sigma_deg': np.degrees(sigma[:, 4])}
+    return {'frames': len(rows), 'moving_frames': int(moving.sum()), 'series': series,
             'forward_fraction_rms': float(np.sqrt(np.mean(rel[:, 2] ** 2))),
             'sideways_fraction_rms': float(np.sqrt(np.mean(rel[:, :2] ** 2))),
             'rotation_deg_rms': float(np.degrees(np.sqrt(np.mean(error[:, 3:] ** 2)))),
             'within_2_sigma': float(np.mean(np.all(np.abs(error) <= 2 * sigma, axis=1))),
             'nees_over_6': float(np.mean([r[3] for r in rows]) / 6)}
+
+
+def plot_errors(path: Path, name: str, modes: dict) -> None:
+    """Per-frame errors of each metres inside their 2-sigma band: along the optical axis (m a
+    frame) and about the vertical (optical y, degrees a frame)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 6), dpi=100)
+    forward_ax, turn_ax = fig.subplots(2, 1, sharex=True)
+    for (metres, r), colour in zip(modes.items(), ('tab:blue', 'tab:orange')):
+        series = r['series']
+        x = np.arange(1, len(series['forward_error']) + 1)
+        for ax, error, sigma in ((forward_ax, series['forward_error'], series['forward_sigma']),
+                                 (turn_ax, series['turn_error_deg'], series['turn_sigma_deg'])):
+            ax.fill_between(x, -2 * sigma, 2 * sigma, color=colour, alpha=0.15)
+            ax.plot(x, error, color=colour, label=f'{metres} metres (band: 2 sigma of the '
+                    f'model; {r["within_2_sigma"]:.0%} of frames inside on all six)')
+    forward_ax.set_ylabel('along the axis (m / frame)')
+    turn_ax.set_ylabel('about the vertical (deg / frame)')
+    turn_ax.set_xlabel('frame pair')
+    for ax in (forward_ax, turn_ax):
+        ax.axhline(0.0, color='black', linewidth=0.8)
+        ax.grid(True, alpha=0.3)
+    forward_ax.legend(loc='best', fontsize='small')
+    fig.suptitle(f"{name}: errors of the epipolar odometry's twist, per frame pair")
+    fig.tight_layout()
+    fig.savefig(path)
 
 
 def format_markdown(results: dict) -> str:
@@ -101,13 +139,14 @@ def format_markdown(results: dict) -> str:
              '/ 6 (1 if calibrated, below: conservative).', '',
              '| set | metres | frames | forward | sideways | rotation (deg) | all within 2 sigma '
              '| NEES / 6 |', '|---|---|---|---|---|---|---|---|']
+    pictures = ', '.join(f'`twist_noise_{name}.png`' for name in results['sets'])
     for name, modes in results['sets'].items():
         for metres, r in modes.items():
             lines.append(f'| {name} | {metres} | {r["frames"]} | '
                          f'{r["forward_fraction_rms"]:.3f} | {r["sideways_fraction_rms"]:.3f} | '
                          f'{r["rotation_deg_rms"]:.3f} | {r["within_2_sigma"]:.2f} | '
                          f'{r["nees_over_6"]:.2f} |')
-    return '\n'.join(lines)
+    return '\n'.join(lines + ['', f'Per-frame errors inside the 2-sigma band: {pictures}'])
 
 
 if __name__ == '__main__':

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from importlib import resources
 import logging
 import os
 from pathlib import Path
@@ -16,25 +15,13 @@ from depth_ros.geometry.projection import inv_depth_to_depth
 from depth_ros.geometry.se3 import invert
 from depth_ros.inference.backends import Backend, make_backend, resolve_device
 from depth_ros.inference.host_staging import PinnedUploader
+from depth_ros.inference.packaged import PACKAGED_WEIGHTS, default_weights_path
 from depth_ros.inference.preprocess import as_rgb_uint8, resize_map_numpy, to_network_input
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta, load_checkpoint
 from depth_ros.models.registry import ArchSpec, build_depth_net, build_pose_net
 
 
 LOG = logging.getLogger(__name__)
-DEFAULT_WEIGHTS_NAME = 'default.safetensors'
-# Weights shipped inside the package, by the name `weights` accepts (see weights/MODEL_CARD.md):
-# 'default' (416x128) was trained on real video under non-commercial data licences,
-# 'real_640x192' the same recipe at 640x192 on a GPU (better depth, 2.3x the pixels: for a GPU),
-# 'synthetic' only on the package's own synthetic world.
-PACKAGED_WEIGHTS = {'default': DEFAULT_WEIGHTS_NAME, 'real_640x192': 'real_640x192.safetensors',
-                    'synthetic': 'synthetic.safetensors'}
-
-
-def default_weights_path(name: str = 'default') -> Path | None:
-    """Packaged weights by name (PACKAGED_WEIGHTS), or None if this build lacks them."""
-    path = Path(str(resources.files('depth_ros'))) / 'weights' / PACKAGED_WEIGHTS[name]
-    return path if path.is_file() else None
 
 
 def resolve_weights(path: str | os.PathLike | None) -> Path:

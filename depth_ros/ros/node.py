@@ -115,6 +115,8 @@ class DepthNode(LifecycleNode):
         if self._config_error:
             self.get_logger().error(f'configure failed: {self._config_error}')
             return TransitionCallbackReturn.FAILURE
+        for message in params.scale_warnings(config):
+            self.get_logger().warn(message)
         try:
             predictor = self._load_predictor(config)
         except Exception as exc:  # any backend failure is a configure failure

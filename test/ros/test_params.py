@@ -132,6 +132,23 @@ def test_the_deprecated_name_warns_only_when_set():
     assert 'depth_scale is deprecated' in message and 'use scale' in message and '2.5' in message
 
 
+@pytest.mark.parametrize('values, warns', [
+    ({'scale_source': 'camera_height', 'camera_height_m': 0.6}, True),  # a small robot
+    ({'scale_source': 'camera_height', 'camera_height_m': 2.5, 'weights': 'synthetic'}, True),
+    ({'scale_source': 'camera_height', 'camera_height_m': 1.5}, False),  # a car's camera
+    ({'scale_source': 'camera_height', 'camera_height_m': 0.6, 'weights': 'mine.safetensors'},
+     False),  # weights of its own: they may have learned this camera's road
+    ({'scale_source': 'fixed', 'camera_height_m': 0.6}, False),
+])
+def test_camera_height_far_from_the_packaged_weights_camera_warns(values, warns):
+    messages = params.scale_warnings(params.NodeConfig.from_values(values))
+    assert bool(messages) == warns
+    if warns:
+        height = values['camera_height_m']
+        assert f'camera_height_m {height:g}' in messages[0]
+        assert f'({height / 1.65:.2f})' in messages[0] and 'camera_heights' in messages[0]
+
+
 def test_deprecated_names_are_declared_and_documented_as_such():
     for old, new in params.DEPRECATED.items():
         assert old in params.SPECS and new in params.SPECS

@@ -1,0 +1,24 @@
+"""The weights shipped inside the package: their names and files, and the camera they learned
+(no torch: the node's parameters read it before any model loads)."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+DEFAULT_WEIGHTS_NAME = 'default.safetensors'
+# Weights shipped inside the package, by the name `weights` accepts (see weights/MODEL_CARD.md):
+# 'default' (416x128) was trained on real video under non-commercial data licences,
+# 'real_640x192' the same recipe at 640x192 on a GPU (better depth, 2.3x the pixels: for a GPU),
+# 'synthetic' only on the package's own synthetic world.
+PACKAGED_WEIGHTS = {'default': DEFAULT_WEIGHTS_NAME, 'real_640x192': 'real_640x192.safetensors',
+                    'synthetic': 'synthetic.safetensors'}
+# Every camera they were trained on (KITTI's, the synthetic world's) was about this high above
+# the road, and their depth of the road is that camera's (docs/learning/camera_heights/).
+PACKAGED_CAMERA_HEIGHT_M = 1.65
+
+
+def default_weights_path(name: str = 'default') -> Path | None:
+    """Packaged weights by name (PACKAGED_WEIGHTS), or None if this build lacks them."""
+    path = Path(str(resources.files('depth_ros'))) / 'weights' / PACKAGED_WEIGHTS[name]
+    return path if path.is_file() else None
