@@ -53,11 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             results['runs'].append({'height_m': height, 'seed': seed,
                                     **measure(render(seed, height), predictor, height)})
-    table = format_markdown(results)
-    if args.out:
-        write_results(args.out, 'camera_heights', results, table)
-    else:
-        print(table)
+    write_results(args.out, 'camera_heights', results, format_markdown(results))
     return 0
 
 

@@ -87,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios = [s['ate_ratio'] for s in scores.values()]
         results['variants'][label] = {'overrides': overrides, 'metres': metres, 'sets': scores,
                                       'geomean_ate_ratio': float(np.exp(np.mean(np.log(ratios))))}
-    table = format_markdown(results)
-    if args.out:
-        write_results(args.out, 'epipolar_variants', results, table)
-    else:
-        print(table)
+    write_results(args.out, 'epipolar_variants', results, format_markdown(results))
     return 0
 
 

@@ -256,8 +256,10 @@ def write_whole(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_results(out: Path, stem: str, results: dict, table: str) -> None:
-    """`out/stem.json` and `out/stem.md`, each whole or not at all; print the table."""
-    write_whole(out / f'{stem}.json', json.dumps(results, indent=1) + '\n')
-    write_whole(out / f'{stem}.md', table + '\n')
+def write_results(out: Path | None, stem: str, results: dict, table: str) -> None:
+    """`out/stem.json` and `out/stem.md`, each whole or not at all (None: no files); print the
+    table."""
+    if out is not None:
+        write_whole(out / f'{stem}.json', json.dumps(results, indent=1) + '\n')
+        write_whole(out / f'{stem}.md', table + '\n')
     print(table)

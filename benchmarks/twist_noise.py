@@ -65,11 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     for modes in results['sets'].values():  # the pictures' series stay out of the JSON
         for r in modes.values():
             r.pop('series')
-    table = format_markdown(results)
-    if args.out:
-        write_results(args.out, 'twist_noise', results, table)
-    else:
-        print(table)
+    write_results(args.out, 'twist_noise', results, format_markdown(results))
     return 0
 
 
