@@ -125,11 +125,15 @@ class EpipolarConfig:
             'max_depth_contrast', 'max_direction_jump_deg')}
         bad += [f'{k}={v}' for k, v in zero_or_more.items() if v < 0]
         if self.measure_band_m is not None:
-            band = tuple(float(v) for v in self.measure_band_m)
-            object.__setattr__(self, 'measure_band_m', band)  # lists from JSON / YAML too
+            try:
+                band = tuple(float(v) for v in self.measure_band_m)
+            except (TypeError, ValueError):
+                band = ()
             if len(band) != 2 or not 0 <= band[0] < band[1]:
-                bad.append(f'measure_band_m={self.measure_band_m} (must be near, far with '
-                           '0 <= near < far)')
+                bad.append(f'measure_band_m={self.measure_band_m!r} (must be near, far metres '
+                           'with 0 <= near < far)')
+            else:
+                object.__setattr__(self, 'measure_band_m', band)  # lists from JSON / YAML too
         if not 0 <= self.direction_smoothing < 1:
             bad.append(f'direction_smoothing={self.direction_smoothing} (must be in [0, 1))')
         if bad:

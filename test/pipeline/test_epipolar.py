@@ -256,7 +256,7 @@ def test_bad_input_and_settings_are_refused(synthetic):
         EpipolarConfig(ransac_px=0.0)
     with pytest.raises(ConfigError, match='min_parallax_deg=-1'):
         EpipolarConfig(min_parallax_deg=-1)
-    for band in ((15, 5), (-1, 5), (5,)):
+    for band in ((15, 5), (-1, 5), (5,), 5.0, ('near', 'far')):
         with pytest.raises(ConfigError, match='measure_band_m'):
             EpipolarConfig(measure_band_m=band)
     with pytest.raises(ConfigError, match='direction_smoothing=1'):
