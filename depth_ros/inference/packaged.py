@@ -1,5 +1,6 @@
-"""The weights shipped inside the package: their names and files, and the camera they learned
-(no torch: the node's parameters read it before any model loads)."""
+"""The weights shipped inside the package: their names and files, and the camera they learned,
+with the warning for a camera mounted elsewhere (no torch: the node reads it before any model
+loads)."""
 from __future__ import annotations
 
 from importlib import resources
@@ -22,3 +23,17 @@ def default_weights_path(name: str = 'default') -> Path | None:
     """Packaged weights by name (PACKAGED_WEIGHTS), or None if this build lacks them."""
     path = Path(str(resources.files('depth_ros'))) / 'weights' / PACKAGED_WEIGHTS[name]
     return path if path.is_file() else None
+
+
+def camera_height_warning(weights: str, height_m: float, said_by: str) -> str | None:
+    """The warning for a ground scale from a camera `height_m` above the ground (`said_by`:
+    where that height comes from) with `weights`; None when they are not packaged or the
+    height is within 20 % of the one they learned."""
+    ratio = height_m / PACKAGED_CAMERA_HEIGHT_M
+    if weights not in ('', *PACKAGED_WEIGHTS) or 0.8 <= ratio <= 1.25:
+        return None
+    return (f'camera-height scale with {said_by}: the packaged weights predict the road as a '
+            f'camera {PACKAGED_CAMERA_HEIGHT_M:g} m high sees it, so the factor follows the '
+            f'height ratio ({ratio:.2f}) and over-corrects the rest of the scene (synthetic '
+            'drives from 0.6 to 2.5 m high: docs/learning/camera_heights/); for metres at this '
+            "height train on this camera's video (docs/TRAINING.md)")

@@ -45,6 +45,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from sensor_msgs.msg import CompressedImage
 
 from depth_ros.errors import ConfigError, InputError
+from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.pipeline import DroppedFrame, Event, FramePipeline, FrameResult, Mounting
 from depth_ros.ros import codecs, params
 from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state
@@ -99,6 +100,7 @@ class DepthNode(LifecycleNode):
         self.inputs = FrameInput(self.types, self.diagnostics, logger.error, logger.warn,
                                  THROTTLE_S)
         self.mounting: CameraMounting | None = None
+        self._height_warned = False
         self.outputs: NodeOutputs | None = None
         self._input_subs: list[Any] = []
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
@@ -117,6 +119,7 @@ class DepthNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         for message in params.scale_warnings(config):
             self.get_logger().warn(message)
+        self._height_warned = False  # scale_source tf: checked at the first TF mounting
         try:
             predictor = self._load_predictor(config)
         except Exception as exc:  # any backend failure is a configure failure
@@ -349,10 +352,17 @@ class DepthNode(LifecycleNode):
         if config.scale_source != 'tf' or self.mounting is None:
             return None
         try:
-            return self.mounting.ground_mounting(config.ground_frame, frame_id)
+            mounting = self.mounting.ground_mounting(config.ground_frame, frame_id)
         except LookupError as exc:
             self.inputs.warn('no_ground_tf', f'{exc}; using camera_height_m')
             return None
+        if not self._height_warned:  # once per configure: the mounting rarely changes
+            self._height_warned = True
+            message = camera_height_warning(config.weights, mounting.height_m, (
+                f'{config.ground_frame} -> {frame_id} {mounting.height_m:.2f} m from TF'))
+            if message:
+                self.get_logger().warn(message)
+        return mounting
 
     # --- output ---------------------------------------------------------------------------------
 

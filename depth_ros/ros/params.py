@@ -12,7 +12,7 @@ from typing import Any
 from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
-from depth_ros.inference.packaged import PACKAGED_CAMERA_HEIGHT_M, PACKAGED_WEIGHTS
+from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
@@ -360,16 +360,11 @@ def deprecation_warnings(values: Mapping[str, Any]) -> list[str]:
 def scale_warnings(config: NodeConfig) -> list[str]:
     """A warning when scale_source camera_height meets packaged weights and a camera mounted
     more than 20 % away from the height they learned the road at."""
-    ratio = config.camera_height_m / PACKAGED_CAMERA_HEIGHT_M
-    packaged = config.weights in ('', *PACKAGED_WEIGHTS)
-    if config.scale_source != 'camera_height' or not packaged or 0.8 <= ratio <= 1.25:
+    if config.scale_source != 'camera_height':
         return []
-    return [f'scale_source camera_height with camera_height_m {config.camera_height_m:g}: the '
-            f'packaged weights predict the road as a camera {PACKAGED_CAMERA_HEIGHT_M:g} m high '
-            f'sees it, so the factor follows the height ratio ({ratio:.2f}) and over-corrects '
-            'the rest of the scene (synthetic drives from 0.6 to 2.5 m high: '
-            'docs/learning/camera_heights/); for metres at this height train on this '
-            "camera's video (docs/TRAINING.md)"]
+    message = camera_height_warning(config.weights, config.camera_height_m,
+                                    f'camera_height_m {config.camera_height_m:g}')
+    return [message] if message else []
 
 
 def measures_motion(config: NodeConfig, has_pose: bool) -> bool:

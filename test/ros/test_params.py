@@ -6,6 +6,7 @@ import re
 import pytest
 import yaml
 
+from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.ros import params
 
 
@@ -147,6 +148,14 @@ def test_camera_height_far_from_the_packaged_weights_camera_warns(values, warns)
         height = values['camera_height_m']
         assert f'camera_height_m {height:g}' in messages[0]
         assert f'({height / 1.65:.2f})' in messages[0] and 'camera_heights' in messages[0]
+
+
+def test_a_height_from_tf_is_judged_the_same_way():
+    said_by = 'base_footprint -> camera 0.45 m from TF'
+    message = camera_height_warning('', 0.45, said_by)
+    assert message.startswith(f'camera-height scale with {said_by}: ') and '(0.27)' in message
+    assert camera_height_warning('default', 1.8, said_by) is None  # within 20 %
+    assert camera_height_warning('my.safetensors', 0.45, said_by) is None
 
 
 def test_deprecated_names_are_declared_and_documented_as_such():
