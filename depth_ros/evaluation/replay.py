@@ -157,6 +157,7 @@ class _Replay:
                                             options.max_depth_m, options.camera_height_m)
         self.poses = np.zeros((len(plan), 4, 4)) if pipeline.measures_motion else None
         self.factors = np.full(len(plan), np.nan)
+        self.confidences = np.full(len(plan), np.nan)
         self.network_s = 0.0
         self.notes: dict[str, None] = {}  # the pipeline's warnings, each once, in order
 
@@ -173,6 +174,7 @@ class _Replay:
         factor = result.scale.factor if result.scale.from_ground else None
         if factor is not None:
             self.factors[position] = factor
+            self.confidences[position] = result.scale.confidence
         gt_depth = image_to_depth(depth_msg) if depth_msg is not None else None
         if gt_depth is not None:
             self.scores.add(gt_depth, result.unscaled_inv_depth_m,
@@ -321,7 +323,7 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
         notes.append(f'{replay.scores.skipped} frame(s) without valid ground-truth depth')
     height = (None if options.camera_height_m is None else
               camera_height_report(options.camera_height_m, replay.factors, replay.scores,
-                                   score.report))
+                                   score.report, replay.confidences))
     timing = {'total_s': total_s, 'network_s': replay.network_s,
               'overhead_ratio': (total_s - replay.network_s) / max(replay.network_s, 1e-9),
               'frames_per_s': len(plan) / max(total_s, 1e-9)}

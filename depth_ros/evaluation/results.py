@@ -16,6 +16,7 @@ from depth_ros.evaluation.baselines import format_baselines
 from depth_ros.evaluation.depth_metrics import DEPTH_METRIC_NAMES, DepthEvalResult
 from depth_ros.evaluation.frame_plan import FramePlan
 from depth_ros.evaluation.report import TrajectoryReport, format_report
+from depth_ros.inference.scale import LOW_CONFIDENCE as LOW_SCALE_CONFIDENCE
 
 
 # What measured the replayed motion (the pipeline's odometry_source), as the results say it.
@@ -174,7 +175,14 @@ def _format_camera_height(report: dict[str, Any] | None) -> list[str]:
              f'{report["frames_with_factor"]}/{report["frames"]} frames']
     if report['median_factor'] is None:
         return lines + ['  no ground plane found in any frame: no figures']
-    lines.append(f'  median factor {report["median_factor"]:.3f}')
+    confidence = report.get('median_confidence')
+    lines.append(f'  median factor {report["median_factor"]:.3f}' + (
+        '' if confidence is None else
+        f' (confidence median {confidence:.2f}, min {report["min_confidence"]:.2f})'))
+    if confidence is not None and confidence < LOW_SCALE_CONFIDENCE:
+        lines.append(f'  confidence under {LOW_SCALE_CONFIDENCE}: the ground fit is unsure (the '
+                     'road hidden, e.g. by traffic, or not flat); do not trust these metres '
+                     "(README, 'Choosing the depth scale')")
     if report.get('depth'):
         d = report['depth']
         ratio = report['median_factor_over_gt_ratio']

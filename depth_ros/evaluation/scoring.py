@@ -154,7 +154,8 @@ class DepthScores:
 
 
 def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: DepthScores,
-                         trajectory: TrajectoryReport | None) -> dict[str, Any]:
+                         trajectory: TrajectoryReport | None,
+                         confidences: np.ndarray | None = None) -> dict[str, Any]:
     """The ground-truth-free figures of the camera-height scale.
 
     Args:
@@ -162,13 +163,18 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
         factors: [N] per-frame filtered factors, NaN before a ground plane was seen.
         scores: depth scores with the 'height' rows.
         trajectory: the figures of the trajectory chained with those factors.
+        confidences: [N] the filter's confidence of each factor (NaN where none), as the
+            node publishes it on depth/scale.
     """
     known = np.isfinite(factors)
     depth = scores.result('height')
+    rated = np.isfinite(confidences) if confidences is not None else np.zeros(0, bool)
     return {
         'camera_height_m': camera_height_m,
         'frames_with_factor': int(known.sum()), 'frames': int(len(known)),
         'median_factor': float(np.median(factors[known])) if known.any() else None,
+        'median_confidence': float(np.median(confidences[rated])) if rated.any() else None,
+        'min_confidence': float(np.min(confidences[rated])) if rated.any() else None,
         'depth': depth.to_dict() if depth is not None else None,
         # factor / per-image median ratio: 1 means the height scale equals ground truth's.
         'median_factor_over_gt_ratio': (float(np.median(depth.scales))

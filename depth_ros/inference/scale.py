@@ -25,6 +25,10 @@ from depth_ros.geometry.intrinsics import Intrinsics
 
 # KITTI's colour cameras are 1.65 m above the road (Geiger et al., IJRR 2013, Fig. 3).
 KITTI_CAMERA_HEIGHT_M = 1.65
+# A filtered factor less confident than this is unreliable: in a traffic queue hiding the road
+# the confidence was 0.16-0.32 (factor 1.38x LiDAR's), on real drives with road in view 0.45-0.81
+# after 10 frames (docs/learning/real_world_recipe.md, "Session 21"). Reported, not acted on.
+LOW_CONFIDENCE = 0.4
 
 
 @dataclass(frozen=True)

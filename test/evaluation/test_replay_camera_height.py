@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from depth_ros.evaluation.kitti_to_bag import kitti_to_bag
-from depth_ros.evaluation.replay import EvalOptions, evaluate_bag
+from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
+from depth_ros.evaluation.results import _format_camera_height
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.geometry.se3 import invert
 
@@ -77,6 +78,12 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     assert report['frames_with_factor'] == result.frames
     assert report['median_factor'] == pytest.approx(FACTOR, rel=1e-3)
     assert report['median_factor_over_gt_ratio'] == pytest.approx(1.0, rel=1e-3)
+    # A flat road every frame: full support and agreement, so the confidence is the filter's
+    # frame count k / 5 (at most 1): 0.2 on the first frame, median of 0.2 ... 0.8, 1, 1, 1, 1.
+    assert report['min_confidence'] == pytest.approx(0.2, abs=0.01)
+    assert report['median_confidence'] == pytest.approx(0.9, abs=0.02)
+    text = format_result(result)
+    assert 'confidence median 0.9' in text and 'unsure' not in text
     assert report['depth']['abs_rel'] < 1e-3 < result.depth_unscaled.mean.abs_rel
     ape = report['trajectory']['ape']['se3']
     assert ape['rmse'] < 1e-3
@@ -85,6 +92,15 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     assert invert(result.world_from_cam[-1])[2, 3] == pytest.approx(
         -STEP_M * (result.frames - 1), rel=1e-3)
     assert report['trajectory'] == result.trajectory.to_dict()
+
+
+def test_an_unsure_camera_height_scale_is_said_to_be_so():
+    report = {'camera_height_m': 1.65, 'frames_with_factor': 78, 'frames': 78,
+              'median_factor': 1.47, 'median_confidence': 0.24, 'min_confidence': 0.16,
+              'depth': None, 'trajectory': None}
+    lines = _format_camera_height(report)
+    assert lines[2] == '  median factor 1.470 (confidence median 0.24, min 0.16)'
+    assert lines[3].startswith('  confidence under 0.4: the ground fit is unsure')
 
 
 def test_camera_height_mode_needs_camera_info(bag, tmp_path):
