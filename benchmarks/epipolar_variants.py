@@ -46,8 +46,8 @@ from real_world_report import EVAL_SETS, write_results  # noqa: E402
 from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
 from depth_ros.evaluation.plots import align_positions_sim3  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
-from depth_ros.geometry import se3  # noqa: E402
-from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
+from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # noqa: E402
+from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
 from depth_ros.pipeline.scale import Mounting, ScaleTracker  # noqa: E402
@@ -58,7 +58,6 @@ SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
 KITTI_SETS = {'odometry_00': 'data/real/train/kitti_odom00/sequences/00', **EVAL_SETS}
 SYNTHETIC_SIZE = (416, 128)  # the learning benchmark's frames (width, height)
 METRES = ('network', 'camera_height', 'camera_height_step')
-CAMERA_HEIGHT_M = 1.65  # KITTI's and the synthetic world's camera, both level
 GROUPS = {'selection': ['odometry_00', 'seed_5', 'seed_6', 'seed_7', 'seed_8'],
           'evaluation': ['odometry_06', 'odometry_01', 'dev_0926_0005', 'seed_2026',
                          'seed_31337']}
@@ -154,7 +153,7 @@ def load_set(name: str, predictor, supersample: int = DEFAULT_SUPERSAMPLE) -> di
     return _frames(images, intr, seq.world_from_cam[:len(images)], predictor)
 
 
-def synthetic_set(frames: list, predictor, camera_height_m: float = CAMERA_HEIGHT_M) -> dict:
+def synthetic_set(frames: list, predictor, camera_height_m: float = KITTI_CAMERA_HEIGHT_M) -> dict:
     """`load_set` of rendered synthetic frames (`depth_ros.synth.render_sequence`) whose camera
     is `camera_height_m` above the road."""
     from depth_ros.synth import synth_intrinsics
@@ -164,7 +163,7 @@ def synthetic_set(frames: list, predictor, camera_height_m: float = CAMERA_HEIGH
 
 
 def _frames(images: list, intr, gt: np.ndarray, predictor,
-            camera_height_m: float = CAMERA_HEIGHT_M) -> dict:
+            camera_height_m: float = KITTI_CAMERA_HEIGHT_M) -> dict:
     depth = [predictor.predict(predictor.prepare(i)).depth_m for i in images]
     tracker = ScaleTracker('camera_height', 1.0, 30)
     mounting = Mounting.from_pitch(camera_height_m)
@@ -187,7 +186,7 @@ def chain(frames: dict, config: EpipolarConfig, stops: int,
         if step.previous_from_current is not None:
             last = step.previous_from_current
         if k:
-            move = last if metres != 'camera_height_step' else se3.from_rotation_translation(
+            move = last if metres != 'camera_height_step' else from_rotation_translation(
                 last[:3, :3], last[:3, 3] * factor)
             poses.append(orthonormalize(poses[-1] @ move))
     moving = [k for k in range(len(order)) if k == 0 or order[k] != order[k - 1]]

@@ -155,7 +155,7 @@ class DepthScores:
 
 def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: DepthScores,
                          trajectory: TrajectoryReport | None,
-                         confidences: np.ndarray | None = None) -> dict[str, Any]:
+                         confidences: np.ndarray) -> dict[str, Any]:
     """The ground-truth-free figures of the camera-height scale.
 
     Args:
@@ -168,7 +168,7 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
     """
     known = np.isfinite(factors)
     depth = scores.result('height')
-    rated = np.isfinite(confidences) if confidences is not None else np.zeros(0, bool)
+    rated = np.isfinite(confidences)
     return {
         'camera_height_m': camera_height_m,
         'frames_with_factor': int(known.sum()), 'frames': int(len(known)),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M
+
 
 DEFAULT_WEIGHTS_NAME = 'default.safetensors'
 # Weights shipped inside the package, by the name `weights` accepts (see weights/MODEL_CARD.md):
@@ -16,7 +18,7 @@ PACKAGED_WEIGHTS = {'default': DEFAULT_WEIGHTS_NAME, 'real_640x192': 'real_640x1
                     'synthetic': 'synthetic.safetensors'}
 # Every camera they were trained on (KITTI's, the synthetic world's) was about this high above
 # the road, and their depth of the road is that camera's (docs/learning/camera_heights/).
-PACKAGED_CAMERA_HEIGHT_M = 1.65
+PACKAGED_CAMERA_HEIGHT_M = KITTI_CAMERA_HEIGHT_M
 
 
 def default_weights_path(name: str = 'default') -> Path | None:
