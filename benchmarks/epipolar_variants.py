@@ -50,6 +50,7 @@ from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # 
 from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
+from depth_ros.pipeline.frame import follow_scale  # noqa: E402
 from depth_ros.pipeline.scale import Mounting, ScaleTracker  # noqa: E402
 from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
@@ -165,10 +166,13 @@ def synthetic_set(frames: list, predictor, camera_height_m: float = KITTI_CAMERA
 def _frames(images: list, intr, gt: np.ndarray, predictor,
             camera_height_m: float = KITTI_CAMERA_HEIGHT_M) -> dict:
     depth = [predictor.predict(predictor.prepare(i)).depth_m for i in images]
-    tracker = ScaleTracker('camera_height', 1.0, 30)
+    tracker = ScaleTracker('camera_height', 1.0, 30)  # the node's defaults
     mounting = Mounting.from_pitch(camera_height_m)
+    scales = [tracker.update(d, intr, mounting) for d in depth]
     return {'grey': [grey_image(i) for i in images], 'intrinsics': intr, 'gt': gt,
-            'depth': depth, 'factor': [tracker.update(d, intr, mounting).factor for d in depth]}
+            'depth': depth, 'factor': [s.factor for s in scales],
+            'from_ground': [s.from_ground for s in scales],
+            'trusted': [s.from_ground and not s.held for s in scales]}
 
 
 def chain(frames: dict, config: EpipolarConfig, stops: int,
@@ -179,10 +183,13 @@ def chain(frames: dict, config: EpipolarConfig, stops: int,
     at = set(np.linspace(0, n - 1, stops + 2).round().astype(int)[1:-1].tolist()) if stops else ()
     order = [i for i in range(n) for _ in range(4 if i in at else 1)]
     odometry, poses, last = EpipolarOdometry(config), [np.eye(4)], np.eye(4)
+    depth_scale = None
     for k, i in enumerate(order):
         factor = frames['factor'][i]
         depth = frames['depth'][i] * (factor if metres == 'camera_height' else 1.0)
         step = odometry.step(frames['grey'][i], depth, frames['intrinsics'])
+        if metres == 'camera_height':  # as the frame pipeline
+            depth_scale = follow_scale(odometry, depth_scale, factor, frames['trusted'][i])
         if step.previous_from_current is not None:
             last = step.previous_from_current
         if k:

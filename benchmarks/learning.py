@@ -157,10 +157,13 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
     with `epipolar`, also the 5-frame ATE of the epipolar odometry on the network's depth
     (`odometry_source: epipolar`; a pair it cannot measure repeats the last motion, as in the
     frame pipeline)."""
-    from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M, CameraHeightScale
+    from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M
+    from depth_ros.pipeline.scale import Mounting, ScaleTracker
 
     intr = _intrinsics(frames)
-    scale = CameraHeightScale(KITTI_CAMERA_HEIGHT_M)  # the synthetic camera is mounted at 1.65 m
+    # As the node's scale_source camera_height; the synthetic camera is mounted at 1.65 m.
+    scale, mounting = ScaleTracker('camera_height', 1.0, 30), Mounting.from_pitch(
+        KITTI_CAMERA_HEIGHT_M)
     gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
     odometry, epipolar_local, last = EpipolarOdometry() if epipolar else None, [], np.eye(4)
     for frame in frames:
@@ -171,10 +174,10 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
             last = last if step.previous_from_current is None else step.previous_from_current
             if gts:
                 epipolar_local.append(invert(last))
-        estimate = scale.update(result.depth_m, intr)
+        applied = scale.update(result.depth_m, intr, mounting)
         gts.append(np.where(frame.depth_m > 0, frame.depth_m, 0.0))
         preds.append(result.inv_depth_m)
-        height_factors.append(estimate.factor)
+        height_factors.append(applied.factor if applied.from_ground else None)
         if prepared and predictor.has_pose:
             pred_local.append(invert(predictor.relative_pose(prepared[-1], image)))
         prepared = [image]

@@ -61,6 +61,7 @@ from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
+from depth_ros.inference.scale import LOW_CONFIDENCE  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
 from depth_ros.sizes import input_size_arg  # noqa: E402
@@ -93,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                'input_size': list(predictor.input_size) if args.input_size else None,
                'architecture': f'{predictor.meta.depth_arch.name} + '
                                f'{getattr(predictor.meta.pose_arch, "name", None)}',
-               'protocol': PROTOCOL.format(height=args.camera_height_m),
+               'protocol': PROTOCOL.format(height=args.camera_height_m,
+                                               min_confidence=LOW_CONFIDENCE),
                'row_prior': bl.load_row_prior().source, 'sets': {}}
     identical = {}
     folders = {**{name: args.shared / EVAL_SETS[name] for name in args.sets},
@@ -114,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
 PROTOCOL = ('depth: LiDAR of the same frame, Garg crop, 1e-3..80 m, prediction clamped to '
             '[1e-3, 80] m, metrics averaged per image; median-scaled = per-image median ratio, '
             "unscaled = the weights' metres (metres_per_unit), camera-height = the package's "
-            'estimator ({height:g} m, level prior, 30-frame filter); odometry: pose-network pairs '
-            '(i, i+1) chained, and the epipolar odometry (odometry_source: epipolar) on the '
-            'same frames with the same depth network; 5-frame ATE (Monodepth2), APE (evo), '
-            'KITTI devkit')
+            'estimator as the node runs it ({height:g} m, level prior, 30-frame filter, applied '
+            'from confidence {min_confidence:g}: frames before are not scored with it); '
+            'odometry: pose-network pairs (i, i+1) chained, and the epipolar odometry '
+            '(odometry_source: epipolar) on the same frames with the same depth network; '
+            '5-frame ATE (Monodepth2), APE (evo), KITTI devkit')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -207,7 +210,8 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         write_depth_preview,
     )
     from depth_ros.geometry.intrinsics import kitti_intrinsics
-    from depth_ros.inference.scale import CameraHeightScale
+    from depth_ros.pipeline.frame import follow_scale
+    from depth_ros.pipeline.scale import Mounting, ScaleTracker
 
     seq = load_kitti_sequence(folder)
     n = min(len(seq), args.frames or len(seq))
@@ -215,13 +219,14 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
     network = bl.ProtocolScores(no_crop=True, by_range=True)
     base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m, by_range=True)
-    height = CameraHeightScale(args.camera_height_m)
+    height, mounting = ScaleTracker('camera_height', 1.0, 30), Mounting.from_pitch(
+        args.camera_height_m)  # as the node's scale_source camera_height, its defaults
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
     # The same as scale_source camera_height publishes it (`pipeline.frame`): the depth in
     # camera-height metres, the distance from corners GROUND_MEASURE_BAND_M away.
     height_epipolar = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', ground_scale=True))
-    height_poses, height_factor, height_last = [np.eye(4)], 1.0, np.eye(4)
+    height_poses, height_last, height_scale = [np.eye(4)], np.eye(4), None
     seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
     preview_at = _spread(n, args.previews if seq.depth_reader else 0)
     still_at = _spread(n, args.static_pairs)
@@ -243,10 +248,12 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         seconds['epipolar'].append(time.perf_counter() - start)
         if step.previous_from_current is not None:
             last = step.previous_from_current
-        factor = height.update(result.depth_m, intr).factor
+        scale = height.update(result.depth_m, intr, mounting)
+        factor = scale.factor if scale.from_ground else None  # trusted, or the last trusted
         factors.append(np.nan if factor is None else factor)
-        height_factor = height_factor if factor is None else factor
-        step = height_epipolar.step(grey, result.depth_m * np.float32(height_factor), intr)
+        step = height_epipolar.step(grey, result.depth_m * np.float32(scale.factor), intr)
+        height_scale = follow_scale(height_epipolar, height_scale, scale.factor,
+                                    scale.from_ground and not scale.held)
         if step.previous_from_current is not None:
             height_last = step.previous_from_current
         if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion

@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def frame_errors(frames: dict, metres: str) -> dict:
     """The drive chained in `metres`; its per-frame twist errors against the model's sigmas."""
-    noise = twist_noise('epipolar', MODES[metres])
     config = ev.EpipolarConfig.for_motion('vehicle', metres == 'camera_height')
     gt, poses = ev.chain(frames, config, 0, metres)
     rows = []
@@ -79,6 +78,8 @@ def frame_errors(frames: dict, metres: str) -> dict:
         true_v, true_w = relative_pose_to_twist(invert(gt[i - 1]) @ gt[i], 1.0)
         v, w = relative_pose_to_twist(invert(poses[i - 1]) @ poses[i], 1.0)
         error = np.concatenate([v - true_v, w - true_w])
+        # As the node: the weights' model while camera_height falls back to `scale`.
+        noise = twist_noise('epipolar', MODES[metres], frames['from_ground'][i])
         covariance = noise.covariance(v, 1.0, np.eye(3))
         sigma = np.sqrt(np.diag(covariance))
         rows.append((np.linalg.norm(true_v), error, sigma,

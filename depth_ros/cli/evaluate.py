@@ -7,6 +7,7 @@ import json
 
 from depth_ros.cli.common import add_model_arguments, load_predictor
 from depth_ros.errors import ConfigError
+from depth_ros.inference.scale import LOW_CONFIDENCE
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
@@ -66,6 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(KITTI colour cameras and the synthetic world: 1.65)')
     parser.add_argument('--camera-pitch-deg', type=float, default=0.0, metavar='DEG',
                         help='downward camera pitch, prior of the ground-plane fit')
+    parser.add_argument('--scale-min-confidence', type=float, default=LOW_CONFIDENCE,
+                        metavar='C',
+                        help="the node's scale_min_confidence: a camera-height factor less "
+                             'confident than this is not applied (the last trusted one is '
+                             f'kept; default {LOW_CONFIDENCE}, as the node; 0: every factor)')
     parser.add_argument('--motion-gate-threshold', type=float, default=GATE_THRESHOLD,
                         metavar='GREY',
                         help="the node's motion gate: consecutive frames differing by at most "
@@ -96,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                           camera_height_m=(args.camera_height_m
                                            if args.scale == 'camera_height' else None),
                           camera_pitch_deg=args.camera_pitch_deg,
+                          scale_min_confidence=args.scale_min_confidence,
                           camera_info_topic=args.camera_info_topic,
                           motion_gate_threshold=args.motion_gate_threshold,
                           odometry_source=args.odometry_source,

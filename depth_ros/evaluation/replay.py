@@ -61,6 +61,7 @@ from depth_ros.evaluation.scoring import (
 )
 from depth_ros.evaluation.writers import RESULT_DEPTH_TOPIC, RESULT_ODOM_TOPIC, EvalWriter
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.inference.scale import LOW_CONFIDENCE
 from depth_ros.pipeline import DroppedFrame, FramePipeline, Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE
@@ -101,6 +102,8 @@ class EvalOptions:
             output folder).
         camera_height_m: also score with the camera-height scale (None: median scaling only).
         camera_pitch_deg: the camera's downward pitch, prior of the ground-plane fit.
+        scale_min_confidence: the node's parameter: a camera-height factor less confident is
+            not applied (`pipeline.scale.ScaleTracker`).
         camera_info_topic: the camera's intrinsics (needed by the camera-height scale).
         max_pose_gap_s: longest stamp step whose motion is measured (the node's parameter).
         motion_gate_threshold: the node's motion gate (`pipeline.motion_gate`): consecutive frames
@@ -120,6 +123,7 @@ class EvalOptions:
     plots: bool = True
     camera_height_m: float | None = None
     camera_pitch_deg: float = 0.0
+    scale_min_confidence: float = LOW_CONFIDENCE
     camera_info_topic: str = CAMERA_INFO_TOPIC
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
@@ -135,7 +139,8 @@ class EvalOptions:
             return PipelineConfig(scale_source='fixed', scale=1.0, **shared)
         return PipelineConfig(scale_source='camera_height',
                               mounting=Mounting.from_pitch(self.camera_height_m,
-                                                           self.camera_pitch_deg), **shared)
+                                                           self.camera_pitch_deg),
+                              scale_min_confidence=self.scale_min_confidence, **shared)
 
 
 def load_ground_truth(bag: str | os.PathLike, topic: str) -> GroundTruth:
@@ -158,6 +163,7 @@ class _Replay:
         self.poses = np.zeros((len(plan), 4, 4)) if pipeline.measures_motion else None
         self.factors = np.full(len(plan), np.nan)
         self.confidences = np.full(len(plan), np.nan)
+        self.held = np.zeros(len(plan), dtype=bool)
         self.network_s = 0.0
         self.notes: dict[str, None] = {}  # the pipeline's warnings, each once, in order
 
@@ -174,7 +180,9 @@ class _Replay:
         factor = result.scale.factor if result.scale.from_ground else None
         if factor is not None:
             self.factors[position] = factor
+        if result.scale.estimate is not None:  # judged, also when not trusted
             self.confidences[position] = result.scale.confidence
+        self.held[position] = result.scale.held
         gt_depth = image_to_depth(depth_msg) if depth_msg is not None else None
         if gt_depth is not None:
             self.scores.add(gt_depth, result.unscaled_inv_depth_m,
@@ -323,7 +331,7 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
         notes.append(f'{replay.scores.skipped} frame(s) without valid ground-truth depth')
     height = (None if options.camera_height_m is None else
               camera_height_report(options.camera_height_m, replay.factors, replay.scores,
-                                   score.report, replay.confidences))
+                                   score.report, replay.confidences, replay.held))
     timing = {'total_s': total_s, 'network_s': replay.network_s,
               'overhead_ratio': (total_s - replay.network_s) / max(replay.network_s, 1e-9),
               'frames_per_s': len(plan) / max(total_s, 1e-9)}

@@ -173,12 +173,19 @@ def _format_camera_height(report: dict[str, Any] | None) -> list[str]:
         return []
     lines = ['', f'camera-height scale ({report["camera_height_m"]} m): factor on '
              f'{report["frames_with_factor"]}/{report["frames"]} frames']
-    if report['median_factor'] is None:
-        return lines + ['  no ground plane found in any frame: no figures']
+    held, untrusted = report.get('frames_held', 0), report.get('frames_untrusted', 0)
+    if held or untrusted:
+        lines.append(f'  confidence under the minimum on {held + untrusted} frames: the last '
+                     f'trusted factor kept on {held}, scale (no trusted factor yet) on '
+                     f'{untrusted}')
     confidence = report.get('median_confidence')
-    lines.append(f'  median factor {report["median_factor"]:.3f}' + (
-        '' if confidence is None else
-        f' (confidence median {confidence:.2f}, min {report["min_confidence"]:.2f})'))
+    rated = ('' if confidence is None else
+             f' (confidence median {confidence:.2f}, min {report["min_confidence"]:.2f})')
+    if report['median_factor'] is None:
+        return lines + ['  no ground plane found in any frame: no figures' if confidence is None
+                        else f'  no ground-plane factor confident enough{rated}: the depth '
+                        'kept scale (the unscaled row above)']
+    lines.append(f'  median factor {report["median_factor"]:.3f}{rated}')
     if confidence is not None and confidence < LOW_SCALE_CONFIDENCE:
         lines.append(f'  confidence under {LOW_SCALE_CONFIDENCE}: the ground fit is unsure (the '
                      'road hidden, e.g. by traffic, or not flat); do not trust these metres '

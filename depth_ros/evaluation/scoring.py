@@ -155,16 +155,19 @@ class DepthScores:
 
 def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: DepthScores,
                          trajectory: TrajectoryReport | None,
-                         confidences: np.ndarray) -> dict[str, Any]:
+                         confidences: np.ndarray, held: np.ndarray) -> dict[str, Any]:
     """The ground-truth-free figures of the camera-height scale.
 
     Args:
         camera_height_m: the mounting height used.
-        factors: [N] per-frame filtered factors, NaN before a ground plane was seen.
+        factors: [N] per-frame applied ground factors (the filter's, or the last trusted one
+            where `held`), NaN before one was trusted.
         scores: depth scores with the 'height' rows.
         trajectory: the figures of the trajectory chained with those factors.
-        confidences: [N] the filter's confidence of each factor (NaN where none), as the
-            node publishes it on depth/scale.
+        confidences: [N] the filter's confidence each frame (NaN where it had none to give),
+            as the node publishes it on depth/scale.
+        held: [N] the filter's factor was under the minimum confidence and the last trusted
+            one was applied.
     """
     known = np.isfinite(factors)
     depth = scores.result('height')
@@ -172,6 +175,8 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
     return {
         'camera_height_m': camera_height_m,
         'frames_with_factor': int(known.sum()), 'frames': int(len(known)),
+        'frames_held': int(np.sum(held)),
+        'frames_untrusted': int(np.sum(rated & ~known)),
         'median_factor': float(np.median(factors[known])) if known.any() else None,
         'median_confidence': float(np.median(confidences[rated])) if rated.any() else None,
         'min_confidence': float(np.min(confidences[rated])) if rated.any() else None,

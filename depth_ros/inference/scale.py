@@ -3,7 +3,8 @@
 Each frame: fit the ground plane to the predicted depth (geometry.ground_plane), take
 factor = camera_height_m / plane distance. Frames without a trustworthy plane give no factor. The
 published factor is a confidence-weighted median over a sliding window, which ignores the odd
-frame where a car or a wall was fitted, and its confidence says how much to trust it.
+frame where a car or a wall was fitted, and its confidence says how much to trust it
+(`pipeline.scale.ScaleTracker` keeps the last trusted factor while it is under a minimum).
 """
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ from depth_ros.geometry.intrinsics import Intrinsics
 # KITTI's colour cameras are 1.65 m above the road (Geiger et al., IJRR 2013, Fig. 3).
 KITTI_CAMERA_HEIGHT_M = 1.65
 # A filtered factor less confident than this is unreliable: in a traffic queue hiding the road
-# the confidence was 0.16-0.32 (factor 1.38x LiDAR's), on real drives with road in view 0.45-0.81
-# after 10 frames (docs/learning/real_world_recipe.md, "Session 21"). Reported, not acted on.
+# the confidence stayed at most 0.37 (factor 1.38x LiDAR's), on drives with road in view at
+# least 0.42 from the fifth frame on, whatever frame they start at (`benchmarks/scale_gate.py`;
+# chosen on KITTI 00, the queue and synthetic seeds 5-8; docs/learning/real_world_recipe.md,
+# "Session 22"). The default of the node's scale_min_confidence.
 LOW_CONFIDENCE = 0.4
 
 
@@ -91,7 +94,11 @@ class CameraHeightScale:
 
     def update(self, depth: np.ndarray, intr: Intrinsics) -> ScaleEstimate:
         """Fit this frame, add its factor to the window, return the filtered estimate."""
-        factor, plane = self.frame_factor(depth, intr)
+        return self.add(*self.frame_factor(depth, intr))
+
+    def add(self, factor: float | None, plane: GroundPlane | None) -> ScaleEstimate:
+        """Add a frame's factor and plane (`frame_factor`'s; None, None: no ground seen) to the
+        window; the filtered estimate."""
         if factor is not None:
             self._history.append((factor, plane.inlier_ratio))
         filtered, confidence = self._filtered()
@@ -103,10 +110,11 @@ class CameraHeightScale:
         factors = np.array([f for f, _ in self._history])
         weights = np.array([w for _, w in self._history])
         median = _weighted_median(factors, weights)
-        # Confidence: plane support, how many frames agree, and how tightly.
+        # Confidence: plane support, how many frames agree (five, or the whole window when it
+        # is shorter), and how tightly.
         spread = float(np.median(np.abs(factors - median)) / median)
         support = float(np.mean(weights))
-        count = min(1.0, len(factors) / 5.0)
+        count = min(1.0, len(factors) / min(5.0, self._history.maxlen))
         confidence = support * count * max(0.0, 1.0 - spread / 0.2)
         return float(median), float(np.clip(confidence, 0.0, 1.0))
 

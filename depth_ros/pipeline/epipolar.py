@@ -182,6 +182,17 @@ class EpipolarOdometry:
         if not self._held:  # a held reference keeps its own depth
             self._depth = np.asarray(depth_m, dtype=np.float32)
 
+    def rescale(self, ratio: float) -> None:
+        """The depth's metres change by `ratio` from the depth last remembered on (a scale
+        factor that jumps): the distance filter and a held reference's depth follow, so the
+        relative scale carries on in the new metres instead of being corrected slowly."""
+        if not (ratio > 0 and math.isfinite(ratio)):
+            raise InputError(f'expected a positive ratio, got {ratio}')
+        if self._log_distance is not None:
+            self._log_distance += math.log(ratio)
+        if self._held and self._depth is not None:
+            self._depth = self._depth * np.float32(ratio)
+
     def _tracking_grid(self, grey: np.ndarray,
                        intrinsics: Intrinsics) -> tuple[np.ndarray, Intrinsics]:
         """The image and intrinsics corners are tracked in (at most max_width_px wide)."""

@@ -32,6 +32,7 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
+from depth_ros.inference.scale import LOW_CONFIDENCE
 from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
 from depth_ros.pipeline.epipolar_config import (
     DEFAULT_MOTION_MODEL,
@@ -56,9 +57,11 @@ class PipelineConfig:
     Attributes:
         scale_source: 'none', 'fixed', 'camera_height' or 'tf' (see `pipeline.scale`).
         scale: the fixed multiplier on top of the weights' calibration, and the fallback
-            before a ground plane is seen.
+            before a ground plane is trusted.
         mounting: the camera's height and the ground's up direction (camera-height scale).
         scale_window: frames in the camera-height filter's sliding median.
+        scale_min_confidence: the least confidence of a camera-height factor that is applied;
+            under it the last trusted factor is kept (`pipeline.scale.ScaleTracker`).
         depth_downsample: the result's depth keeps every N-th row and column.
         max_pose_gap_s: longest stamp step whose motion is measured; a longer step forward
             resets the chain (as time going backwards does).
@@ -77,6 +80,7 @@ class PipelineConfig:
     scale: float = 1.0
     mounting: Mounting = field(default_factory=lambda: Mounting.from_pitch(1.65, 0.0))
     scale_window: int = 30
+    scale_min_confidence: float = LOW_CONFIDENCE
     depth_downsample: int = 1
     max_pose_gap_s: float = 1.0
     motion_gate_threshold: float = GATE_THRESHOLD
@@ -190,6 +194,7 @@ class FramePipeline:
         self._pool: ThreadPoolExecutor | None = None  # the epipolar odometry's thread
         self._previous: Any = None
         self._last_motion: np.ndarray | None = None
+        self._depth_scale: tuple[float, bool] | None = None  # `follow_scale`'s last
 
     @staticmethod
     def _gap_ns(config: PipelineConfig) -> int:
@@ -197,7 +202,8 @@ class FramePipeline:
 
     @staticmethod
     def _tracker(config: PipelineConfig) -> ScaleTracker:
-        return ScaleTracker(config.scale_source, config.scale, config.scale_window)
+        return ScaleTracker(config.scale_source, config.scale, config.scale_window,
+                            config.scale_min_confidence)
 
     @staticmethod
     def _epipolar_for(config: PipelineConfig) -> EpipolarOdometry | None:
@@ -218,9 +224,11 @@ class FramePipeline:
         if (config.scale_source, config.scale, config.scale_window) != (
                 old.scale_source, old.scale, old.scale_window):
             self._scale = self._tracker(config)
+        self._scale.set_min_confidence(config.scale_min_confidence)
         if (config.odometry_source, config.motion_model, _ground_scale(config)) != (
                 old.odometry_source, old.motion_model, _ground_scale(old)):
             self._epipolar, self._last_motion = self._epipolar_for(config), None
+            self._depth_scale = None
 
     def reset(self) -> None:
         """Forget the previous frame: the chain starts again at the identity."""
@@ -231,6 +239,7 @@ class FramePipeline:
             self._epipolar.reset()
         self._previous = None
         self._last_motion = None
+        self._depth_scale = None
 
     def process(self, rgb: np.ndarray, intrinsics: Intrinsics, stamp_ns: int,
                 mounting: Mounting | None = None) -> FrameResult | DroppedFrame:
@@ -273,6 +282,7 @@ class FramePipeline:
                 motion_factor = 1.0
             if epipolar is not None:
                 self._epipolar.remember_depth(depth_for_motion)
+                self._follow_scale(scale, config)
             measure, note = self._epipolar_motion(epipolar)
             notes += note
             status = _epipolar_status(epipolar)
@@ -292,6 +302,11 @@ class FramePipeline:
                            odometry, step, motion.static, notes, network_s + motion.network_s,
                            status)
 
+    def _follow_scale(self, scale: ScaleResult, config: PipelineConfig) -> None:
+        if _ground_scale(config):
+            self._depth_scale = follow_scale(self._epipolar, self._depth_scale, scale.factor,
+                                             scale.from_ground and not scale.held)
+
     def _start_epipolar(self, rgb: np.ndarray, intr: Intrinsics,
                         event: Event) -> Future | None:
         """Start measuring this frame's motion on the epipolar thread: it needs the previous
@@ -303,6 +318,7 @@ class FramePipeline:
         if event.resets:
             self._epipolar.reset()
             self._last_motion = None
+            self._depth_scale = None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix='depth_ros_epipolar')
         odometry = self._epipolar
@@ -322,6 +338,25 @@ class FramePipeline:
                      f'{result.inliers} inliers): the last motion is repeated',)
         last = self._last_motion
         return (lambda: np.eye(4) if last is None else last.copy()), notes
+
+
+def follow_scale(odometry: EpipolarOdometry, last: tuple[float, bool] | None, factor: float,
+                 trusted: bool) -> tuple[float, bool]:
+    """With a ground scale the odometry's depth jumps when the applied factor changes source
+    (`scale` until a factor is trusted, a held factor until the filter's is trusted again): its
+    distance follows at once (`EpipolarOdometry.rescale`) instead of over many frames.
+
+    Args:
+        odometry: given this frame's depth times `factor` (after `remember_depth`).
+        last: what this returned for the previous frame (None after a reset).
+        factor: this frame's applied factor; trusted: it is the filter's own.
+
+    Returns:
+        (factor, trusted), the next call's `last`.
+    """
+    if last is not None and trusted != last[1]:
+        odometry.rescale(factor / last[0])
+    return float(factor), bool(trusted)
 
 
 def _ground_scale(config: PipelineConfig) -> bool:

@@ -3,7 +3,9 @@
 Sources: 'none' (the weights as they are), 'fixed' (times `scale`), 'camera_height' and
 'tf' (the ground plane against the camera's mounting height, filtered over frames by
 `inference.scale.CameraHeightScale`; 'tf' only differs in where the ROS layer gets the mounting
-from). Until a ground plane has been seen the camera-height sources fall back to `scale`.
+from). A ground factor is trusted when the filter's confidence is at least `min_confidence`;
+while it is not (the road hidden by traffic, say) the last trusted factor is kept, and before
+any was trusted the camera-height sources fall back to `scale`.
 """
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ import numpy as np
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.inference.scale import CameraHeightScale, ScaleEstimate, camera_pitch_up
+from depth_ros.inference.scale import (
+    LOW_CONFIDENCE,
+    CameraHeightScale,
+    ScaleEstimate,
+    camera_pitch_up,
+)
 
 
 SCALE_SOURCES = ('none', 'fixed', 'camera_height', 'tf')
@@ -50,11 +57,14 @@ class ScaleResult:
     Attributes:
         factor: multiplier applied to depth and motion (metres per unit of the weights).
         source: the configured source.
-        from_ground: the factor comes from the ground plane (False: fixed, none, or the
-            `scale` fallback before any ground was seen).
-        confidence: 0..1 for ground-plane factors; 1 for none / fixed; 0 for the fallback.
+        from_ground: the factor comes from the ground plane, this frame's filter or the last
+            trusted one (False: fixed, none, or the `scale` fallback before any was trusted).
+        confidence: 0..1, the camera-height filter's confidence this frame (also when it was
+            not trusted); 1 for none / fixed.
         estimate: the camera-height filter's output (None for none / fixed).
         mounting: the mounting used (None for none / fixed).
+        held: the filter's factor was not trusted this frame and the last trusted one is
+            applied instead.
     """
 
     factor: float
@@ -63,24 +73,41 @@ class ScaleResult:
     confidence: float
     estimate: ScaleEstimate | None = None
     mounting: Mounting | None = None
+    held: bool = False
 
 
 class ScaleTracker:
-    """Picks each frame's scale factor; keeps the camera-height filter between frames."""
+    """Picks each frame's scale factor; keeps the camera-height filter between frames.
 
-    def __init__(self, source: str, scale: float, window: int) -> None:
+    Args:
+        source: one of SCALE_SOURCES.
+        scale: the fixed factor, and the camera-height sources' fallback.
+        window: frames in the camera-height filter.
+        min_confidence: 0..1, the least confidence of a camera-height factor that is applied
+            (0: every factor is).
+    """
+
+    def __init__(self, source: str, scale: float, window: int,
+                 min_confidence: float = LOW_CONFIDENCE) -> None:
         if source not in SCALE_SOURCES:
             raise ConfigError(f"scale source must be one of {', '.join(SCALE_SOURCES)}, got "
                               f'{source!r}')
         if not (scale > 0 and math.isfinite(scale)):
             raise ConfigError(f'scale must be positive, got {scale}')
         self.source, self.scale, self.window = source, float(scale), int(window)
+        self.min_confidence = _checked_confidence(min_confidence)
         self._filter: tuple[tuple, CameraHeightScale] | None = None
+        self._trusted: float | None = None
 
     def reset(self) -> None:
         """Forget the ground-plane history (the camera-height filter starts again)."""
         if self._filter is not None:
             self._filter[1].reset()
+        self._trusted = None
+
+    def set_min_confidence(self, min_confidence: float) -> None:
+        """Change the threshold from the next frame on; the filter's history stays."""
+        self.min_confidence = _checked_confidence(min_confidence)
 
     def update(self, depth_m: np.ndarray, intr: Intrinsics, mounting: Mounting) -> ScaleResult:
         """The factor for this frame's unscaled depth `depth_m` [H, W] (intrinsics `intr`)."""
@@ -92,8 +119,23 @@ class ScaleTracker:
         if self._filter is None or self._filter[0] != key:
             self._filter = (key, CameraHeightScale(mounting.height_m, np.asarray(mounting.up),
                                                    self.window))
-        estimate = self._filter[1].update(depth_m, intr)
-        if estimate.factor is None:
-            return ScaleResult(self.scale, self.source, False, 0.0, estimate, mounting)
-        return ScaleResult(estimate.factor, self.source, True, estimate.confidence, estimate,
-                           mounting)
+            self._trusted = None  # measured for another mounting
+        return self.judge(self._filter[1].update(depth_m, intr), mounting)
+
+    def judge(self, estimate: ScaleEstimate, mounting: Mounting) -> ScaleResult:
+        """The factor applied for the camera-height filter's `estimate`: the filter's when it
+        is confident enough, else the last trusted one, else `scale`."""
+        confidence = estimate.confidence
+        if estimate.factor is not None and confidence >= self.min_confidence:
+            self._trusted = estimate.factor
+            return ScaleResult(estimate.factor, self.source, True, confidence, estimate, mounting)
+        if self._trusted is not None:
+            return ScaleResult(self._trusted, self.source, True, confidence, estimate, mounting,
+                               held=True)
+        return ScaleResult(self.scale, self.source, False, confidence, estimate, mounting)
+
+
+def _checked_confidence(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f'min_confidence must be within 0..1, got {value}')
+    return float(value)

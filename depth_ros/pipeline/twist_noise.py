@@ -58,19 +58,23 @@ class TwistNoise:
 
 # Worst real drive of the four, root-mean-square per-frame error (session 21): the weights'
 # metres (scale_source none / fixed) 0.34 of the speed along the axis (KITTI 01, a highway);
-# camera-height metres (camera_height / tf) 0.12 (the dev drive); sideways 0.04 of the speed
-# and 0.05 degrees a frame about each axis (the dev drive, whose GPS/INS poses add their own
-# noise) in both.
+# camera-height metres (camera_height / tf) 0.13 (the dev drive, 0.127 since session 22's
+# confidence gate: its first frames keep `scale`); sideways 0.04 of the speed and 0.05 degrees
+# a frame about each axis (the dev drive, whose GPS/INS poses add their own noise) in both.
 WEIGHTS_METRES = TwistNoise(forward_fraction=0.34, sideways_fraction=0.04, floor_m_s=0.02,
                             rotation_deg=0.05)
-CAMERA_HEIGHT_METRES = TwistNoise(forward_fraction=0.12, sideways_fraction=0.04,
+CAMERA_HEIGHT_METRES = TwistNoise(forward_fraction=0.13, sideways_fraction=0.04,
                                   floor_m_s=0.02, rotation_deg=0.05)
 TWIST_COVARIANCES = ('measured', 'unknown')
 
 
-def twist_noise(odometry_source: str, scale_source: str) -> TwistNoise | None:
+def twist_noise(odometry_source: str, scale_source: str,
+                from_ground: bool = True) -> TwistNoise | None:
     """The measured model of the odometry a node with these sources publishes; None: none
-    (the pose network)."""
+    (the pose network). `from_ground`: the frame's scale is a camera-height factor (False while
+    a camera-height source falls back to `scale`: the weights' metres, `ScaleResult.from_ground`).
+    """
     if odometry_source != 'epipolar':
         return None
-    return CAMERA_HEIGHT_METRES if scale_source in GROUND_SOURCES else WEIGHTS_METRES
+    ground = scale_source in GROUND_SOURCES and from_ground
+    return CAMERA_HEIGHT_METRES if ground else WEIGHTS_METRES

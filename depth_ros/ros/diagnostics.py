@@ -30,6 +30,7 @@ class DiagnosticsState:
     Attributes:
         backend, device: inference backend and device.
         scale_confidence: confidence of the metric scale (0..1), None before any estimate.
+        scale_applied: `scale_state` of the latest frame ('n/a' without a camera-height scale).
         motion_gate: `gate_state` of the latest frame.
         odometry: `FrameResult.odometry_status` of the latest frame.
         configured: False until the model is loaded.
@@ -38,10 +39,20 @@ class DiagnosticsState:
     backend: str = ''
     device: str = ''
     scale_confidence: float | None = None
+    scale_applied: str = 'n/a'
     motion_gate: str = 'off'
     odometry: str = 'n/a'
     configured: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def scale_state(from_ground: bool, held: bool) -> str:
+    """Which camera-height factor the latest frame's depth carries (`ScaleResult`'s flags):
+    the filter's, the last trusted one (held while the confidence is under
+    scale_min_confidence), or `scale` before any factor was trusted."""
+    if held:
+        return 'last trusted factor (confidence under the minimum)'
+    return 'ground plane' if from_ground else 'scale (no trusted ground plane yet)'
 
 
 def gate_state(threshold: float, static: bool | None, event: Event) -> str:
@@ -130,6 +141,7 @@ class DiagnosticsCollector:
             ('latency median (ms)', fmt(summary['latency_median_ms'])),
             ('latency p95 (ms)', fmt(summary['latency_p95_ms'])),
             ('scale confidence', fmt(state.scale_confidence, 2)),
+            ('scale applied', state.scale_applied),
             ('motion gate', state.motion_gate),
             ('odometry', state.odometry),
             ('backend', state.backend),

@@ -48,7 +48,7 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.pipeline import DroppedFrame, Event, FramePipeline, FrameResult, Mounting
 from depth_ros.ros import codecs, params
-from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state
+from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state, scale_state
 from depth_ros.ros.frame_input import Frame, FrameInput
 from depth_ros.ros.msg_types import rclpy_msg_types
 from depth_ros.ros.outputs import NodeOutputs
@@ -338,13 +338,17 @@ class DepthNode(LifecycleNode):
         scale = result.scale
         if scale.estimate is None:
             return
-        estimate = scale.estimate
-        self.diagnostics.state.scale_confidence = float(estimate.confidence)
-        self.outputs.scale(estimate.factor, estimate.confidence, estimate.frame_factor,
-                           scale.mounting.height_m)
-        if not scale.from_ground:
-            self.inputs.warn('no_ground', 'no ground plane seen yet: publishing depth with '
-                             f'scale {params.effective_scale(config)} until one is')
+        self.diagnostics.state.scale_confidence = float(scale.confidence)
+        self.diagnostics.state.scale_applied = scale_state(scale.from_ground, scale.held)
+        self.outputs.scale(scale)
+        unsure = (f'ground-plane scale confidence {scale.confidence:.2f} under '
+                  f'scale_min_confidence {config.scale_min_confidence:g}')
+        if scale.held:
+            self.inputs.warn('scale_held', f'{unsure} (road hidden by traffic, or not flat?): '
+                             f'keeping the last trusted factor {scale.factor:.3f}')
+        elif not scale.from_ground:
+            self.inputs.warn('no_ground', f'no trusted ground plane yet ({unsure}): publishing '
+                             f'depth with scale {params.effective_scale(config)} until one is')
 
     def _scale_mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
         """The camera's height and up direction from TF for scale_source tf; None: the

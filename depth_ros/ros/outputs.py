@@ -12,7 +12,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from depth_ros.colormaps import colorize_depth
 from depth_ros.geometry.mounting import base_pose, base_twist
-from depth_ros.pipeline import FrameResult
+from depth_ros.pipeline import FrameResult, ScaleResult
 from depth_ros.pipeline.twist_noise import twist_noise
 from depth_ros.ros import codecs
 from depth_ros.ros.params import NodeConfig
@@ -76,13 +76,14 @@ class NodeOutputs:
             pubs['depth/colored'].publish(
                 codecs.rgb_to_image(types, colored, header, config.colored_encoding))
 
-    def scale(self, factor: float, confidence: float, frame_factor: float,
-              height_m: float) -> None:
-        """The camera-height scale status on depth/scale."""
+    def scale(self, scale: ScaleResult) -> None:
+        """The camera-height scale status on depth/scale (`scale.estimate` must be set)."""
         publisher = self.pubs.get('depth/scale')
         if publisher is not None:
-            publisher.publish(codecs.scale_status(self.types, factor, confidence, frame_factor,
-                                                  height_m))
+            estimate = scale.estimate
+            publisher.publish(codecs.scale_status(
+                self.types, estimate.factor, estimate.confidence, estimate.frame_factor,
+                scale.mounting.height_m, scale.factor))
 
     def odometry(self, result: FrameResult, base_from_cam: Any, config: NodeConfig) -> None:
         """odom_frame -> base_frame: the camera chain seen from the base, twist in the base.
@@ -97,7 +98,8 @@ class NodeOutputs:
         linear = angular = covariance = None
         if step.previous_from_current is not None and step.dt_s > 0:
             linear, angular = base_twist(base_from_cam, step.previous_from_current, step.dt_s)
-            noise = (twist_noise(config.odometry_source, config.scale_source)
+            noise = (twist_noise(config.odometry_source, config.scale_source,
+                                 result.scale.from_ground)
                      if config.twist_covariance == 'measured' else None)
             if noise is not None:
                 covariance = noise.covariance(linear, step.dt_s, base_from_cam)

@@ -13,6 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.inference.packaged import camera_height_warning
+from depth_ros.inference.scale import LOW_CONFIDENCE
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
@@ -45,6 +46,7 @@ class NodeConfig:
     camera_height_m: float = 1.65
     camera_pitch_deg: float = 0.0
     scale_window: int = 30
+    scale_min_confidence: float = LOW_CONFIDENCE
     ground_frame: str = 'base_footprint'
     image_transport: str = 'raw'
     rectify: bool = False
@@ -139,6 +141,10 @@ SPECS: dict[str, ParamSpec] = {
                                   'it to within about a degree.', limits=(-45.0, 45.0)),
     'scale_window': ParamSpec('Frames in the sliding median of the ground-plane scale.',
                               limits=(1, 1000)),
+    'scale_min_confidence': ParamSpec('Least confidence (0..1, published on depth/scale) of a '
+                                      'ground-plane factor that is applied; under it the last '
+                                      'trusted factor is kept (scale before any). 0: every '
+                                      'factor.', limits=(0.0, 1.0)),
     'ground_frame': ParamSpec('Frame on the ground under the robot (REP 105 base_footprint), '
                               'for scale_source tf.'),
     'image_transport': ParamSpec("raw subscribes to image (sensor_msgs/Image); compressed to "
@@ -377,7 +383,8 @@ def pipeline_config(config: NodeConfig) -> PipelineConfig:
     return PipelineConfig(
         scale_source=config.scale_source, scale=effective_scale(config),
         mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
-        scale_window=config.scale_window, depth_downsample=config.depth_downsample,
+        scale_window=config.scale_window, scale_min_confidence=config.scale_min_confidence,
+        depth_downsample=config.depth_downsample,
         max_pose_gap_s=config.max_pose_gap_s,
         motion_gate_threshold=config.motion_gate_threshold,
         odometry_source=config.odometry_source, motion_model=config.motion_model)

@@ -75,7 +75,9 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     options = posenet(camera_height_m=HEIGHT_M, plots=False, result_bag=False)
     result = evaluate_bag(bag, ScaledTruth(), tmp_path / 'out', options=options)
     report = result.camera_height
-    assert report['frames_with_factor'] == result.frames
+    # The first frame's confidence (0.2, below) is under scale_min_confidence 0.4: not applied.
+    assert report['frames_with_factor'] == result.frames - 1
+    assert (report['frames_untrusted'], report['frames_held']) == (1, 0)
     assert report['median_factor'] == pytest.approx(FACTOR, rel=1e-3)
     assert report['median_factor_over_gt_ratio'] == pytest.approx(1.0, rel=1e-3)
     # A flat road every frame: full support and agreement, so the confidence is the filter's
@@ -84,6 +86,7 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     assert report['median_confidence'] == pytest.approx(0.9, abs=0.02)
     text = format_result(result)
     assert 'confidence median 0.9' in text and 'unsure' not in text
+    assert 'last trusted factor kept on 0, scale (no trusted factor yet) on 1' in text
     assert report['depth']['abs_rel'] < 1e-3 < result.depth_unscaled.mean.abs_rel
     ape = report['trajectory']['ape']['se3']
     assert ape['rmse'] < 1e-3
@@ -94,6 +97,14 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     assert report['trajectory'] == result.trajectory.to_dict()
 
 
+def test_without_the_gate_every_frame_has_a_factor(bag, tmp_path, posenet):
+    options = posenet(camera_height_m=HEIGHT_M, scale_min_confidence=0.0, plots=False,
+                      result_bag=False)
+    report = evaluate_bag(bag, ScaledTruth(), tmp_path / 'out', options=options).camera_height
+    assert report['frames_with_factor'] == report['frames']
+    assert (report['frames_untrusted'], report['frames_held']) == (0, 0)
+
+
 def test_an_unsure_camera_height_scale_is_said_to_be_so():
     report = {'camera_height_m': 1.65, 'frames_with_factor': 78, 'frames': 78,
               'median_factor': 1.47, 'median_confidence': 0.24, 'min_confidence': 0.16,
@@ -101,6 +112,13 @@ def test_an_unsure_camera_height_scale_is_said_to_be_so():
     lines = _format_camera_height(report)
     assert lines[2] == '  median factor 1.470 (confidence median 0.24, min 0.16)'
     assert lines[3].startswith('  confidence under 0.4: the ground fit is unsure')
+    # Gated (the node's default): no factor confident enough on any frame.
+    report.update(frames_with_factor=0, median_factor=None, frames_untrusted=78)
+    lines = _format_camera_height(report)
+    assert lines[2] == ('  confidence under the minimum on 78 frames: the last trusted factor '
+                        'kept on 0, scale (no trusted factor yet) on 78')
+    assert lines[3] == ('  no ground-plane factor confident enough (confidence median 0.24, '
+                        'min 0.16): the depth kept scale (the unscaled row above)')
 
 
 def test_camera_height_mode_needs_camera_info(bag, tmp_path):

@@ -433,11 +433,14 @@ def test_with_a_ground_scale_the_odometry_measures_in_camera_height_metres(synth
                                                                           scale_source):
     """Weights whose depth is half the truth: with scale_source camera_height the odometry
     is given the depth times each frame's camera-height factor, measures from corners 5-15 m
-    away and publishes true metres; with none, the weights' (half the truth)."""
+    away and publishes true metres; with none, the weights' (half the truth). Every factor is
+    applied from the first frame on (scale_min_confidence 0; the gate:
+    test_scale_min_confidence.py)."""
     frames, intr = synthetic
     halves = [_with_depth(f, f.depth_m / np.float32(2)) for f in frames]
     pipeline = FramePipeline(ExactDepth(halves), PipelineConfig(
-        scale_source=scale_source, mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M)))
+        scale_source=scale_source, mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M),
+        scale_min_confidence=0.0))
     results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(halves)]
     ground = scale_source == 'camera_height'
     if ground:
@@ -456,6 +459,38 @@ def test_with_a_ground_scale_the_odometry_measures_in_camera_height_metres(synth
     travelled = np.linalg.norm(results[-1].odometry.cam0_from_cam[:3, 3])
     assert travelled == pytest.approx(np.linalg.norm(truth[:3, 3]) * (1.0 if ground else 0.5),
                                       rel=0.03)
+
+
+def test_the_odometry_follows_when_the_gate_first_trusts_a_factor(synthetic):
+    """The node's default gate: the first frames' factor (confidence under 0.4) is not applied,
+    so the odometry first gets the depth in `scale`'s metres (here half the truth): those
+    steps are half as long, as published. From the frame whose factor is trusted on, the
+    distance filter is rescaled (`follow_scale`) and the steps are true; without the rescale
+    its relative scale keeps the earlier metres and they stay short."""
+    frames, intr = synthetic
+    halves = [_with_depth(f, f.depth_m / np.float32(2)) for f in frames]
+    pipeline = FramePipeline(ExactDepth(halves), PipelineConfig(
+        scale_source='camera_height', mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M)))
+    results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(halves)]
+    trusted = [r.scale.from_ground for r in results]
+    first = trusted.index(True)  # the filter's confidence grows with its frames (count / 5)
+    assert 1 <= first <= 3 and all(trusted[first:])
+    assert all(r.scale.factor == 1.0 for r in results[:first])
+
+    def ratios(steps):  # step length / true step length, pairs (k - 1, k)
+        return [np.linalg.norm(step[:3, 3]) / np.linalg.norm(
+            (invert(frames[k - 1].world_from_cam) @ frames[k].world_from_cam)[:3, 3])
+            for k, step in enumerate(steps) if k]
+
+    published = ratios([r.odometry.previous_from_current for r in results])
+    # Pair (k - 1, k) is measured with frame k - 1's depth: in `scale`'s metres up to `first`.
+    np.testing.assert_allclose(published[:first], 0.5, rtol=0.05)
+    np.testing.assert_allclose(published[first:], 1.0, rtol=0.05)
+    odometry = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', True))
+    unfollowed = ratios([odometry.step(grey_image(f.rgb), f.depth_m * np.float32(
+        r.scale.factor), intr).previous_from_current for f, r in zip(halves, results)])
+    np.testing.assert_allclose(unfollowed[:first], published[:first], rtol=1e-6)
+    assert max(unfollowed[first:]) < 0.9  # the same depths, no rescale: still short
 
 
 def test_a_frame_without_its_depth_is_no_previous_frame(synthetic):
@@ -479,3 +514,9 @@ def test_without_opencv_the_epipolar_source_is_a_configuration_error(synthetic, 
         FramePipeline(ExactDepth(frames))  # the default source
     # The pose-network source needs none.
     FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='posenet'))
+
+
+@pytest.mark.parametrize('bad', [0.0, -1.0, float('nan'), float('inf')])
+def test_a_rescale_needs_a_positive_ratio(bad):
+    with pytest.raises(InputError, match='positive ratio'):
+        EpipolarOdometry().rescale(bad)

@@ -23,7 +23,7 @@ def test_a_forward_camera_s_covariance_in_plain_numbers():
     sideways = (0.04 * speed) ** 2 + 0.02 ** 2
     rate = (math.radians(0.05) / 0.1) ** 2
     np.testing.assert_allclose(covariance, np.diag(
-        [(0.12 * speed) ** 2 + 0.02 ** 2, sideways, sideways, rate, rate, rate]), atol=1e-12)
+        [(0.13 * speed) ** 2 + 0.02 ** 2, sideways, sideways, rate, rate, rate]), atol=1e-12)
     still = WEIGHTS_METRES.covariance(np.zeros(3), 0.05, FORWARD)  # a standing camera
     np.testing.assert_allclose(np.diag(still)[:3], [0.02 ** 2] * 3, atol=1e-15)
     assert np.diag(still)[3] == pytest.approx((math.radians(0.05) / 0.05) ** 2)
@@ -46,3 +46,6 @@ def test_each_source_gets_its_model():
     assert twist_noise('epipolar', 'camera_height') is CAMERA_HEIGHT_METRES
     assert twist_noise('epipolar', 'tf') is CAMERA_HEIGHT_METRES
     assert twist_noise('posenet', 'camera_height') is None
+    # A camera-height source falling back to `scale` publishes the weights' metres.
+    assert twist_noise('epipolar', 'camera_height', from_ground=False) is WEIGHTS_METRES
+    assert twist_noise('epipolar', 'tf', from_ground=False) is WEIGHTS_METRES

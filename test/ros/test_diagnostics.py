@@ -8,7 +8,13 @@ pytest.importorskip('rosbags')
 
 import jazzy_msgs as msgs  # noqa: E402
 
-from depth_ros.ros.diagnostics import ERROR, OK, WARN, DiagnosticsCollector  # noqa: E402
+from depth_ros.ros.diagnostics import (  # noqa: E402
+    ERROR,
+    OK,
+    WARN,
+    DiagnosticsCollector,
+    scale_state,
+)
 
 
 def _classes():
@@ -70,6 +76,7 @@ def test_builds_one_status_with_the_documented_keys():
     collector = DiagnosticsCollector('mono_depth: depth and odometry')
     now = _running(collector)
     collector.state.scale_confidence = 0.8
+    collector.state.scale_applied = scale_state(True, True)
     collector.state.motion_gate = 'static'
     collector.state.odometry = 'epipolar: still (no flow)'
     array = collector.build(_classes(), now, msgs.header(frame_id=''))
@@ -80,6 +87,7 @@ def test_builds_one_status_with_the_documented_keys():
     values = {kv.key: kv.value for kv in status.values}
     assert values['motion gate'] == 'static' and values['scale confidence'] == '0.80'
     assert values['odometry'] == 'epipolar: still (no flow)'
+    assert values['scale applied'] == 'last trusted factor (confidence under the minimum)'
     assert {'input rate (Hz)', 'output rate (Hz)', 'latency median (ms)', 'latency p95 (ms)',
             'backend', 'device'} <= set(values)
 
@@ -94,3 +102,9 @@ def test_gate_state_names_why_no_motion_was_measured():
     assert gate_state(0.45, None, Event.GAP) == 'not measured (gap)'
     assert gate_state(0.45, None, Event.START) == 'not measured (start)'
     assert gate_state(0.45, None, Event.MOTION) == 'not measured (no pose network)'
+
+
+def test_scale_state_says_which_factor_the_depth_carries():
+    assert scale_state(True, False) == 'ground plane'
+    assert scale_state(False, False) == 'scale (no trusted ground plane yet)'
+    assert scale_state(True, True).startswith('last trusted factor')

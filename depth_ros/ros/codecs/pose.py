@@ -108,17 +108,23 @@ def _quaternion(types: MsgTypes, m: np.ndarray) -> Any:
 
 
 # Labels of the values in the scale status message, in order.
-SCALE_STATUS_LABELS = ('factor', 'confidence', 'frame_factor', 'camera_height_m')
+SCALE_STATUS_LABELS = ('factor', 'confidence', 'frame_factor', 'camera_height_m',
+                       'applied_factor')
 
 
 def scale_status(types: MsgTypes, factor: float | None, confidence: float,
-                 frame_factor: float | None, camera_height_m: float) -> Any:
-    """std_msgs/Float64MultiArray [factor, confidence, frame_factor, camera_height_m].
+                 frame_factor: float | None, camera_height_m: float,
+                 applied_factor: float) -> Any:
+    """std_msgs/Float64MultiArray [factor, confidence, frame_factor, camera_height_m,
+    applied_factor]: the filter's factor and confidence, this frame's own factor, the height,
+    and the factor the depth was published with (the filter's, the last trusted one while the
+    confidence is under scale_min_confidence, or scale before any was trusted).
 
     A factor that is unknown is sent as -1 (never NaN), with confidence 0.
     """
     values = [-1.0 if factor is None else float(factor), float(confidence),
-              -1.0 if frame_factor is None else float(frame_factor), float(camera_height_m)]
+              -1.0 if frame_factor is None else float(frame_factor), float(camera_height_m),
+              float(applied_factor)]
     dim = types.MultiArrayDimension(label=','.join(SCALE_STATUS_LABELS), size=len(values),
                                     stride=len(values))
     layout = types.MultiArrayLayout(dim=[dim], data_offset=0)

@@ -274,10 +274,14 @@ def test_camera_height_scale_status_is_published_without_nan(make_harness):
         h.wait_output('depth/image', stamp)
     assert wait_for(lambda: len(h.received['depth/scale']) >= len(stamps))
     status = h.received['depth/scale'][-1][1]
-    factor, confidence, frame_factor, height = status.data
+    factor, confidence, frame_factor, height, applied = status.data
     assert status.layout.dim[0].label == ','.join(conv.SCALE_STATUS_LABELS)
     assert height == 1.2 and np.isfinite(list(status.data)).all()
     assert (factor > 0 and confidence > 0) or (factor == -1.0 and confidence == 0.0)
+    # The depth carries the filter's factor once it is trusted, before that `scale` (1.0):
+    # three frames are too few for the default scale_min_confidence.
+    gate = node.get_parameter('scale_min_confidence').value
+    assert applied == (factor if confidence >= gate else 1.0)
     depth = conv.image_to_depth(h.wait_output('depth/image', stamps[-1]))
     assert np.isfinite(depth).all()
     print(f'scale_source camera_height: published depth/scale factor={factor:.3f} '

@@ -160,8 +160,10 @@ def test_tf_scale_source_reads_the_camera_height_from_the_tf_tree(rigs):
     for k in range(3):
         rig.send(k, T0 + k * SECOND // 10)
     assert scripted.wait_for(lambda: len(rig.scale) >= 3)
-    factor, confidence, _, height = rig.scale[-1].data
+    factor, confidence, _, height, applied = rig.scale[-1].data
     assert height == pytest.approx(1.6, abs=1e-6)
     assert factor == pytest.approx(1.6, rel=0.02) and confidence > 0
+    # A flat ground in a one-frame window is trusted (confidence = plane support): applied.
+    assert confidence >= 0.4 and applied == factor
     print(f'tf2 scale: camera height {height:.3f} m from base_footprint -> base_link -> camera, '
           f'factor {factor:.3f} (expected 1.6)')
