@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     from depth_ros.evaluation.bag_io import check_bag_path
     from depth_ros.evaluation.replay import EvalOptions, evaluate_bag, format_result
 
+    if not 0.0 <= args.scale_min_confidence <= 1.0:
+        raise ConfigError(f'--scale-min-confidence must be within 0..1, got '
+                          f'{args.scale_min_confidence}')
     if args.bag is None and args.recorded is None:
         raise ConfigError('give --bag BAG (replay its images) or --recorded BAG (score the '
                           "node's recorded outputs)")

@@ -132,6 +132,13 @@ def _output_not_empty(tmp: Path, weights: Path):
             str(tmp / 'out')], []
 
 
+def _scale_min_confidence_above_1(tmp: Path, weights: Path):
+    _bag_with_bad_image(tmp / 'bag')
+    return ['evaluate', '--bag', str(tmp / 'bag'), '--weights', str(weights), '--scale',
+            'camera_height', '--scale-min-confidence', '2', '--out', str(tmp / 'out')], \
+        [tmp / 'out']
+
+
 def _failure_mid_run(tmp: Path, weights: Path):
     _bag_with_bad_image(tmp / 'bag')
     return ['evaluate', '--bag', str(tmp / 'bag'), '--weights', str(weights), '--out',
@@ -152,6 +159,7 @@ CASES: dict[str, Case] = {
     'start time out of range': _start_time_zero,
     'output folder not empty': _output_not_empty,
     'frame the pipeline cannot read': _failure_mid_run,
+    'scale minimum confidence out of range': _scale_min_confidence_above_1,
 }
 
 
