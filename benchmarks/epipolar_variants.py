@@ -47,7 +47,7 @@ from depth_ros.evaluation.baselines import constant_forward_poses  # noqa: E402
 from depth_ros.evaluation.plots import align_positions_sim3  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
 from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # noqa: E402
-from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M  # noqa: E402
+from depth_ros.inference.scale import DEFAULT_WINDOW, KITTI_CAMERA_HEIGHT_M  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
 from depth_ros.pipeline.frame import follow_scale  # noqa: E402
@@ -166,13 +166,13 @@ def synthetic_set(frames: list, predictor, camera_height_m: float = KITTI_CAMERA
 def _frames(images: list, intr, gt: np.ndarray, predictor,
             camera_height_m: float = KITTI_CAMERA_HEIGHT_M) -> dict:
     depth = [predictor.predict(predictor.prepare(i)).depth_m for i in images]
-    tracker = ScaleTracker('camera_height', 1.0, 30)  # the node's defaults
+    tracker = ScaleTracker('camera_height', 1.0, DEFAULT_WINDOW)  # the node's defaults
     mounting = Mounting.from_pitch(camera_height_m)
     scales = [tracker.update(d, intr, mounting) for d in depth]
     return {'grey': [grey_image(i) for i in images], 'intrinsics': intr, 'gt': gt,
             'depth': depth, 'factor': [s.factor for s in scales],
             'from_ground': [s.from_ground for s in scales],
-            'trusted': [s.from_ground and not s.held for s in scales]}
+            'trusted': [s.trusted for s in scales]}
 
 
 def chain(frames: dict, config: EpipolarConfig, stops: int,

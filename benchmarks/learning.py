@@ -157,12 +157,12 @@ def evaluate_predictor(predictor, frames, epipolar: bool = False) -> dict:
     with `epipolar`, also the 5-frame ATE of the epipolar odometry on the network's depth
     (`odometry_source: epipolar`; a pair it cannot measure repeats the last motion, as in the
     frame pipeline)."""
-    from depth_ros.inference.scale import KITTI_CAMERA_HEIGHT_M
+    from depth_ros.inference.scale import DEFAULT_WINDOW, KITTI_CAMERA_HEIGHT_M
     from depth_ros.pipeline.scale import Mounting, ScaleTracker
 
     intr = _intrinsics(frames)
     # As the node's scale_source camera_height; the synthetic camera is mounted at 1.65 m.
-    scale, mounting = ScaleTracker('camera_height', 1.0, 30), Mounting.from_pitch(
+    scale, mounting = ScaleTracker('camera_height', 1.0, DEFAULT_WINDOW), Mounting.from_pitch(
         KITTI_CAMERA_HEIGHT_M)
     gts, preds, height_factors, prepared, pred_local = [], [], [], [], []
     odometry, epipolar_local, last = EpipolarOdometry() if epipolar else None, [], np.eye(4)

@@ -61,7 +61,7 @@ from depth_ros.evaluation import baselines as bl  # noqa: E402
 from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
-from depth_ros.inference.scale import LOW_CONFIDENCE  # noqa: E402
+from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
 from depth_ros.sizes import input_size_arg  # noqa: E402
@@ -219,7 +219,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
     network = bl.ProtocolScores(no_crop=True, by_range=True)
     base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m, by_range=True)
-    height, mounting = ScaleTracker('camera_height', 1.0, 30), Mounting.from_pitch(
+    height, mounting = ScaleTracker('camera_height', 1.0, DEFAULT_WINDOW), Mounting.from_pitch(
         args.camera_height_m)  # as the node's scale_source camera_height, its defaults
     poses, factors, previews, still = [np.eye(4)], [], {}, []
     epipolar, epipolar_poses, last = EpipolarOdometry(), [np.eye(4)], np.eye(4)
@@ -252,8 +252,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         factor = scale.factor if scale.from_ground else None  # trusted, or the last trusted
         factors.append(np.nan if factor is None else factor)
         step = height_epipolar.step(grey, result.depth_m * np.float32(scale.factor), intr)
-        height_scale = follow_scale(height_epipolar, height_scale, scale.factor,
-                                    scale.from_ground and not scale.held)
+        height_scale = follow_scale(height_epipolar, height_scale, scale.factor, scale.trusted)
         if step.previous_from_current is not None:
             height_last = step.previous_from_current
         if i:  # as the frame pipeline: a pair it cannot measure repeats the last motion

@@ -36,6 +36,7 @@ import epipolar_variants as ev  # noqa: E402
 from real_world_report import write_results  # noqa: E402
 
 from depth_ros.inference.scale import (  # noqa: E402
+    DEFAULT_WINDOW,
     KITTI_CAMERA_HEIGHT_M,
     LOW_CONFIDENCE,
     CameraHeightScale,
@@ -51,7 +52,6 @@ ROAD_SETS = {'selection': ['odometry_00', 'seed_5', 'seed_6', 'seed_7', 'seed_8'
 THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5)
 ROAD_THEN_QUEUE = (10, 20, 40, 154)  # dev drive frames before the queue
 SETTLE = 5  # frames the filter needs before a miss counts (its count term: frames / 5)
-WINDOW = 30  # the node's scale_window default
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = {name: measure(name, predictor, args.frames) for name in tqdm(names, unit='set')}
     results = {'command': ' '.join(['python benchmarks/scale_gate.py',
                                     *(argv if argv is not None else sys.argv[1:])]),
-               'default_min_confidence': LOW_CONFIDENCE, 'window': WINDOW,
+               'default_min_confidence': LOW_CONFIDENCE, 'window': DEFAULT_WINDOW,
                'thresholds': {f'{m:g}': {name: replay_starts(rows, m)
                                          for name, rows in frames.items()}
                               for m in THRESHOLDS}}
@@ -127,8 +127,8 @@ def _load(name: str, limit: int | None) -> tuple[list, list, object]:
 
 def replay(rows: list[dict], min_confidence: float) -> list:
     """The node's filter and gate over recorded frames: the ScaleResult of each."""
-    estimator = CameraHeightScale(KITTI_CAMERA_HEIGHT_M, window=WINDOW)
-    tracker = ScaleTracker('camera_height', 1.0, WINDOW, min_confidence)
+    estimator = CameraHeightScale(KITTI_CAMERA_HEIGHT_M, window=DEFAULT_WINDOW)
+    tracker = ScaleTracker('camera_height', 1.0, DEFAULT_WINDOW, min_confidence)
     mounting = Mounting.from_pitch(KITTI_CAMERA_HEIGHT_M)
     return [tracker.judge(estimator.add(r['factor'], r['plane']), mounting) for r in rows]
 
@@ -143,7 +143,7 @@ def replay_starts(rows: list[dict], min_confidence: float) -> dict:
         part = rows[start:]
         results = replay(part, min_confidence)
         settled = results[SETTLE:]
-        untrusted += sum(not (r.from_ground and not r.held) for r in settled)
+        untrusted += sum(not r.trusted for r in settled)
         total += len(settled)
         errors = [abs(r.factor / row['truth'] - 1) for r, row in zip(settled, part[SETTLE:])
                   if row['truth']]
@@ -160,7 +160,7 @@ def road_then_queue(road: list[dict], queue: list[dict], min_confidence: float) 
     results = replay(road + queue, min_confidence)[len(road):]
     ratios = [r.factor / row['truth'] for r, row in zip(results, queue) if row['truth']]
     return {'median': float(np.median(ratios)), 'max': float(np.max(ratios)),
-            'trusted_queue_frames': sum(r.from_ground and not r.held for r in results),
+            'trusted_queue_frames': sum(r.trusted for r in results),
             'queue_frames': len(results)}
 
 

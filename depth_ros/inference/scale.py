@@ -32,6 +32,8 @@ KITTI_CAMERA_HEIGHT_M = 1.65
 # chosen on KITTI 00, the queue and synthetic seeds 5-8; docs/learning/real_world_recipe.md,
 # "Session 22"). The default of the node's scale_min_confidence.
 LOW_CONFIDENCE = 0.4
+# Frames in the sliding median (the node's scale_window default).
+DEFAULT_WINDOW = 30
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,8 @@ class CameraHeightScale:
         config: plane-fit settings.
     """
 
-    def __init__(self, camera_height_m: float, prior_up=LEVEL_CAMERA_UP, window: int = 30,
-                 config: PlaneFitConfig | None = None) -> None:
+    def __init__(self, camera_height_m: float, prior_up=LEVEL_CAMERA_UP,
+                 window: int = DEFAULT_WINDOW, config: PlaneFitConfig | None = None) -> None:
         if not (camera_height_m > 0 and math.isfinite(camera_height_m)):
             raise ConfigError(f'camera_height_m must be positive, got {camera_height_m}')
         if window < 1:

@@ -32,7 +32,7 @@ import numpy as np
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.inference.scale import LOW_CONFIDENCE
+from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE
 from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
 from depth_ros.pipeline.epipolar_config import (
     DEFAULT_MOTION_MODEL,
@@ -79,7 +79,7 @@ class PipelineConfig:
     scale_source: str = 'fixed'
     scale: float = 1.0
     mounting: Mounting = field(default_factory=lambda: Mounting.from_pitch(1.65, 0.0))
-    scale_window: int = 30
+    scale_window: int = DEFAULT_WINDOW
     scale_min_confidence: float = LOW_CONFIDENCE
     depth_downsample: int = 1
     max_pose_gap_s: float = 1.0
@@ -305,7 +305,7 @@ class FramePipeline:
     def _follow_scale(self, scale: ScaleResult, config: PipelineConfig) -> None:
         if _ground_scale(config):
             self._depth_scale = follow_scale(self._epipolar, self._depth_scale, scale.factor,
-                                             scale.from_ground and not scale.held)
+                                             scale.trusted)
 
     def _start_epipolar(self, rgb: np.ndarray, intr: Intrinsics,
                         event: Event) -> Future | None:

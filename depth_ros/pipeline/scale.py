@@ -75,6 +75,12 @@ class ScaleResult:
     mounting: Mounting | None = None
     held: bool = False
 
+    @property
+    def trusted(self) -> bool:
+        """The factor is the camera-height filter's own this frame (neither held nor the
+        `scale` fallback, nor a fixed source)."""
+        return self.from_ground and not self.held
+
 
 class ScaleTracker:
     """Picks each frame's scale factor; keeps the camera-height filter between frames.

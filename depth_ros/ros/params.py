@@ -13,7 +13,7 @@ from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
 from depth_ros.inference.devices import available_cpus, validate_device
 from depth_ros.inference.packaged import camera_height_warning
-from depth_ros.inference.scale import LOW_CONFIDENCE
+from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE
 from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
@@ -45,7 +45,7 @@ class NodeConfig:
     scale_source: str = 'fixed'
     camera_height_m: float = 1.65
     camera_pitch_deg: float = 0.0
-    scale_window: int = 30
+    scale_window: int = DEFAULT_WINDOW
     scale_min_confidence: float = LOW_CONFIDENCE
     ground_frame: str = 'base_footprint'
     image_transport: str = 'raw'
