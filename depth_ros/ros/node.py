@@ -46,9 +46,9 @@ from sensor_msgs.msg import CompressedImage
 
 from depth_ros.errors import ConfigError, InputError
 from depth_ros.inference.packaged import camera_height_warning
-from depth_ros.pipeline import DroppedFrame, Event, FramePipeline, FrameResult, Mounting
-from depth_ros.ros import codecs, params
-from depth_ros.ros.diagnostics import DiagnosticsCollector, gate_state, scale_state
+from depth_ros.pipeline import DroppedFrame, FramePipeline, FrameResult, Mounting
+from depth_ros.ros import codecs, frame_report, params, settings
+from depth_ros.ros.diagnostics import DiagnosticsCollector
 from depth_ros.ros.frame_input import Frame, FrameInput
 from depth_ros.ros.msg_types import rclpy_msg_types
 from depth_ros.ros.outputs import NodeOutputs
@@ -117,7 +117,7 @@ class DepthNode(LifecycleNode):
         if self._config_error:
             self.get_logger().error(f'configure failed: {self._config_error}')
             return TransitionCallbackReturn.FAILURE
-        for message in params.scale_warnings(config):
+        for message in settings.scale_warnings(config):
             self.get_logger().warn(message)
         self._height_warned = False  # scale_source tf: checked at the first TF mounting
         try:
@@ -125,12 +125,12 @@ class DepthNode(LifecycleNode):
         except Exception as exc:  # any backend failure is a configure failure
             self.get_logger().error(f'configure failed: cannot load the depth model: {exc}')
             return TransitionCallbackReturn.FAILURE
-        reason = self._start_mounting(config, params.measures_motion(config, predictor.has_pose))
+        reason = self._start_mounting(config, settings.measures_motion(config, predictor.has_pose))
         if reason:
             self.get_logger().error(f'configure failed: {reason}')
             return TransitionCallbackReturn.FAILURE
         try:
-            pipeline = FramePipeline(predictor, params.pipeline_config(config))
+            pipeline = FramePipeline(predictor, settings.pipeline_config(config))
         except ConfigError as exc:  # e.g. odometry_source epipolar without OpenCV
             self.get_logger().error(f'configure failed: {exc}')
             return TransitionCallbackReturn.FAILURE
@@ -220,12 +220,12 @@ class DepthNode(LifecycleNode):
 
         keep_heap_warm()  # per-frame MB-sized arrays without page faults (depth_ros.memory)
         import torch  # its pre- and post-processing (and the torch backend)
-        torch.set_num_threads(params.inference_threads(config))
+        torch.set_num_threads(settings.inference_threads(config))
         predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
                                               backend=config.backend,
                                               flip_average=config.flip_average,
-                                              input_size=params.input_size(config),
-                                              **params.predictor_options(config))
+                                              input_size=settings.input_size(config),
+                                              **settings.predictor_options(config))
         predictor.warm_up()  # the first camera frame is not late for the backend's allocations
         return predictor
 
@@ -237,7 +237,7 @@ class DepthNode(LifecycleNode):
 
     def _odometry_on(self) -> bool:
         return bool(self.predictor is not None
-                    and params.measures_motion(self.config, self.predictor.has_pose)
+                    and settings.measures_motion(self.config, self.predictor.has_pose)
                     and self.config.publish_odometry)
 
     # --- parameters ----------------------------------------------------------------------------
@@ -259,7 +259,7 @@ class DepthNode(LifecycleNode):
                               config.reuse_camera_info,
                               INFO_HISTORY_PER_QUEUED * config.queue_size)
         if self.pipeline is not None:
-            self.pipeline.reconfigure(params.pipeline_config(config))
+            self.pipeline.reconfigure(settings.pipeline_config(config))
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -323,32 +323,13 @@ class DepthNode(LifecycleNode):
         self.inputs.drop('error', f'frame dropped: {type(exc).__name__}: {exc}')
 
     def _report(self, result: FrameResult, config: params.NodeConfig) -> None:
-        """Log the result's warnings; publish the camera-height scale status."""
-        for note in result.notes:
-            self.inputs.warn('note', note)
-        step = result.chain
-        if step.event in (Event.BACKWARDS, Event.GAP):
-            direction = 'backwards' if step.event is Event.BACKWARDS else 'forward'
-            self.inputs.warn('time_jump', f'time jumped {direction} by {step.dt_s:.3f} s at '
-                             f'stamp {result.stamp_ns} ns (a bag restarted or frames were lost?): '
-                             'odometry reset')
-        self.diagnostics.state.motion_gate = gate_state(
-            config.motion_gate_threshold, result.static, step.event)
-        self.diagnostics.state.odometry = result.odometry_status
-        scale = result.scale
-        if scale.estimate is None:
-            return
-        self.diagnostics.state.scale_confidence = float(scale.confidence)
-        self.diagnostics.state.scale_applied = scale_state(scale.from_ground, scale.held)
-        self.outputs.scale(scale)
-        unsure = (f'ground-plane scale confidence {scale.confidence:.2f} under '
-                  f'scale_min_confidence {config.scale_min_confidence:g}')
-        if scale.held:
-            self.inputs.warn('scale_held', f'{unsure} (road hidden by traffic, or not flat?): '
-                             f'keeping the last trusted factor {scale.factor:.3f}')
-        elif not scale.from_ground:
-            self.inputs.warn('no_ground', f'no trusted ground plane yet ({unsure}): publishing '
-                             f'depth with scale {params.effective_scale(config)} until one is')
+        """Log the result's warnings, update the diagnostics, publish the camera-height scale
+        status."""
+        for cause, message in frame_report.frame_warnings(result, config):
+            self.inputs.warn(cause, message)
+        frame_report.record(self.diagnostics.state, result, config)
+        if result.scale.estimate is not None:
+            self.outputs.scale(result.scale)
 
     def _scale_mounting(self, config: params.NodeConfig, frame_id: str) -> Mounting | None:
         """The camera's height and up direction from TF for scale_source tf; None: the

@@ -11,10 +11,8 @@ from typing import Any
 
 from depth_ros.errors import ConfigError
 from depth_ros.inference.backend_choices import AUTO, BACKEND_CHOICES, resolve_backend
-from depth_ros.inference.devices import available_cpus, validate_device
-from depth_ros.inference.packaged import camera_height_warning
+from depth_ros.inference.devices import validate_device
 from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE
-from depth_ros.pipeline import Mounting, PipelineConfig
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
@@ -319,37 +317,12 @@ def check_combination(config: NodeConfig) -> str | None:
     return None
 
 
-def predictor_options(config: NodeConfig) -> dict[str, Any]:
-    """Backend options of `Predictor.from_checkpoint` (only those set away from default)."""
-    options: dict[str, Any] = {}
-    if config.precision != 'fp32':
-        options['precision'] = config.precision
-    if config.cuda_graphs:
-        options['cuda_graphs'] = True
-    if inference_backend(config) == 'onnxruntime':
-        options['threads'] = inference_threads(config)
-    return options
 
 
-def input_size(config: NodeConfig) -> tuple[int, int] | None:
-    """(height, width) the networks run at, or None for the weights' own."""
-    return (parse_input_size(config.input_size, 'input_size') if config.input_size.strip()
-            else None)
 
 
-def inference_threads(config: NodeConfig) -> int:
-    """The `threads` parameter resolved: 0 is every CPU the process may use but one (the
-    camera driver and DDS need a core: on the 2-core VM one inference thread sustained 15 Hz
-    at 1242x375 where two dropped frames, docs/BENCHMARKS.md), at least one."""
-    return config.threads if config.threads > 0 else max(1, available_cpus() - 1)
 
 
-def effective_scale(config: NodeConfig) -> float:
-    """The fixed scale multiplier: the deprecated `depth_scale` when set away from its
-    default, else `scale`."""
-    if config.depth_scale != NodeConfig.depth_scale:
-        return config.depth_scale
-    return config.scale
 
 
 def deprecation_warnings(values: Mapping[str, Any]) -> list[str]:
@@ -363,31 +336,10 @@ def deprecation_warnings(values: Mapping[str, Any]) -> list[str]:
     return messages
 
 
-def scale_warnings(config: NodeConfig) -> list[str]:
-    """A warning when scale_source camera_height meets packaged weights and a camera mounted
-    more than 20 % away from the height they learned the road at."""
-    if config.scale_source != 'camera_height':
-        return []
-    message = camera_height_warning(config.weights, config.camera_height_m,
-                                    f'camera_height_m {config.camera_height_m:g}')
-    return [message] if message else []
 
 
-def measures_motion(config: NodeConfig, has_pose: bool) -> bool:
-    """Whether the node has odometry to publish: a pose network, or the epipolar source."""
-    return bool(has_pose) or config.odometry_source == 'epipolar'
 
 
-def pipeline_config(config: NodeConfig) -> PipelineConfig:
-    """The frame pipeline's settings from the node's parameters."""
-    return PipelineConfig(
-        scale_source=config.scale_source, scale=effective_scale(config),
-        mounting=Mounting.from_pitch(config.camera_height_m, config.camera_pitch_deg),
-        scale_window=config.scale_window, scale_min_confidence=config.scale_min_confidence,
-        depth_downsample=config.depth_downsample,
-        max_pose_gap_s=config.max_pose_gap_s,
-        motion_gate_threshold=config.motion_gate_threshold,
-        odometry_source=config.odometry_source, motion_model=config.motion_model)
 
 
 def _same_type(value: Any, default: Any) -> bool:
