@@ -11,7 +11,14 @@ starting frame (every second one, 20 frames at least left):
 - on the traffic queue (KITTI's stop-and-go drive: the cars hide the road), whether the fit of
   the cars is ever applied, and the worst error of what is;
 - open road, then the queue (the dev drive's first N frames, then the queue; the same car and
-  day): the factor applied on the queue over the queue's LiDAR scale.
+  day): the factor applied on the queue over the queue's LiDAR scale;
+- synthetic queues with exact depth (`depth_ros.synth.queue`: the camera creeps from 14 m to
+  2.5 m behind a queue of cars, lorries in the other lane), by the gap to the car ahead, alone
+  and after the same street's open road (seed N's drive). Added after the threshold was chosen
+  (session 23): queue 2026 then showed a filter started 6-8 m behind the queue trusting
+  factors 30-45 % too large, which the planes' tilt weight (`inference.scale.tilt_weight`,
+  chosen on queue 5, the real queue and the selection drives, with 2026 in view) now stops;
+  queue 31337 was first run with the tilt weight in place.
 Thresholds are chosen on the selection sets (KITTI 00, seeds 5-8, the queue); the evaluation
 sets (06, 01, the dev drive, seeds 2026 / 31337) are looked at after.
 
@@ -49,6 +56,9 @@ QUEUE_FOLDER = 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd'
 ROAD_SETS = {'selection': ['odometry_00', 'seed_5', 'seed_6', 'seed_7', 'seed_8'],
              'evaluation': ['odometry_06', 'odometry_01', 'dev_0926_0005', 'seed_2026',
                             'seed_31337']}
+SYNTH_QUEUES = ('synthqueue_5', 'synthqueue_2026', 'synthqueue_31337')  # seed N's street
+QUEUE_GAPS_M = (14.0, 2.5)  # the camera creeps from the first gap to the second
+GAP_BINS_M = ((10.0, 14.0), (6.0, 10.0), (4.0, 6.0), (2.5, 4.0))
 THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5)
 ROAD_THEN_QUEUE = (10, 20, 40, 154)  # dev drive frames before the queue
 SETTLE = 5  # frames the filter needs before a miss counts (its count term: frames / 5)
@@ -67,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     from depth_ros.inference import Predictor
 
     predictor = Predictor.from_checkpoint(args.weights)
-    names = args.sets or [QUEUE, *ROAD_SETS['selection'], *ROAD_SETS['evaluation']]
+    names = args.sets or [QUEUE, *ROAD_SETS['selection'], *ROAD_SETS['evaluation'],
+                          *SYNTH_QUEUES]
     frames = {name: measure(name, predictor, args.frames) for name in tqdm(names, unit='set')}
     results = {'command': ' '.join(['python benchmarks/scale_gate.py',
                                     *(argv if argv is not None else sys.argv[1:])]),
@@ -79,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         results['road_then_queue'] = {
             f'{m:g}': {str(n): road_then_queue(frames['dev_0926_0005'][:n], frames[QUEUE], m)
                        for n in ROAD_THEN_QUEUE} for m in (0.0, LOW_CONFIDENCE)}
+    results['synthetic_queues'] = {
+        name: {f'{m:g}': synthetic_queue(frames.get('seed_' + name.split('_')[1], []),
+                                         frames[name], m) for m in (0.0, LOW_CONFIDENCE)}
+        for name in frames if name in SYNTH_QUEUES}
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         plot_confidence(args.out / 'scale_gate.png', frames)
@@ -100,16 +115,25 @@ def measure(name: str, predictor, limit: int | None) -> list[dict]:
         rows.append({'factor': factor, 'plane': plane,
                      'truth': (float(np.median(gt[valid] / depth[valid]))
                                if valid is not None and valid.sum() > 100 else None)})
+    if name in SYNTH_QUEUES:
+        for row, gap in zip(rows, np.linspace(*QUEUE_GAPS_M, len(rows))):
+            row['gap_m'] = float(gap)
     return rows
 
 
 def _load(name: str, limit: int | None) -> tuple[list, list, object]:
     """(image loaders, ground-truth depth loaders, intrinsics) of a named set."""
-    if name.startswith('seed_'):
-        from depth_ros.synth import render_sequence, synth_intrinsics
+    if name.startswith(('seed_', 'synthqueue_')):
+        from depth_ros.synth import Renderer, synth_intrinsics
+        from depth_ros.synth.queue import make_queue_world
+        from depth_ros.synth.world import make_world
         width, height = ev.SYNTHETIC_SIZE
-        frames = list(render_sequence(seed=int(name[5:]), frames=limit or 60, width=width,
-                                      height=height))
+        seed, count = int(name.split('_')[1]), limit or 60
+        world = (make_world(seed, count, width, height) if name.startswith('seed_') else
+                 make_queue_world(seed, count, width, height, start_gap_m=QUEUE_GAPS_M[0],
+                                  end_gap_m=QUEUE_GAPS_M[1]))
+        renderer = Renderer(world)
+        frames = [renderer.frame(i) for i in range(count)]
         return ([lambda f=f: f.rgb for f in frames], [lambda f=f: f.depth_m for f in frames],
                 synth_intrinsics(width, height))
     from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
@@ -164,6 +188,33 @@ def road_then_queue(road: list[dict], queue: list[dict], min_confidence: float) 
             'queue_frames': len(results)}
 
 
+def synthetic_queue(road: list[dict], queue: list[dict], min_confidence: float) -> dict:
+    """A synthetic queue by the gap to the car ahead (GAP_BINS_M): each frame's own plane-fit
+    error, the filter's confidence and the applied factor's error, from the queue's first frame;
+    and after the same street's open road (`road`, when measured)."""
+    def by_gap(results: list, rows: list[dict]) -> list[dict]:
+        table = []
+        for low, high in GAP_BINS_M:
+            pick = [(r, row) for r, row in zip(results, rows) if low <= row['gap_m'] <= high]
+            fits = [abs(row['factor'] / row['truth'] - 1) for _, row in pick
+                    if row['factor'] is not None]
+            if not pick:  # a short run (--frames) leaves a bin empty
+                continue
+            table.append({'gap_m': [low, high], 'frames': len(pick),
+                          'fitted': len(fits),
+                          'fit_error_median': float(np.median(fits)) if fits else None,
+                          'confidence_median': float(np.median([r.confidence for r, _ in pick])),
+                          'trusted': sum(r.trusted for r, _ in pick),
+                          'applied_error_max': max(abs(r.factor / row['truth'] - 1)
+                                                   for r, row in pick)})
+        return table
+
+    out = {'alone': by_gap(replay(queue, min_confidence), queue)}
+    if road:
+        out['after_road'] = by_gap(replay(road + queue, min_confidence)[len(road):], queue)
+    return out
+
+
 def plot_confidence(path: Path, frames: dict) -> None:
     """The filter's confidence along each drive (from its first frame), the default line."""
     from matplotlib.figure import Figure
@@ -212,6 +263,25 @@ def format_markdown(results: dict) -> str:
             for n, r in per_n.items():
                 lines.append(f'| {m} | {n} | {r["median"]:.3f} | {r["max"]:.3f} | '
                              f'{r["trusted_queue_frames"]} / {r["queue_frames"]} |')
+    for name, per_m in results.get('synthetic_queues', {}).items():
+        lines += ['', f'## Synthetic queue {name} (exact depth)', '',
+                  'The camera creeps from 14 m to 2.5 m behind a queue (lorries in the other '
+                  'lane). Per gap to the car ahead: the frames whose plane fit found a factor and '
+                  'its median error, the median confidence, the frames whose own factor was '
+                  'trusted, and the worst error of the factor applied (alone: from the '
+                  "queue's first frame; after road: the same street's open-road drive first).",
+                  '', '| min confidence | start | gap (m) | fitted / frames | fit error | '
+                  'confidence | trusted | applied error (max) |',
+                  '|---|---|---|---|---|---|---|---|']
+        for m, starts in per_m.items():
+            for start, table in starts.items():
+                for r in table:
+                    fit = 'n/a' if r['fit_error_median'] is None else \
+                        f'{r["fit_error_median"]:.3f}'
+                    lines.append(f'| {m} | {start} | {r["gap_m"][1]:g}-{r["gap_m"][0]:g} | '
+                                 f'{r["fitted"]} / {r["frames"]} | {fit} | '
+                                 f'{r["confidence_median"]:.2f} | {r["trusted"]} | '
+                                 f'{r["applied_error_max"]:.3f} |')
     return '\n'.join(lines)
 
 

@@ -13,8 +13,9 @@ Public API:
     make_world / Renderer: the scene and trajectory of a seed, and rendering from any pose.
 
 Modules: road (centreline), trajectory (camera motion), scene (objects), render (ray casting),
-shading + materials + noise (appearance), world (seed -> scene + trajectory, Renderer), writer
-(files), sequence (generation on disk), arrays (gather/scatter and allocator helpers for speed).
+shading + materials + noise (appearance), world (seed -> scene + trajectory, Renderer), queue
+(the same street with a traffic queue hiding the road ahead), writer (files), sequence
+(generation on disk), arrays (gather/scatter and allocator helpers for speed).
 """
 from depth_ros.synth.sequence import GENERATOR_VERSION, SynthSequence, generate_sequence
 from depth_ros.synth.world import (

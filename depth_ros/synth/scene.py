@@ -9,8 +9,9 @@ a short sequence with the same seed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -93,6 +94,29 @@ class Scene:
     sun_dir: np.ndarray  # [3] unit vector towards the sun (world)
 
 
+class Vehicle(NamedTuple):
+    """A car or van standing on the road.
+
+    Attributes:
+        s_mid, d: arc length of its middle and lateral offset (right > 0), metres.
+        length, width, body_h: its body's size (a van's body is all of it), metres.
+        colour: base albedo.
+        yaw: heading relative to the road's (0: along it, pi: against it), radians.
+        texture: texture offset.
+        cabin: (shift along the body, height, length) of a car's cabin in metres; None: a van.
+    """
+
+    s_mid: float
+    d: float
+    length: float
+    width: float
+    body_h: float
+    colour: tuple[float, float, float]
+    yaw: float = 0.0
+    texture: float = 0.0
+    cabin: tuple[float, float, float] | None = None
+
+
 class _Builder:
     """Accumulates objects placed by road coordinates; positions are resolved in one pass."""
 
@@ -144,6 +168,29 @@ def build_scene(seed: int, road: Road, camera_height_m: float, s_start: float,
     return Scene(road, builder.table(), NoiseTable(seed), float(camera_height_m), sun)
 
 
+def with_vehicles(scene: Scene, vehicles: Sequence[Vehicle]) -> Scene:
+    """`scene` with `vehicles` added (e.g. a traffic queue in the driving lanes)."""
+    builder = _Builder(scene.road, scene.camera_height_m)
+    for vehicle in vehicles:
+        add_vehicle(builder, vehicle)
+    extra, old = builder.table(), scene.objects
+    order = np.argsort(np.concatenate([old.arc, extra.arc]), kind='stable')
+    merged = Primitives(*(np.concatenate([getattr(old, name), getattr(extra, name)])[order]
+                          for name in Primitives.__dataclass_fields__))
+    return replace(scene, objects=merged)
+
+
+def add_vehicle(b: _Builder, v: Vehicle) -> None:
+    """A body box 0.12 m above the road (wheels), and a car's cabin on it."""
+    params = (float(v.cabin is None), v.texture)
+    b.add(Material.CAR_BODY, v.s_mid, v.d, 0.12, (0.5 * v.width, 0.5 * v.body_h, 0.5 * v.length),
+          v.colour, params, v.yaw)
+    if v.cabin is not None:
+        shift, height, length = v.cabin
+        b.add(Material.CAR_CABIN, v.s_mid + shift, v.d, 0.12 + v.body_h,
+              (0.5 * v.width - 0.08, 0.5 * height, 0.5 * length), v.colour, params, v.yaw)
+
+
 def _buildings(rng: np.random.Generator, b: _Builder, side: int, s: float, s_end: float,
                extra_setback: float) -> None:
     """A row of facades; `extra_setback` > 0 makes a taller back row seen through gaps."""
@@ -179,16 +226,14 @@ def _parked_cars(rng: np.random.Generator, b: _Builder, side: int, s: float,
         colour = _CAR_COLOURS[int(rng.integers(0, len(_CAR_COLOURS)))]
         yaw = (0.0 if side > 0 else np.pi) + rng.normal(0.0, 0.03)
         d = side * (lane_d + rng.uniform(-0.2, 0.2))
-        params = (float(van), rng.uniform(0.0, 200.0))
-        s_mid = s + 0.5 * length
-        b.add(Material.CAR_BODY, s_mid, d, 0.12, (0.5 * width, 0.5 * body_h, 0.5 * length),
-              colour, params, yaw)
+        texture = rng.uniform(0.0, 200.0)
+        cabin = None
         if not van:
             cabin_len = length * rng.uniform(0.45, 0.58)
             shift = -side * rng.uniform(0.05, 0.35)  # cabin sits towards the rear
-            b.add(Material.CAR_CABIN, s_mid + shift, d, 0.12 + body_h,
-                  (0.5 * width - 0.08, 0.5 * rng.uniform(0.48, 0.6), 0.5 * cabin_len),
-                  colour, params, yaw)
+            cabin = (shift, rng.uniform(0.48, 0.6), cabin_len)
+        add_vehicle(b, Vehicle(s + 0.5 * length, d, length, width, body_h, tuple(colour),
+                               yaw, texture, cabin))
         s += length
 
 

@@ -4,7 +4,12 @@ import pytest
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.intrinsics import Intrinsics
-from depth_ros.inference.scale import CameraHeightScale
+from depth_ros.inference.scale import (
+    TILT_ZERO_DEG,
+    CameraHeightScale,
+    camera_pitch_up,
+    tilt_weight,
+)
 
 
 INTR = Intrinsics(fx=200.0, fy=200.0, cx=160.0, cy=48.0, width=320, height=96)
@@ -48,3 +53,23 @@ def test_no_ground_gives_no_factor_not_a_wrong_one():
 def test_invalid_height_is_refused():
     with pytest.raises(ConfigError):
         CameraHeightScale(camera_height_m=0.0)
+
+
+@pytest.mark.parametrize('tilt_deg, weight', [(3.0, 1.0), (7.0, 1.0), (10.0, 0.5), (12.0, 1 / 6)])
+def test_a_plane_tilted_from_the_mounting_counts_less(tilt_deg, weight):
+    """A level road seen with the mounting's up pitched by `tilt_deg`: the fitted plane is
+    tilted by that much from the expected up, and five frames of it give a confidence of its
+    weight (support 1, agreement 1) instead of 1."""
+    est = CameraHeightScale(camera_height_m=1.65, prior_up=camera_pitch_up(tilt_deg))
+    for _ in range(5):
+        out = est.update(ground(0.5), INTR)
+    assert out.plane.tilt_deg == pytest.approx(tilt_deg, abs=0.05)
+    assert tilt_weight(out.plane.tilt_deg) == pytest.approx(weight, abs=0.01)
+    assert out.confidence == pytest.approx(weight, abs=0.01)
+
+
+def test_a_plane_tilted_past_the_limit_is_left_out():
+    est = CameraHeightScale(camera_height_m=1.65, prior_up=camera_pitch_up(TILT_ZERO_DEG + 1))
+    out = est.update(ground(0.5), INTR)
+    assert out.frame_factor is not None  # the fit found it ...
+    assert out.factor is None and out.confidence == 0.0  # ... the filter does not use it
