@@ -164,6 +164,7 @@ class _Replay:
         self.factors = np.full(len(plan), np.nan)
         self.confidences = np.full(len(plan), np.nan)
         self.held = np.zeros(len(plan), dtype=bool)
+        self.tilts_deg = np.full(len(plan), np.nan)  # the fitted ground's tilt from the mounting
         self.network_s = 0.0
         self.notes: dict[str, None] = {}  # the pipeline's warnings, each once, in order
 
@@ -182,6 +183,8 @@ class _Replay:
             self.factors[position] = factor
         if result.scale.estimate is not None:  # judged, also when not trusted
             self.confidences[position] = result.scale.confidence
+            if result.scale.estimate.plane is not None:
+                self.tilts_deg[position] = result.scale.estimate.plane.tilt_deg
         self.held[position] = result.scale.held
         gt_depth = image_to_depth(depth_msg) if depth_msg is not None else None
         if gt_depth is not None:
@@ -331,7 +334,8 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
         notes.append(f'{replay.scores.skipped} frame(s) without valid ground-truth depth')
     height = (None if options.camera_height_m is None else
               camera_height_report(options.camera_height_m, replay.factors, replay.scores,
-                                   score.report, replay.confidences, replay.held))
+                                   score.report, replay.confidences, replay.held,
+                                   replay.tilts_deg))
     timing = {'total_s': total_s, 'network_s': replay.network_s,
               'overhead_ratio': (total_s - replay.network_s) / max(replay.network_s, 1e-9),
               'frames_per_s': len(plan) / max(total_s, 1e-9)}

@@ -17,6 +17,7 @@ from depth_ros.evaluation.depth_metrics import DEPTH_METRIC_NAMES, DepthEvalResu
 from depth_ros.evaluation.frame_plan import FramePlan
 from depth_ros.evaluation.report import TrajectoryReport, format_report
 from depth_ros.inference.scale import LOW_CONFIDENCE as LOW_SCALE_CONFIDENCE
+from depth_ros.inference.scale import TILT_FULL_DEG
 
 
 # What measured the replayed motion (the pipeline's odometry_source), as the results say it.
@@ -178,6 +179,12 @@ def _format_camera_height(report: dict[str, Any] | None) -> list[str]:
         lines.append(f'  confidence under the minimum on {held + untrusted} frames: the last '
                      f'trusted factor kept on {held}, scale (no trusted factor yet) on '
                      f'{untrusted}')
+    tilt = report.get('median_plane_tilt_deg')
+    if tilt is not None and tilt > TILT_FULL_DEG:
+        lines.append(f"  the fitted ground is tilted {tilt:.1f} degrees from the mounting's up "
+                     f'(median; over {TILT_FULL_DEG:g} counts less): with the road in view, the '
+                     'camera is pitched more than --camera-pitch-deg says (set it, rather than '
+                     'lowering --scale-min-confidence), or the road was hidden')
     confidence = report.get('median_confidence')
     rated = ('' if confidence is None else
              f' (confidence median {confidence:.2f}, min {report["min_confidence"]:.2f})')

@@ -155,7 +155,8 @@ class DepthScores:
 
 def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: DepthScores,
                          trajectory: TrajectoryReport | None,
-                         confidences: np.ndarray, held: np.ndarray) -> dict[str, Any]:
+                         confidences: np.ndarray, held: np.ndarray,
+                         tilts_deg: np.ndarray | None = None) -> dict[str, Any]:
     """The ground-truth-free figures of the camera-height scale.
 
     Args:
@@ -168,10 +169,15 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
             as the node publishes it on depth/scale.
         held: [N] the filter's factor was under the minimum confidence and the last trusted
             one was applied.
+        tilts_deg: [N] each frame's fitted ground plane's tilt from the mounting's up direction
+            (NaN where no plane was fitted): a camera pitched more than its camera_pitch_deg
+            says tilts every plane, and tilted planes count less (`inference.scale`).
     """
     known = np.isfinite(factors)
     depth = scores.result('height')
     rated = np.isfinite(confidences)
+    tilts = np.asarray(tilts_deg if tilts_deg is not None else [], dtype=np.float64)
+    tilts = tilts[np.isfinite(tilts)]
     return {
         'camera_height_m': camera_height_m,
         'frames_with_factor': int(known.sum()), 'frames': int(len(known)),
@@ -180,6 +186,7 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
         'median_factor': float(np.median(factors[known])) if known.any() else None,
         'median_confidence': float(np.median(confidences[rated])) if rated.any() else None,
         'min_confidence': float(np.min(confidences[rated])) if rated.any() else None,
+        'median_plane_tilt_deg': float(np.median(tilts)) if tilts.size else None,
         'depth': depth.to_dict() if depth is not None else None,
         # factor / per-image median ratio: 1 means the height scale equals ground truth's.
         'median_factor_over_gt_ratio': (float(np.median(depth.scales))

@@ -4,6 +4,7 @@ sets in /diagnostics.
 """
 from __future__ import annotations
 
+from depth_ros.inference.scale import TILT_FULL_DEG
 from depth_ros.pipeline import Event, FrameResult
 from depth_ros.ros.diagnostics import DiagnosticsState, gate_state, scale_state
 from depth_ros.ros.params import NodeConfig
@@ -26,6 +27,11 @@ def frame_warnings(result: FrameResult, config: NodeConfig) -> list[tuple[str, s
         return warnings
     unsure = (f'ground-plane scale confidence {scale.confidence:.2f} under '
               f'scale_min_confidence {config.scale_min_confidence:g}')
+    plane = scale.estimate.plane
+    if plane is not None and plane.tilt_deg > TILT_FULL_DEG:
+        unsure += (f'; the fitted ground is tilted {plane.tilt_deg:.1f} degrees from the '
+                   "mounting's up: if the road is in view, check camera_pitch_deg (or the TF "
+                   'mounting)')
     if scale.held:
         warnings.append(('scale_held', f'{unsure} (road hidden by traffic, or not flat?): '
                          f'keeping the last trusted factor {scale.factor:.3f}'))

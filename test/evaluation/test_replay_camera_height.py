@@ -84,8 +84,9 @@ def test_camera_height_mode_recovers_the_scale(bag, tmp_path, posenet):
     # frame count k / 5 (at most 1): 0.2 on the first frame, median of 0.2 ... 0.8, 1, 1, 1, 1.
     assert report['min_confidence'] == pytest.approx(0.2, abs=0.01)
     assert report['median_confidence'] == pytest.approx(0.9, abs=0.02)
+    assert report['median_plane_tilt_deg'] == pytest.approx(0.0, abs=0.05)  # a level road
     text = format_result(result)
-    assert 'confidence median 0.9' in text and 'unsure' not in text
+    assert 'confidence median 0.9' in text and 'unsure' not in text and 'tilted' not in text
     assert 'last trusted factor kept on 0, scale (no trusted factor yet) on 1' in text
     assert report['depth']['abs_rel'] < 1e-3 < result.depth_unscaled.mean.abs_rel
     ape = report['trajectory']['ape']['se3']
@@ -103,6 +104,20 @@ def test_without_the_gate_every_frame_has_a_factor(bag, tmp_path, posenet):
     report = evaluate_bag(bag, ScaledTruth(), tmp_path / 'out', options=options).camera_height
     assert report['frames_with_factor'] == report['frames']
     assert (report['frames_untrusted'], report['frames_held']) == (0, 0)
+
+
+def test_a_camera_pitched_more_than_it_is_said_to_be_is_reported(bag, tmp_path, posenet):
+    # The road is level, the mounting says the camera looks 10 degrees down: every fitted
+    # plane is 10 degrees from the up direction expected, weighs (13 - 10) / 6 = 0.5 and the
+    # confidence of 8 agreeing frames is at most 0.5.
+    options = posenet(camera_height_m=HEIGHT_M, camera_pitch_deg=10.0, plots=False,
+                      result_bag=False)
+    result = evaluate_bag(bag, ScaledTruth(), tmp_path / 'out', options=options)
+    report = result.camera_height
+    assert report['median_plane_tilt_deg'] == pytest.approx(10.0, abs=0.05)
+    assert report['min_confidence'] == pytest.approx(0.1, abs=0.01)  # 0.5 x 1 / 5
+    assert report['median_confidence'] <= 0.5 + 1e-6
+    assert 'the fitted ground is tilted 10.0 degrees' in format_result(result)
 
 
 def test_an_unsure_camera_height_scale_is_said_to_be_so():

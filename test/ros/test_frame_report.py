@@ -101,3 +101,18 @@ def test_notes_and_the_motion_gate_reach_the_operator():
     assert state.motion_gate == 'static (motion published as zero)'
     record(state, frame, NodeConfig(motion_gate_threshold=0.0))
     assert state.motion_gate == 'off'
+
+
+def test_a_ground_tilted_from_the_mounting_names_the_pitch():
+    # A level road, a mounting pitched 10 degrees down: the plane tilts 10 degrees from it.
+    config = NodeConfig(scale_source='camera_height', camera_pitch_deg=10.0)
+    tracker = ScaleTracker('camera_height', scale=1.0, window=30, min_confidence=0.4)
+    first = tracker.update(road(FACTOR), INTR, Mounting.from_pitch(1.65, 10.0))
+    assert first.estimate.plane.tilt_deg == pytest.approx(10.0, abs=0.05)
+    (cause, message), = frame_warnings(result(first, start_step()), config)
+    assert cause == 'no_ground'
+    assert 'the fitted ground is tilted 10.0 degrees' in message and 'camera_pitch_deg' in message
+    level = ScaleTracker('camera_height', scale=1.0, window=30, min_confidence=0.4)
+    (_, message), = frame_warnings(result(level.update(road(FACTOR), INTR, MOUNTING),
+                                          start_step()), config)
+    assert 'tilted' not in message  # confidence 0.2 on the first frame, the plane level
