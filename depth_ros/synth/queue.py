@@ -11,14 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from depth_ros.errors import ConfigError
-from depth_ros.synth.scene import Vehicle, with_vehicles
+from depth_ros.synth.scene import CAR_COLOURS, Vehicle, with_vehicles
 from depth_ros.synth.trajectory import Trajectory, camera_poses, frame_times
 from depth_ros.synth.world import DEFAULT_CAMERA_HEIGHT_M, SynthWorld, make_world
 
 
 QUEUE_LENGTH = 6  # vehicles in each lane
-_COLOURS = ((0.88, 0.88, 0.87), (0.70, 0.71, 0.73), (0.12, 0.12, 0.13), (0.62, 0.10, 0.09),
-            (0.14, 0.24, 0.52), (0.32, 0.33, 0.35), (0.20, 0.38, 0.27), (0.80, 0.66, 0.20))
 
 
 def make_queue_world(seed: int, frames: int, width: int = 640, height: int = 192,
@@ -66,7 +64,7 @@ def _lane(rng: np.random.Generator, rear_s: float, d: float, lorries: bool) -> l
         width = rng.uniform(1.9, 2.4) if tall else rng.uniform(1.70, 1.88)
         body_h = rng.uniform(2.4, 3.4) if tall and lorries else (
             rng.uniform(1.6, 1.95) if tall else rng.uniform(0.68, 0.8))
-        colour = _COLOURS[int(rng.integers(0, len(_COLOURS)))]
+        colour = tuple(float(c) for c in CAR_COLOURS[int(rng.integers(0, len(CAR_COLOURS)))])
         cabin = None if tall else (-rng.uniform(0.05, 0.35), rng.uniform(0.48, 0.6),
                                    length * rng.uniform(0.45, 0.58))
         vehicles.append(Vehicle(s + 0.5 * length, d, length, width, body_h, colour,

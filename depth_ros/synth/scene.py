@@ -45,7 +45,7 @@ _FACADE_COLOURS = np.array([
     (0.87, 0.86, 0.82), (0.83, 0.62, 0.58), (0.62, 0.62, 0.60),
     (0.66, 0.64, 0.60), (0.50, 0.51, 0.53), (0.72, 0.70, 0.52),  # concrete
 ])
-_CAR_COLOURS = np.array([
+CAR_COLOURS = np.array([
     (0.88, 0.88, 0.87), (0.70, 0.71, 0.73), (0.12, 0.12, 0.13), (0.62, 0.10, 0.09),
     (0.14, 0.24, 0.52), (0.32, 0.33, 0.35), (0.20, 0.38, 0.27), (0.80, 0.66, 0.20),
 ])
@@ -172,7 +172,7 @@ def with_vehicles(scene: Scene, vehicles: Sequence[Vehicle]) -> Scene:
     """`scene` with `vehicles` added (e.g. a traffic queue in the driving lanes)."""
     builder = _Builder(scene.road, scene.camera_height_m)
     for vehicle in vehicles:
-        add_vehicle(builder, vehicle)
+        _add_vehicle(builder, vehicle)
     extra, old = builder.table(), scene.objects
     order = np.argsort(np.concatenate([old.arc, extra.arc]), kind='stable')
     merged = Primitives(*(np.concatenate([getattr(old, name), getattr(extra, name)])[order]
@@ -180,7 +180,7 @@ def with_vehicles(scene: Scene, vehicles: Sequence[Vehicle]) -> Scene:
     return replace(scene, objects=merged)
 
 
-def add_vehicle(b: _Builder, v: Vehicle) -> None:
+def _add_vehicle(b: _Builder, v: Vehicle) -> None:
     """A body box 0.12 m above the road (wheels), and a car's cabin on it."""
     params = (float(v.cabin is None), v.texture)
     b.add(Material.CAR_BODY, v.s_mid, v.d, 0.12, (0.5 * v.width, 0.5 * v.body_h, 0.5 * v.length),
@@ -223,7 +223,7 @@ def _parked_cars(rng: np.random.Generator, b: _Builder, side: int, s: float,
         length, width = rng.uniform(3.9, 4.8), rng.uniform(1.70, 1.88)
         van = rng.random() < 0.15
         body_h = rng.uniform(1.6, 1.95) if van else rng.uniform(0.68, 0.8)
-        colour = _CAR_COLOURS[int(rng.integers(0, len(_CAR_COLOURS)))]
+        colour = CAR_COLOURS[int(rng.integers(0, len(CAR_COLOURS)))]
         yaw = (0.0 if side > 0 else np.pi) + rng.normal(0.0, 0.03)
         d = side * (lane_d + rng.uniform(-0.2, 0.2))
         texture = rng.uniform(0.0, 200.0)
@@ -232,7 +232,7 @@ def _parked_cars(rng: np.random.Generator, b: _Builder, side: int, s: float,
             cabin_len = length * rng.uniform(0.45, 0.58)
             shift = -side * rng.uniform(0.05, 0.35)  # cabin sits towards the rear
             cabin = (shift, rng.uniform(0.48, 0.6), cabin_len)
-        add_vehicle(b, Vehicle(s + 0.5 * length, d, length, width, body_h, tuple(colour),
+        _add_vehicle(b, Vehicle(s + 0.5 * length, d, length, width, body_h, tuple(colour),
                                yaw, texture, cabin))
         s += length
 
