@@ -48,9 +48,12 @@ from depth_ros.evaluation.plots import align_positions_sim3  # noqa: E402
 from depth_ros.evaluation.trajectory import ape, ate_5frame  # noqa: E402
 from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # noqa: E402
 from depth_ros.inference.scale import DEFAULT_WINDOW, KITTI_CAMERA_HEIGHT_M  # noqa: E402
-from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
+from depth_ros.pipeline.epipolar import (  # noqa: E402
+    EpipolarOdometry,
+    follow_scale,  # noqa: E402
+    grey_image,
+)
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
-from depth_ros.pipeline.frame import follow_scale  # noqa: E402
 from depth_ros.pipeline.scale import Mounting, ScaleTracker  # noqa: E402
 from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 

@@ -210,7 +210,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         write_depth_preview,
     )
     from depth_ros.geometry.intrinsics import kitti_intrinsics
-    from depth_ros.pipeline.frame import follow_scale
+    from depth_ros.pipeline.epipolar import follow_scale
     from depth_ros.pipeline.scale import Mounting, ScaleTracker
 
     seq = load_kitti_sequence(folder)

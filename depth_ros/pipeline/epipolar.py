@@ -310,6 +310,25 @@ class EpipolarOdometry:
         return None if self._log_distance is None else math.exp(self._log_distance)
 
 
+def follow_scale(odometry: EpipolarOdometry, last: tuple[float, bool] | None, factor: float,
+                 trusted: bool) -> tuple[float, bool]:
+    """With a ground scale the odometry's depth jumps when the applied factor changes source
+    (`scale` until a factor is trusted, a held factor until the filter's is trusted again): its
+    distance follows at once (`EpipolarOdometry.rescale`) instead of over many frames.
+
+    Args:
+        odometry: given this frame's depth times `factor` (after `remember_depth`).
+        last: what this returned for the previous frame (None after a reset).
+        factor: this frame's applied factor; trusted: it is the filter's own.
+
+    Returns:
+        (factor, trusted), the next call's `last`.
+    """
+    if last is not None and trusted != last[1]:
+        odometry.rescale(factor / last[0])
+    return float(factor), bool(trusted)
+
+
 def _parallax_deg(xyz: np.ndarray, rotation: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Angle between the rays from the two camera centres to each point (previous camera's
     frame; the current centre is -R^T t)."""

@@ -33,7 +33,12 @@ from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.camera import strided_intrinsics
 from depth_ros.geometry.intrinsics import Intrinsics
 from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE
-from depth_ros.pipeline.epipolar import EpipolarOdometry, EpipolarStep, grey_image
+from depth_ros.pipeline.epipolar import (
+    EpipolarOdometry,
+    EpipolarStep,
+    follow_scale,
+    grey_image,
+)
 from depth_ros.pipeline.epipolar_config import (
     DEFAULT_MOTION_MODEL,
     EpipolarConfig,
@@ -338,25 +343,6 @@ class FramePipeline:
                      f'{result.inliers} inliers): the last motion is repeated',)
         last = self._last_motion
         return (lambda: np.eye(4) if last is None else last.copy()), notes
-
-
-def follow_scale(odometry: EpipolarOdometry, last: tuple[float, bool] | None, factor: float,
-                 trusted: bool) -> tuple[float, bool]:
-    """With a ground scale the odometry's depth jumps when the applied factor changes source
-    (`scale` until a factor is trusted, a held factor until the filter's is trusted again): its
-    distance follows at once (`EpipolarOdometry.rescale`) instead of over many frames.
-
-    Args:
-        odometry: given this frame's depth times `factor` (after `remember_depth`).
-        last: what this returned for the previous frame (None after a reset).
-        factor: this frame's applied factor; trusted: it is the filter's own.
-
-    Returns:
-        (factor, trusted), the next call's `last`.
-    """
-    if last is not None and trusted != last[1]:
-        odometry.rescale(factor / last[0])
-    return float(factor), bool(trusted)
 
 
 def _ground_scale(config: PipelineConfig) -> bool:

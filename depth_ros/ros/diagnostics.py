@@ -31,6 +31,9 @@ class DiagnosticsState:
         backend, device: inference backend and device.
         scale_confidence: confidence of the metric scale (0..1), None before any estimate.
         scale_applied: `scale_state` of the latest frame ('n/a' without a camera-height scale).
+        ground_tilt_deg: the latest fitted ground plane's tilt from the mounting's up direction
+            (None before one; over `inference.scale.TILT_FULL_DEG` it counts less: a camera
+            pitched more than camera_pitch_deg says, or the road hidden).
         motion_gate: `gate_state` of the latest frame.
         odometry: `FrameResult.odometry_status` of the latest frame.
         configured: False until the model is loaded.
@@ -40,6 +43,7 @@ class DiagnosticsState:
     device: str = ''
     scale_confidence: float | None = None
     scale_applied: str = 'n/a'
+    ground_tilt_deg: float | None = None
     motion_gate: str = 'off'
     odometry: str = 'n/a'
     configured: bool = False
@@ -142,6 +146,7 @@ class DiagnosticsCollector:
             ('latency p95 (ms)', fmt(summary['latency_p95_ms'])),
             ('scale confidence', fmt(state.scale_confidence, 2)),
             ('scale applied', state.scale_applied),
+            ('ground plane tilt (deg)', fmt(state.ground_tilt_deg)),
             ('motion gate', state.motion_gate),
             ('odometry', state.odometry),
             ('backend', state.backend),

@@ -43,8 +43,8 @@ def frame_warnings(result: FrameResult, config: NodeConfig) -> list[tuple[str, s
 
 def record(state: DiagnosticsState, result: FrameResult, config: NodeConfig) -> None:
     """Set the diagnostics values that describe the latest frame: the motion gate, the
-    odometry's status and, with a camera-height estimate, its confidence and which factor
-    the depth carries."""
+    odometry's status and, with a camera-height estimate, its confidence, which factor the
+    depth carries and the fitted ground's tilt."""
     state.motion_gate = gate_state(config.motion_gate_threshold, result.static,
                                    result.chain.event)
     state.odometry = result.odometry_status
@@ -52,3 +52,5 @@ def record(state: DiagnosticsState, result: FrameResult, config: NodeConfig) -> 
     if scale.estimate is not None:
         state.scale_confidence = float(scale.confidence)
         state.scale_applied = scale_state(scale.from_ground, scale.held)
+        if scale.estimate.plane is not None:
+            state.ground_tilt_deg = float(scale.estimate.plane.tilt_deg)

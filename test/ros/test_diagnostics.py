@@ -79,6 +79,7 @@ def test_builds_one_status_with_the_documented_keys():
     collector.state.scale_applied = scale_state(True, True)
     collector.state.motion_gate = 'static'
     collector.state.odometry = 'epipolar: still (no flow)'
+    collector.state.ground_tilt_deg = 2.345
     array = collector.build(_classes(), now, msgs.header(frame_id=''))
     assert len(array.status) == 1
     status = array.status[0]
@@ -88,6 +89,7 @@ def test_builds_one_status_with_the_documented_keys():
     assert values['motion gate'] == 'static' and values['scale confidence'] == '0.80'
     assert values['odometry'] == 'epipolar: still (no flow)'
     assert values['scale applied'] == 'last trusted factor (confidence under the minimum)'
+    assert values['ground plane tilt (deg)'] == '2.3'
     assert {'input rate (Hz)', 'output rate (Hz)', 'latency median (ms)', 'latency p95 (ms)',
             'backend', 'device'} <= set(values)
 

@@ -112,6 +112,9 @@ def test_a_ground_tilted_from_the_mounting_names_the_pitch():
     (cause, message), = frame_warnings(result(first, start_step()), config)
     assert cause == 'no_ground'
     assert 'the fitted ground is tilted 10.0 degrees' in message and 'camera_pitch_deg' in message
+    state = DiagnosticsState()
+    record(state, result(first, start_step()), config)
+    assert state.ground_tilt_deg == pytest.approx(10.0, abs=0.05)
     level = ScaleTracker('camera_height', scale=1.0, window=30, min_confidence=0.4)
     (_, message), = frame_warnings(result(level.update(road(FACTOR), INTR, MOUNTING),
                                           start_step()), config)
