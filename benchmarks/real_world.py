@@ -49,18 +49,19 @@ sys.path[:0] = [str(ROOT), str(ROOT / 'benchmarks')]
 from real_world_report import (  # noqa: E402
     EVAL_SETS,
     PLOT_LABELS,
-    STATIC_TARGETS,
-    STILL_MAX_GREY_DIFF,
     depth_by_range,
     format_markdown,
     issue_targets,
+    relative,
+    spread,
     write_whole,
 )
+from static_pairs import static_pair_test  # noqa: E402
 
 from depth_ros.evaluation import baselines as bl  # noqa: E402
-from depth_ros.evaluation.kitti_devkit import rotation_angle  # noqa: E402
 from depth_ros.evaluation.results import json_safe  # noqa: E402
 from depth_ros.geometry.se3 import orthonormalize  # noqa: E402
+from depth_ros.inference.image_io import read_image  # noqa: E402
 from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
@@ -68,8 +69,6 @@ from depth_ros.sizes import input_size_arg  # noqa: E402
 
 
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
-STILL_SETS = {'sfnd_still': 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd',
-              'euroc_still': 'data/real/train/euroc_v101_kimera/sequences/euroc_v101'}
 ROW_PRIOR_DEPTHS = 'data/real/train/kitti_raw_0926_sfnd/sequences/0926_sfnd'
 
 
@@ -103,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in folders.items():
         entry, identical[name] = evaluate_set(predictor, folder, name, args)
         results['sets'][name] = entry
-    results['static_pairs'] = static_pair_test(predictor, identical, args)
+    results['static_pairs'] = static_pair_test(predictor, identical, args.shared,
+                                               args.static_pairs)
     results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)
     results['seconds'] = time.perf_counter() - start
     table = format_markdown(results)
@@ -196,11 +196,6 @@ def make_row_prior(shared: Path) -> int:
     return 0
 
 
-def _read(path: Path) -> np.ndarray:
-    from depth_ros.inference.image_io import read_image
-    return read_image(path)
-
-
 def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     """Network and baselines on one set; also returns a few (prepared) frames for static pairs."""
     from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
@@ -215,7 +210,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
 
     seq = load_kitti_sequence(folder)
     n = min(len(seq), args.frames or len(seq))
-    first = _read(seq.image_paths[0])
+    first = read_image(seq.image_paths[0])
     intr = kitti_intrinsics(seq.calib_path, seq.camera, first.shape[1], first.shape[0])
     network = bl.ProtocolScores(no_crop=True, by_range=True)
     base = bl.DepthBaselines(no_crop=True, camera_height_m=args.camera_height_m, by_range=True)
@@ -228,11 +223,11 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     height_epipolar = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', ground_scale=True))
     height_poses, height_last, height_scale = [np.eye(4)], np.eye(4), None
     seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
-    preview_at = _spread(n, args.previews if seq.depth_reader else 0)
-    still_at = _spread(n, args.static_pairs)
+    preview_at = spread(n, args.previews if seq.depth_reader else 0)
+    still_at = spread(n, args.static_pairs)
     prev = None
     for i in tqdm(range(n), desc=name, unit='frame'):
-        image = first if i == 0 else _read(seq.image_paths[i])
+        image = first if i == 0 else read_image(seq.image_paths[i])
         prepared = predictor.prepare(image)
         result = predictor.predict(prepared)
         if prev is not None and predictor.has_pose:
@@ -266,7 +261,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
                 previews[i] = (image, result.inv_depth_m, gt)
         if i in still_at:
             still.append((prepared, image, result.depth_m, intr))
-    entry = {'folder': _relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
+    entry = {'folder': relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
              'image_size': [int(first.shape[1]), int(first.shape[0])],
              'gt_source': seq.gt_source, 'depth_ground_truth': seq.depth_reader is not None}
     entry['odometry_ms_median'] = {k: 1e3 * float(np.median(v[1:])) if len(v) > 1 else None
@@ -274,7 +269,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     entry.update(_depth_entry(network, base, factors))
     if network.frames:
         entry['depth']['baselines'].update(_oracle_priors(seq, n))
-        entry['depth_by_range_plot'] = _relative(plot_depth_by_range(
+        entry['depth_by_range_plot'] = relative(plot_depth_by_range(
             args.out / f'depth_by_range_{name}.png', depth_by_range(entry['depth']),
             f'{name}: relative depth error by LiDAR range (median-scaled, Garg crop)'), args.out)
     estimates = {'epipolar': np.stack(epipolar_poses),
@@ -282,7 +277,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
                  **({'network': np.stack(poses)} if predictor.has_pose else {})}
     entry.update(_trajectory_entry(seq.world_from_cam, estimates, n))
     if 'trajectory' in entry:
-        entry['trajectory_plot'] = _relative(plot_trajectories(
+        entry['trajectory_plot'] = relative(plot_trajectories(
             args.out / f'trajectory_{name}.png', seq.world_from_cam[:n],
             {PLOT_LABELS[k]: v for k, v in estimates.items()}, f'{name}: {n} frames',
             unitless={'constant-forward': bl.constant_forward_poses(n)}), args.out)
@@ -294,7 +289,7 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         entry['verdicts'] += bl.comparison_lines(
             None, {}, entry['trajectory']['epipolar'], entry['trajectory']['baselines'],
             odometry_subject='epipolar odometry')
-    entry['previews'] = [_relative(write_depth_preview(args.out / f'preview_{name}_{i:04d}.png',
+    entry['previews'] = [relative(write_depth_preview(args.out / f'preview_{name}_{i:04d}.png',
                                                  np.repeat(img[..., None], 3, 2)
                                                  if img.ndim == 2 else img, inv, gt,
                                                  max_width=512), args.out)
@@ -312,20 +307,6 @@ def _oracle_priors(seq, n: int) -> dict:
     scores = oracle.to_dict()
     return {'row_prior_oracle': scores['row_prior'],
             'constant_depth_oracle': scores['constant_depth']}
-
-
-def _relative(path: Path, base: Path) -> str:
-    """`path` relative to `base` when inside it (so outputs do not name this machine)."""
-    try:
-        return str(Path(path).resolve().relative_to(Path(base).resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _spread(n: int, count: int) -> set[int]:
-    if count <= 0 or n <= 0:
-        return set()
-    return set(np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int)).tolist())
 
 
 def _depth_entry(network, base, factors: list[float]) -> dict:
@@ -351,87 +332,6 @@ def _trajectory_entry(gt: np.ndarray | None, estimates: dict[str, np.ndarray], n
                            'baselines': bl.odometry_baselines(gt),
                            'gt_path_m': float(np.sum(np.linalg.norm(
                                np.diff(gt[:, :3, 3], axis=0), axis=1)))}}
-
-
-def _motion(predictor, a, b) -> tuple[float, float]:
-    """(translation m at the weights' scale, rotation deg) the network predicts from a to b."""
-    return _size(predictor.relative_pose(a, b))
-
-
-def _epipolar_motion(a: np.ndarray, b: np.ndarray, depth_a: np.ndarray, depth_b: np.ndarray,
-                     intr) -> tuple[float, float]:
-    """The same for the epipolar odometry (the network's depth of both frames given; the
-    identity when it measures nothing)."""
-    odometry = EpipolarOdometry()
-    odometry.step(grey_image(a), depth_a, intr)
-    pose = odometry.step(grey_image(b), depth_b, intr).previous_from_current
-    return _size(np.eye(4) if pose is None else pose)
-
-
-def _intrinsics(folder: Path, image: np.ndarray):
-    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
-    from depth_ros.geometry.intrinsics import kitti_intrinsics
-
-    seq = load_kitti_sequence(folder)
-    return kitti_intrinsics(seq.calib_path, seq.camera, image.shape[1], image.shape[0])
-
-
-def _size(pose: np.ndarray) -> tuple[float, float]:
-    return float(np.linalg.norm(pose[:3, 3])), float(np.degrees(rotation_angle(pose)))
-
-
-def _still_pairs(folder: Path, count: int) -> tuple[list[tuple[Path, Path]], list[float]]:
-    """Consecutive frames at the still-camera noise floor, `count` of them spread evenly."""
-    from depth_ros.evaluation.kitti_to_bag import load_kitti_sequence
-
-    paths = load_kitti_sequence(folder).image_paths
-    grey = [_read(p).astype(np.float32) for p in paths]
-    grey = [g.mean(axis=2) if g.ndim == 3 else g for g in grey]
-    diffs = np.array([np.abs(grey[i + 1] - grey[i]).mean() for i in range(len(grey) - 1)])
-    still = np.flatnonzero(diffs < STILL_MAX_GREY_DIFF)
-    chosen = still[sorted(_spread(len(still), count))] if len(still) else still
-    return [(paths[i], paths[i + 1]) for i in chosen], [float(diffs[i]) for i in chosen]
-
-
-def _motion_summary(motions: list[tuple[float, float]], extra: dict) -> dict:
-    t = np.array([m[0] for m in motions])
-    r = np.array([m[1] for m in motions])
-    if not len(t):
-        return {'pairs': 0, **extra}
-    return {'pairs': int(len(t)), 'translation_m_median': float(np.median(t)),
-            'translation_m_max': float(t.max()), 'rotation_deg_median': float(np.median(r)),
-            'rotation_deg_max': float(r.max()),
-            'meets_targets': bool(t.max() < STATIC_TARGETS['translation_m']
-                                  and r.max() < STATIC_TARGETS['rotation_deg']), **extra}
-
-
-def static_pair_test(predictor, identical: dict[str, list], args) -> dict:
-    """Identical pairs of each evaluated set and still consecutive pairs of real video."""
-    out = {'targets': STATIC_TARGETS}
-    for name, frames in identical.items():
-        same = {'what': 'each frame paired with itself'}
-        if predictor.has_pose:
-            out[f'identical_{name}'] = _motion_summary(
-                [_motion(predictor, f[0], f[0]) for f in frames], same)
-        out[f'epipolar_identical_{name}'] = _motion_summary(
-            [_epipolar_motion(f[1], f[1], f[2], f[2], f[3]) for f in frames], same)
-    for name, rel in STILL_SETS.items():
-        folder = args.shared / rel
-        if not folder.is_dir():
-            continue
-        pairs, diffs = _still_pairs(folder, args.static_pairs)
-        images = [(_read(a), _read(b)) for a, b in pairs]
-        intr = _intrinsics(folder, images[0][0]) if images else None
-        extra = {'what': f'consecutive frames with mean grey difference < {STILL_MAX_GREY_DIFF} '
-                         '(camera standing still; TRAINING frames of the real train split)',
-                 'folder': _relative(folder, args.shared), 'frames': [p[0].stem for p in pairs],
-                 'grey_diff': diffs}
-        if predictor.has_pose:
-            out[name] = _motion_summary([_motion(predictor, a, b) for a, b in images], extra)
-        out[f'epipolar_{name}'] = _motion_summary(
-            [_epipolar_motion(a, b, predictor.predict(a).depth_m, predictor.predict(b).depth_m,
-                              intr) for a, b in images], extra)
-    return out
 
 
 if __name__ == '__main__':

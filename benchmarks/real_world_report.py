@@ -1,11 +1,14 @@
 """Tables of benchmarks/real_world.py: markdown of its results and issue 12's targets; the
-evaluation sets and the whole-file writer the real-world benchmarks share."""
+evaluation sets, the whole-file writer and the path / sampling helpers the real-world
+benchmarks share."""
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
 import sys
+
+import numpy as np
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -263,3 +266,18 @@ def write_results(out: Path | None, stem: str, results: dict, table: str) -> Non
         write_whole(out / f'{stem}.json', json.dumps(results, indent=1) + '\n')
         write_whole(out / f'{stem}.md', table + '\n')
     print(table)
+
+
+def relative(path: Path, base: Path) -> str:
+    """`path` relative to `base` when inside it (so outputs do not name this machine)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def spread(n: int, count: int) -> set[int]:
+    """`count` indices of 0..n-1 spread evenly (all of them when count >= n)."""
+    if count <= 0 or n <= 0:
+        return set()
+    return set(np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int)).tolist())
