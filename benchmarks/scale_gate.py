@@ -224,11 +224,13 @@ def plot_confidence(path: Path, frames: dict) -> None:
     for name, rows in frames.items():
         confidence = [r.confidence for r in replay(rows, LOW_CONFIDENCE)]
         ax.plot(confidence, lw=2.5 if name == QUEUE else 1.0, label=name,
-                color='black' if name == QUEUE else None)
+                color='black' if name == QUEUE else None,
+                ls='--' if name in SYNTH_QUEUES else '-')
     ax.axhline(LOW_CONFIDENCE, color='tab:red', ls='--',
                label=f'scale_min_confidence {LOW_CONFIDENCE:g}')
     ax.set(xlabel='frame', ylabel='camera-height scale confidence', ylim=(0, 1),
-           title="The camera-height filter's confidence: road drives and a traffic queue")
+           title="The camera-height filter's confidence: road drives (solid), the real traffic "
+                 'queue (black) and synthetic queues (dashed)')
     ax.legend(fontsize=7, ncol=3)
     fig.savefig(path)
 
