@@ -50,7 +50,7 @@ from depth_ros.geometry.se3 import from_rotation_translation, orthonormalize  # 
 from depth_ros.inference.scale import DEFAULT_WINDOW, KITTI_CAMERA_HEIGHT_M  # noqa: E402
 from depth_ros.pipeline.epipolar import (  # noqa: E402
     EpipolarOdometry,
-    follow_scale,  # noqa: E402
+    follow_scale,
     grey_image,
 )
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402

@@ -156,7 +156,7 @@ class DepthScores:
 def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: DepthScores,
                          trajectory: TrajectoryReport | None,
                          confidences: np.ndarray, held: np.ndarray,
-                         tilts_deg: np.ndarray | None = None) -> dict[str, Any]:
+                         tilts_deg: np.ndarray) -> dict[str, Any]:
     """The ground-truth-free figures of the camera-height scale.
 
     Args:
@@ -176,8 +176,7 @@ def camera_height_report(camera_height_m: float, factors: np.ndarray, scores: De
     known = np.isfinite(factors)
     depth = scores.result('height')
     rated = np.isfinite(confidences)
-    tilts = np.asarray(tilts_deg if tilts_deg is not None else [], dtype=np.float64)
-    tilts = tilts[np.isfinite(tilts)]
+    tilts = tilts_deg[np.isfinite(tilts_deg)]
     return {
         'camera_height_m': camera_height_m,
         'frames_with_factor': int(known.sum()), 'frames': int(len(known)),
