@@ -46,14 +46,20 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-import os
 from pathlib import Path
-import subprocess
 import sys
 
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from train_real_data import (  # noqa: E402
+    DEFAULT_LAYOUT,
+    Layout,
+    depth_mix,
+    prepare_data,
+    run_command,
+)
 
 from depth_ros.errors import ConfigError  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
@@ -76,65 +82,8 @@ POSE_OVERRIDES = ('model.freeze_depth=true', 'model.pose_kwargs={antisymmetric: 
                   'loss.scales=[0]', 'loss.static_pair_weight=0.1',
                   'optim.learning_rate=2.0e-4', 'validate_every_epochs=0')
 CONFIG = ROOT / 'config' / 'train_real.yaml'
-SYNTH_SEEDS = {'81': 101, '82': 102, '83': 103, '84': 104}
 CALIBRATION_SEQUENCE = '81'  # synthetic, seed 101 (training data)
 DEFAULT_WEIGHTS = ROOT / 'depth_ros' / 'weights' / 'default.safetensors'
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where one recipe keeps its data and runs (`--work`, default runs/), and what every
-    phase shares (`--override`, `--synth-size`, `--synth-supersample`, `--no-dev`)."""
-
-    work: Path = ROOT / 'runs'
-    overrides: tuple[str, ...] = ()
-    synth_size: tuple[int, int] = (416, 128)
-    dev: bool = True
-    synth_supersample: int = DEFAULT_SUPERSAMPLE
-
-    @property
-    def mix(self) -> Path:
-        return self.work / 'real_mix'
-
-    @property
-    def geo_mix(self) -> Path:
-        return self.work / 'real_mix_geo'
-
-    @property
-    def teacher_mix(self) -> Path:
-        return self.work / 'real_mix_teacher'
-
-    def run(self, phase: str = '') -> Path:
-        """The run folder of a phase: '' main, 'b' fine, 'sup' depth-supervised, 'teacher'
-        teacher-supervised, 'c' pose."""
-        return self.work / ('train_real' + (f'_{phase}' if phase else ''))
-
-    def phase_overrides(self) -> tuple[str, ...]:
-        extra = () if self.dev else ('data.val_sequences=[]', 'validate_every_epochs=0')
-        return extra + self.overrides
-
-
-DEFAULT_LAYOUT = Layout()
-
-
-def prepare_data(layout: Layout = DEFAULT_LAYOUT) -> None:
-    """Step 1: the real sequences and the synthetic ones, once (a sequence already in the mix
-    is kept: a mix laid out elsewhere, benchmarks/pack_real_mix.py's, is used as it is)."""
-    mix = layout.mix
-    sources = [('real_mix.yaml', 'kitti_cgebbe')] + ([('real_dev.yaml', 'dev_0005')]
-                                                      if layout.dev else [])
-    for config, probe in sources:
-        if not (mix / 'sequences' / probe).is_dir():
-            _run([sys.executable, '-m', 'training.data.prepare_mix',
-                  str(ROOT / 'config' / config), '--out', str(mix), '--root', str(ROOT)])
-    width, height = layout.synth_size
-    workers = min(8, os.cpu_count() or 1)  # a GPU machine's cores render while it waits
-    for sequence, seed in SYNTH_SEEDS.items():
-        if not (mix / 'sequences' / sequence / 'image_2').is_dir():
-            _run([sys.executable, '-m', 'depth_ros.cli', 'synth', '--out', str(mix),
-                  '--seed', str(seed), '--frames', '150', '--sequence', sequence,
-                  '--width', str(width), '--height', str(height), '--no-progress',
-                  '--supersample', str(layout.synth_supersample), '--workers', str(workers)])
 
 
 def latest_checkpoint(run: Path) -> Path | None:
@@ -161,7 +110,7 @@ def train(minutes: float, device: str, run: Path, extra: tuple[str, ...] = (),
     argv = [sys.executable, '-m', 'training.train', '--config', str(CONFIG)]
     for override in overrides:
         argv += ['--override', override]
-    _run(argv)
+    run_command(argv)
     checkpoint = latest_checkpoint(run)
     if checkpoint is None:
         raise SystemExit('training wrote no checkpoint')
@@ -217,43 +166,19 @@ def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -
 def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_geo, with sparse triangulated depth (in the metres of
     `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
-    return _depth_mix(layout.geo_mix, layout, 'training.data.geometric_depth',
-                      ['--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}'],
-                      f'{checkpoint}')
+    return depth_mix(layout.geo_mix, layout, 'training.data.geometric_depth',
+                     ['--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}'],
+                     f'{checkpoint}', GEOMETRIC_SEQUENCES)
 
 
 def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_teacher, with the teacher's dense depth (in its own
     metres) for GEOMETRIC_SEQUENCES; once."""
-    return _depth_mix(layout.teacher_mix, layout, 'training.data.teacher_depth',
-                      ['--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
-                       '--flip-average'],
-                      f'{phases.teacher_weights} at {phases.teacher_size}, mirror average')
-
-
-def _depth_mix(mix: Path, layout: Layout, module: str, options: list[str], stamp: str) -> Path:
-    """`layout.mix` linked into `mix`, then `python -m module` writing depth for
-    GEOMETRIC_SEQUENCES there; a DONE file (`stamp`) marks it finished, so it is made once.
-
-    Raises:
-        ConfigError: `mix` was finished for another stamp (another teacher or checkpoint).
-    """
-    import os
-    import shutil
-
-    done = mix / 'DONE'
-    if done.is_file():
-        made_for = done.read_text().strip()
-        if made_for != stamp:
-            raise ConfigError(f'{mix} holds depth made for {made_for!r}, not {stamp!r}: '
-                              'remove it, or give another --work')
-        return mix
-    shutil.rmtree(mix, ignore_errors=True)
-    shutil.copytree(layout.mix, mix, copy_function=os.symlink)
-    _run([sys.executable, '-m', module, '--root', str(mix), *options,
-          '--sequences', *GEOMETRIC_SEQUENCES])
-    done.write_text(f'{stamp}\n')
-    return mix
+    return depth_mix(layout.teacher_mix, layout, 'training.data.teacher_depth',
+                     ['--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
+                      '--flip-average'],
+                     f'{phases.teacher_weights} at {phases.teacher_size}, mirror average',
+                     GEOMETRIC_SEQUENCES)
 
 
 def metres_per_unit(checkpoint: Path, layout: Layout = DEFAULT_LAYOUT) -> float:
@@ -311,11 +236,6 @@ def write_weights(ckpt, target: Path, unit: float, name: str = 'default',
                     + (f', then the full-resolution depth of {teacher} there' if teacher else '')
                     + '); metres calibrated on a '
                     'synthetic training sequence; see MODEL_CARD.md')
-
-
-def _run(argv: list[str]) -> None:
-    print('+', ' '.join(argv), flush=True)
-    subprocess.run(argv, check=True, cwd=ROOT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     benchmark = ROOT / 'benchmarks' / 'real_world.py'
     if benchmark.is_file() and not args.no_benchmark:
         out = args.out or layout.run() / 'real_world'
-        _run([sys.executable, str(benchmark), '--weights', str(target), '--out', str(out)])
+        run_command([sys.executable, str(benchmark), '--weights', str(target), '--out', str(out)])
     return 0
 
 

@@ -45,9 +45,8 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from sensor_msgs.msg import CompressedImage
 
 from depth_ros.errors import ConfigError, InputError
-from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.pipeline import DroppedFrame, FramePipeline, FrameResult, Mounting
-from depth_ros.ros import codecs, frame_report, params, settings
+from depth_ros.ros import codecs, frame_report, model_loading, params, settings
 from depth_ros.ros.diagnostics import DiagnosticsCollector
 from depth_ros.ros.frame_input import Frame, FrameInput
 from depth_ros.ros.msg_types import rclpy_msg_types
@@ -100,7 +99,6 @@ class DepthNode(LifecycleNode):
         self.inputs = FrameInput(self.types, self.diagnostics, logger.error, logger.warn,
                                  THROTTLE_S)
         self.mounting: CameraMounting | None = None
-        self._height_warned = False
         self.outputs: NodeOutputs | None = None
         self._input_subs: list[Any] = []
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
@@ -119,7 +117,6 @@ class DepthNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         for message in settings.scale_warnings(config):
             self.get_logger().warn(message)
-        self._height_warned = False  # scale_source tf: checked at the first TF mounting
         try:
             predictor = self._load_predictor(config)
         except Exception as exc:  # any backend failure is a configure failure
@@ -136,17 +133,8 @@ class DepthNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.predictor, self.pipeline = predictor, pipeline
         self.outputs = NodeOutputs(self, self.types, config.publish_tf, self.get_logger().warn)
-        state_ = self.diagnostics.state
-        backend = predictor.backend_name  # what 'auto' chose
-        state_.backend, state_.device, state_.configured = backend, config.device, True
-        height, width = predictor.input_size
-        state_.extra['network input (WxH)'] = f'{width}x{height}'  # input_size or the weights'
-        odometry = 'off' if not self._odometry_on() else config.odometry_source + (
-            f' ({config.motion_model})' if config.odometry_source == 'epipolar' else '')
-        graphs = ', CUDA graphs' if config.cuda_graphs else ''
-        self.get_logger().info(f'model loaded ({backend} on {config.device}, '
-                               f'{config.precision}{graphs}, network input {width}x{height}, '
-                               f'odometry {odometry})')
+        model_loading.record_loaded(self.diagnostics.state, predictor, config)
+        self.get_logger().info(model_loading.loaded_message(predictor, config))
         return TransitionCallbackReturn.SUCCESS
 
     @_logged_transition
@@ -215,30 +203,14 @@ class DepthNode(LifecycleNode):
             self.mounting = None
 
     def _load_predictor(self, config: params.NodeConfig) -> Any:
-        from depth_ros.inference import Predictor  # torch: imported when configuring only
-        from depth_ros.memory import keep_heap_warm
-
-        keep_heap_warm()  # per-frame MB-sized arrays without page faults (depth_ros.memory)
-        import torch  # its pre- and post-processing (and the torch backend)
-        torch.set_num_threads(settings.inference_threads(config))
-        predictor = Predictor.from_checkpoint(config.weights or None, device=config.device,
-                                              backend=config.backend,
-                                              flip_average=config.flip_average,
-                                              input_size=settings.input_size(config),
-                                              **settings.predictor_options(config))
-        predictor.warm_up()  # the first camera frame is not late for the backend's allocations
-        return predictor
+        """The depth model (`model_loading.load_predictor`; tests put a scripted one here)."""
+        return model_loading.load_predictor(config)
 
     def _start_mounting(self, config: params.NodeConfig, has_pose: bool) -> str | None:
         """Set up the base -> camera mounting; the reason configure must fail, or None."""
         self.mounting = CameraMounting(config.base_to_camera)
         return self.mounting.start(self, config.base_frame, config.scale_source == 'tf',
                                    has_pose and config.publish_odometry, config.tf_timeout_s)
-
-    def _odometry_on(self) -> bool:
-        return bool(self.predictor is not None
-                    and settings.measures_motion(self.config, self.predictor.has_pose)
-                    and self.config.publish_odometry)
 
     # --- parameters ----------------------------------------------------------------------------
 
@@ -336,18 +308,8 @@ class DepthNode(LifecycleNode):
         parameters'."""
         if config.scale_source != 'tf' or self.mounting is None:
             return None
-        try:
-            mounting = self.mounting.ground_mounting(config.ground_frame, frame_id)
-        except LookupError as exc:
-            self.inputs.warn('no_ground_tf', f'{exc}; using camera_height_m')
-            return None
-        if not self._height_warned:  # once per configure: the mounting rarely changes
-            self._height_warned = True
-            message = camera_height_warning(config.weights, mounting.height_m, (
-                f'{config.ground_frame} -> {frame_id} {mounting.height_m:.2f} m from TF'))
-            if message:
-                self.get_logger().warn(message)
-        return mounting
+        return self.mounting.scale_mounting(config.ground_frame, frame_id, config.weights,
+                                            self.inputs.warn, self.get_logger().warn)
 
     # --- output ---------------------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 """The camera's mounting on the robot: base_frame -> camera from TF, or from a parameter.
 
 One tf2 buffer serves the odometry (base_frame -> image frame) and the `tf` scale source
-(ground_frame -> image frame: the camera's height and the ground's up direction). Its
-listener runs on a hidden helper node with its own spin thread, so TF arrives while the node is
-still configuring (autostart runs before the executor spins). Lookups of a frame pair that
-succeeded are cached: mountings are static.
+(ground_frame -> image frame: the camera's height and the ground's up direction, the first one
+found checked against the height the weights learned the road at). Its listener runs on a
+hidden helper node with its own spin thread, so TF arrives while the node is still configuring
+(autostart runs before the executor spins). Lookups of a frame pair that succeeded are cached:
+mountings are static.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 import time
 from typing import Any
 
@@ -15,6 +17,7 @@ import numpy as np
 import yaml
 
 from depth_ros.geometry.mounting import parse_mounting, transform_to_matrix
+from depth_ros.inference.packaged import camera_height_warning
 from depth_ros.pipeline import Mounting
 
 
@@ -31,6 +34,7 @@ class CameraMounting:
         self._listener: Any = None
         self._helper: Any = None
         self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._height_checked = False
 
     def start(self, node: Any, base_frame: str, scale_from_tf: bool, odometry: bool,
               timeout_s: float) -> str | None:
@@ -97,6 +101,29 @@ class CameraMounting:
         ground_from_cam = self.lookup(ground_frame, frame_id)
         up = ground_from_cam[:3, :3].T @ np.array([0, 0, 1.0])
         return Mounting(float(ground_from_cam[2, 3]), tuple(float(v) for v in up))
+
+    def scale_mounting(self, ground_frame: str, frame_id: str, weights: str,
+                       warn_cause: Callable[[str, str], None],
+                       warn: Callable[[str], None]) -> Mounting | None:
+        """`ground_mounting` for the `tf` scale source; None while TF lacks it (said through
+        `warn_cause('no_ground_tf', message)`: camera_height_m is used meanwhile).
+
+        The first mounting found is checked against the camera height `weights` learned the road
+        at (`camera_height_warning`, said through `warn`): once, as the node makes a new
+        `CameraMounting` at each configure and the mounting rarely changes.
+        """
+        try:
+            mounting = self.ground_mounting(ground_frame, frame_id)
+        except LookupError as exc:
+            warn_cause('no_ground_tf', f'{exc}; using camera_height_m')
+            return None
+        if not self._height_checked:
+            self._height_checked = True
+            message = camera_height_warning(weights, mounting.height_m, (
+                f'{ground_frame} -> {frame_id} {mounting.height_m:.2f} m from TF'))
+            if message:
+                warn(message)
+        return mounting
 
     def lookup(self, target: str, source: str) -> np.ndarray:
         """target_from_source [4, 4] from TF (latest), cached once found."""
