@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                'weights': str(args.weights or 'default (depth_ros/weights/default.safetensors)'),
                'weights_sha256': hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
                'metres_per_unit': predictor.metres_per_unit, 'flip_average': args.flip_average,
+               'depth_refinement': args.depth_refinement,
                # (height, width) the networks ran at when not the weights' own, else None
                'input_size': list(predictor.input_size) if args.input_size else None,
                'architecture': f'{predictor.meta.depth_arch.name} + '
@@ -150,6 +151,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the node's "
                         'input_size parameter; multiples of 32)')
+    p.add_argument('--depth-refinement', choices=('none', 'tracks'), default='none',
+                   help="the node's depth_refinement parameter: tracks corrects the depth with "
+                        'corners triangulated over several frames (pipeline.track_depth)')
     p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')
     p.add_argument('--make-row-prior', action='store_true',
                    help=f'rebuild {bl.ROW_PRIOR_PATH.relative_to(ROOT)} from '
@@ -205,8 +209,10 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         write_depth_preview,
     )
     from depth_ros.geometry.intrinsics import kitti_intrinsics
+    from depth_ros.inference.predictor import DepthResult
     from depth_ros.pipeline.epipolar import follow_scale
     from depth_ros.pipeline.scale import Mounting, ScaleTracker
+    from depth_ros.pipeline.track_depth import TrackRefiner
 
     seq = load_kitti_sequence(folder)
     n = min(len(seq), args.frames or len(seq))
@@ -222,14 +228,20 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
     # camera-height metres, the distance from corners GROUND_MEASURE_BAND_M away.
     height_epipolar = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', ground_scale=True))
     height_poses, height_last, height_scale = [np.eye(4)], np.eye(4), None
-    seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': []}
+    seconds: dict[str, list[float]] = {'posenet': [], 'epipolar': [], 'depth_refinement': []}
     preview_at = spread(n, args.previews if seq.depth_reader else 0)
     still_at = spread(n, args.static_pairs)
-    prev = None
+    prev, refiner = None, TrackRefiner() if args.depth_refinement == 'tracks' else None
     for i in tqdm(range(n), desc=name, unit='frame'):
         image = first if i == 0 else read_image(seq.image_paths[i])
         prepared = predictor.prepare(image)
         result = predictor.predict(prepared)
+        grey = grey_image(image)
+        if refiner is not None:  # as the frame pipeline with depth_refinement: tracks
+            start = time.perf_counter()
+            depth = refiner.refine(result.depth_m, refiner.measure(grey, intr))
+            seconds['depth_refinement'].append(time.perf_counter() - start)
+            result = DepthResult(depth, (1.0 / depth).astype(np.float32))
         if prev is not None and predictor.has_pose:
             # Re-orthonormalised as the node's chain is (float32 rotations drift).
             start = time.perf_counter()
@@ -238,7 +250,6 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             poses.append(orthonormalize(poses[-1] @ motion))
         prev = prepared
         start = time.perf_counter()
-        grey = grey_image(image)
         step = epipolar.step(grey, result.depth_m, intr)
         seconds['epipolar'].append(time.perf_counter() - start)
         if step.previous_from_current is not None:

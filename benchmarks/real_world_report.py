@@ -23,6 +23,8 @@ EVAL_SETS = {'dev_0926_0005': 'data/real/dev/kitti_raw_0926_0005/sequences/0926_
 STILL_MAX_GREY_DIFF = 2.0  # a still camera's frame difference (JPEG + sensor noise): ~1.7
 FLIP_NOTE = (", flip_average: the depth is the mean of the image's and its mirror image's "
              'inverse depth')
+REFINEMENT_NOTE = (', depth_refinement: tracks (the depth corrected by corners triangulated '
+                   'over several frames)')
 STATIC_TARGETS = {'translation_m': 0.02, 'rotation_deg': 0.1}
 SET_LABELS = {'dev_0926_0005': 'dev'}  # how the targets name a set (others: by their name)
 
@@ -149,7 +151,8 @@ def format_markdown(results: dict) -> str:
     out = ['# Real-world benchmark', '', f"Command: `{results['command']}`", '',
            f"Weights: `{results['weights']}` (sha256 {results['weights_sha256'][:16]}..., "
            f"{results['architecture']}, metres_per_unit {results['metres_per_unit']:.4g}"
-           f"{FLIP_NOTE if results.get('flip_average') else ''}{_size_note(results)}). "
+           f"{FLIP_NOTE if results.get('flip_average') else ''}{_size_note(results)}"
+           f"{REFINEMENT_NOTE if results.get('depth_refinement') == 'tracks' else ''}). "
            f"Protocol: {results['protocol']}.", '',
            f"Row prior: {results['row_prior']}.", '',
            '## Depth against LiDAR', '',
@@ -184,7 +187,9 @@ def format_markdown(results: dict) -> str:
             out.append(f"\n{name}: odometry per frame (median, one thread, after the depth): "
                        f"epipolar {ms['epipolar']:.0f} ms at {entry['image_size'][0]}x"
                        f"{entry['image_size'][1]}, pose network "
-                       f"{_f(ms.get('posenet'), 0)} ms")
+                       f"{_f(ms.get('posenet'), 0)} ms"
+                       + (f", depth refinement (tracks) {ms['depth_refinement']:.0f} ms"
+                          if ms.get('depth_refinement') is not None else ''))
     t = results['static_pairs']['targets']
     out += ['', '## Static pairs (a camera standing still)', '',
             f"| pairs | n | translation median / max (m, weights' scale) | rotation median / "

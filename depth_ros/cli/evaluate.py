@@ -11,6 +11,7 @@ from depth_ros.inference.scale import LOW_CONFIDENCE
 from depth_ros.pipeline.epipolar_config import DEFAULT_MOTION_MODEL, MOTION_MODELS
 from depth_ros.pipeline.frame import DEFAULT_ODOMETRY_SOURCE, ODOMETRY_SOURCES
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
+from depth_ros.pipeline.track_depth import DEPTH_REFINEMENTS
 
 
 NAME = 'evaluate'
@@ -85,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--motion-model', choices=MOTION_MODELS, default=DEFAULT_MOTION_MODEL,
                         help="what the camera is mounted on, as the node's parameter: vehicle "
                              '(moves along its heading; the default) or free (drone, hand-held)')
+    parser.add_argument('--depth-refinement', choices=DEPTH_REFINEMENTS, default='none',
+                        help="as the node's parameter: none (the default) or tracks (the "
+                             'depth corrected by corners triangulated over several frames)')
     parser.add_argument('--camera-info-topic', default='/camera/camera_info',
                         help='intrinsics for --scale camera_height')
 
@@ -109,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                           camera_info_topic=args.camera_info_topic,
                           motion_gate_threshold=args.motion_gate_threshold,
                           odometry_source=args.odometry_source,
-                          motion_model=args.motion_model)
+                          motion_model=args.motion_model,
+                          depth_refinement=args.depth_refinement)
     if args.recorded is not None:
         result = _recorded(args, options)
     else:

@@ -110,6 +110,7 @@ class EvalOptions:
             differing by at most this many grey levels get no motion; 0 turns it off.
         odometry_source: 'epipolar' or 'posenet' (the node's parameter, `pipeline.frame`).
         motion_model: 'vehicle' or 'free' (the node's parameter, `pipeline.epipolar_config`).
+        depth_refinement: 'none' or 'tracks' (the node's parameter, `pipeline.track_depth`).
     """
 
     max_time_diff_s: float = 0.01
@@ -129,12 +130,14 @@ class EvalOptions:
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
     motion_model: str = DEFAULT_MOTION_MODEL
+    depth_refinement: str = 'none'
 
     def pipeline_config(self) -> PipelineConfig:
         """The frame pipeline's settings: the node's defaults, or the camera-height scale."""
         shared = dict(max_pose_gap_s=self.max_pose_gap_s,
                       motion_gate_threshold=self.motion_gate_threshold,
-                      odometry_source=self.odometry_source, motion_model=self.motion_model)
+                      odometry_source=self.odometry_source, motion_model=self.motion_model,
+                      depth_refinement=self.depth_refinement)
         if self.camera_height_m is None:
             return PipelineConfig(scale_source='fixed', scale=1.0, **shared)
         return PipelineConfig(scale_source='camera_height',
@@ -351,7 +354,8 @@ def _result(bag: Path, image_topic: str, plan: FramePlan, replay: _Replay,
     source = ODOMETRY_SOURCE_TEXT[options.odometry_source]
     if options.odometry_source == 'epipolar':
         source += f', motion_model {options.motion_model}'
-    conventions = {'poses': POSE_CONVENTION, 'odometry_source': source}
+    conventions = {'poses': POSE_CONVENTION, 'odometry_source': source,
+                   'depth_refinement': options.depth_refinement}
     return BagEvalResult(bag, image_topic, plan, replay.poses, score.frames,
                          score.gt_world_from_cam, score.report, depth, fixed, timing, {},
                          tuple(notes), height, ground_truth=gt_info, baselines=baselines,

@@ -120,6 +120,9 @@ def format_result(result: BagEvalResult) -> str:
              f'poses compared in the {result.conventions["poses"]}']
     if 'odometry_source' in result.conventions:
         lines.append(f'odometry: {result.conventions["odometry_source"]}')
+    if result.conventions.get('depth_refinement', 'none') != 'none':
+        lines.append(f'depth refinement: {result.conventions["depth_refinement"]} (the depth '
+                     'corrected by corners triangulated over several frames)')
     gt = result.ground_truth
     if gt.get('duplicates') or gt.get('reordered'):
         order = 'sorted by stamp' if gt.get('reordered') else 'in stamp order'

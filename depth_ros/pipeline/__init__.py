@@ -4,11 +4,13 @@ Pure Python and free of ROS: the node and the evaluator both call `FramePipeline
 what is evaluated is what is published.
 
 Modules:
-    frame: FramePipeline, PipelineConfig, FrameResult, DroppedFrame.
+    frame: FramePipeline, PipelineConfig; results: FrameResult, DroppedFrame.
     scale: the scale sources (none, fixed, camera_height, tf) and the camera mounting.
     odometry: the one chaining of frame-to-frame motion, with its reset events.
     motion_gate: nearly identical consecutive frames get no motion.
     epipolar: motion from tracked corners and two-view geometry (odometry_source: epipolar).
+    track_depth: depth corrected by corners triangulated over a long baseline
+        (depth_refinement: tracks).
     mounting: camera motion as robot-base motion (REP 105) is in `depth_ros.geometry.mounting`.
 """
 from depth_ros.pipeline.frame import (

@@ -46,8 +46,10 @@ from depth_ros.pipeline.epipolar_config import (
 )
 from depth_ros.pipeline.motion_gate import DEFAULT_THRESHOLD as GATE_THRESHOLD
 from depth_ros.pipeline.motion_gate import MotionGate
-from depth_ros.pipeline.odometry import Event, OdometryChain, OdometryStep
+from depth_ros.pipeline.odometry import Event, GatedMotion, OdometryChain
+from depth_ros.pipeline.results import DroppedFrame, FrameResult
 from depth_ros.pipeline.scale import GROUND_SOURCES, Mounting, ScaleResult, ScaleTracker
+from depth_ros.pipeline.track_depth import DEPTH_REFINEMENTS, TrackPoints, TrackRefiner
 
 
 ODOMETRY_SOURCES = ('posenet', 'epipolar')
@@ -79,6 +81,9 @@ class PipelineConfig:
         motion_model: what the camera is mounted on, for the epipolar source: 'vehicle' (moves
             along its heading: the direction of travel is smoothed in its frame) or 'free'
             (drone, hand-held: each pair's own direction); `EpipolarConfig.for_motion`.
+        depth_refinement: 'none' (default) or 'tracks': the depth network's depth corrected by
+            corners triangulated over a longer baseline (`pipeline.track_depth`; needs OpenCV
+            and a moving camera; more CPU per frame).
     """
 
     scale_source: str = 'fixed'
@@ -91,8 +96,12 @@ class PipelineConfig:
     motion_gate_threshold: float = GATE_THRESHOLD
     odometry_source: str = DEFAULT_ODOMETRY_SOURCE
     motion_model: str = DEFAULT_MOTION_MODEL
+    depth_refinement: str = 'none'
 
     def __post_init__(self) -> None:
+        if self.depth_refinement not in DEPTH_REFINEMENTS:
+            raise ConfigError(f'depth_refinement must be one of {DEPTH_REFINEMENTS}, got '
+                              f'{self.depth_refinement!r}')
         if self.odometry_source not in ODOMETRY_SOURCES:
             raise ConfigError(f'odometry_source must be one of {ODOMETRY_SOURCES}, got '
                               f'{self.odometry_source!r}')
@@ -104,60 +113,6 @@ class PipelineConfig:
         if not 0 <= self.motion_gate_threshold <= 255:
             raise ConfigError('motion_gate_threshold must be in 0..255 grey levels, got '
                               f'{self.motion_gate_threshold}')
-
-
-@dataclass(frozen=True, eq=False)
-class FrameResult:
-    """Everything one frame gave.
-
-    Attributes:
-        stamp_ns: the frame's stamp.
-        depth_m: [h, w] float32 depth in metres (times `scale.factor`), NaN-free, at the
-            published resolution (the input subsampled by `depth_downsample`).
-        intrinsics: intrinsics of `depth_m`.
-        rgb: [h, w, 3] uint8 colours of the pixels of `depth_m`.
-        unscaled_inv_depth_m: [H, W] float32 inverse depth in 1/m as the weights give it
-            (before the scale factor) at the input resolution, for evaluation.
-        scale: the scale applied.
-        odometry: the chained pose (optical axes) and the motion, None when nothing measures
-            motion (the posenet source with depth-only weights).
-        chain: the chain's step even without a pose network: its `event` (a reset by a time
-            jump) and `dt_s`.
-        static: the motion gate's verdict when motion was measured (True: the motion is the
-            identity), None when the gate is off or no motion was measured.
-        notes: things worth a warning that did not stop the frame.
-        network_s: seconds spent in the networks (with the epipolar odometry beside them).
-        odometry_status: what measured this frame's motion and how it went, for diagnostics:
-            'epipolar: motion (812 tracks, 640 inliers)', 'epipolar: still (no flow)',
-            'epipolar: lost, last motion repeated (12 tracks, 0 inliers)', 'epipolar: first
-            frame', 'epipolar: repeated stamp', 'posenet', 'none (no pose network)'.
-    """
-
-    stamp_ns: int
-    depth_m: np.ndarray = field(repr=False)
-    intrinsics: Intrinsics
-    rgb: np.ndarray = field(repr=False)
-    unscaled_inv_depth_m: np.ndarray = field(repr=False)
-    scale: ScaleResult
-    odometry: OdometryStep | None = field(repr=False)
-    chain: OdometryStep = field(repr=False)
-    static: bool | None = None
-    notes: tuple[str, ...] = ()
-    network_s: float = 0.0
-    odometry_status: str = ''
-
-    @property
-    def event(self) -> Event | None:
-        return None if self.odometry is None else self.odometry.event
-
-
-@dataclass(frozen=True)
-class DroppedFrame:
-    """A frame that gave no result, and why (`cause` is a short key for counters)."""
-
-    stamp_ns: int
-    cause: str
-    reason: str
 
 
 def check_frame(rgb: np.ndarray, intr: Intrinsics) -> tuple[Intrinsics, tuple[str, ...]]:
@@ -196,7 +151,8 @@ class FramePipeline:
         self._scale = self._tracker(self.config)
         self._gate = MotionGate(self.config.motion_gate_threshold)
         self._epipolar = self._epipolar_for(self.config)
-        self._pool: ThreadPoolExecutor | None = None  # the epipolar odometry's thread
+        self._refiner = self._refiner_for(self.config)
+        self._pool: ThreadPoolExecutor | None = None  # the epipolar odometry's and the tracks'
         self._previous: Any = None
         self._last_motion: np.ndarray | None = None
         self._depth_scale: tuple[float, bool] | None = None  # `follow_scale`'s last
@@ -217,6 +173,10 @@ class FramePipeline:
         return EpipolarOdometry(EpipolarConfig.for_motion(config.motion_model,
                                                           _ground_scale(config)))
 
+    @staticmethod
+    def _refiner_for(config: PipelineConfig) -> TrackRefiner | None:
+        return TrackRefiner() if config.depth_refinement == 'tracks' else None
+
     @property
     def measures_motion(self) -> bool:
         return self._epipolar is not None or bool(self.predictor.has_pose)
@@ -234,6 +194,8 @@ class FramePipeline:
                 old.odometry_source, old.motion_model, _ground_scale(old)):
             self._epipolar, self._last_motion = self._epipolar_for(config), None
             self._depth_scale = None
+        if config.depth_refinement != old.depth_refinement:
+            self._refiner = self._refiner_for(config)
 
     def reset(self) -> None:
         """Forget the previous frame: the chain starts again at the identity."""
@@ -242,6 +204,8 @@ class FramePipeline:
         self._gate.reset()
         if self._epipolar is not None:
             self._epipolar.reset()
+        if self._refiner is not None:
+            self._refiner.reset()
         self._previous = None
         self._last_motion = None
         self._depth_scale = None
@@ -270,18 +234,21 @@ class FramePipeline:
             self._scale.reset()  # a restart or a jump: the ground seen before says nothing now
         start = time.perf_counter()
         pending = self._start_epipolar(rgb, intr, event)  # beside the depth network
+        tracking = self._start_tracks(rgb, intr, event)
         try:
             prepare = getattr(self.predictor, 'prepare', None)
             prepared = prepare(rgb) if prepare is not None else rgb
             prediction = self.predictor.predict(prepared)
         finally:  # never leave the epipolar state to a thread still running
             epipolar = pending.result() if pending is not None else None
+            tracks = tracking.result() if tracking is not None else None
+        depth_m, inv_depth_m = self._refined(prediction, tracks)
         network_s = time.perf_counter() - start
-        scale = self._scale.update(prediction.depth_m, intr, mounting or config.mounting)
+        scale = self._scale.update(depth_m, intr, mounting or config.mounting)
         previous, self._previous = self._previous, prepared
         motion_factor = scale.factor
         if self._epipolar is not None:
-            depth_for_motion = prediction.depth_m
+            depth_for_motion = depth_m
             if _ground_scale(config):  # it measures in camera-height metres
                 depth_for_motion = depth_for_motion * np.float32(scale.factor)
                 motion_factor = 1.0
@@ -297,15 +264,15 @@ class FramePipeline:
             status = 'posenet'
         else:
             measure, status = None, 'none (no pose network)'
-        motion = _Motion(measure, motion_factor, self._gate.advance(rgb))
+        motion = GatedMotion(measure, motion_factor, self._gate.advance(rgb))
         step = self._chain.update(stamp_ns, motion)
         odometry = step if self.measures_motion else None
-        depth, rgb_out, intr_out = _subsampled(prediction.depth_m * np.float32(scale.factor), rgb,
-                                               intr, config.depth_downsample)
-        inv_depth_m = np.asarray(prediction.inv_depth_m, dtype=np.float32)
+        depth, rgb_out, intr_out = _subsampled(depth_m * np.float32(scale.factor), rgb, intr,
+                                               config.depth_downsample)
+        refinement = 'off' if self._refiner is None else TrackPoints.describe(tracks)
         return FrameResult(int(stamp_ns), depth, intr_out, rgb_out, inv_depth_m, scale,
                            odometry, step, motion.static, notes, network_s + motion.network_s,
-                           status)
+                           status, refinement)
 
     def _follow_scale(self, scale: ScaleResult, config: PipelineConfig) -> None:
         if _ground_scale(config):
@@ -324,10 +291,33 @@ class FramePipeline:
             self._epipolar.reset()
             self._last_motion = None
             self._depth_scale = None
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix='depth_ros_epipolar')
         odometry = self._epipolar
-        return self._pool.submit(lambda: odometry.measure(grey_image(rgb), intr))
+        return self._submit(lambda: odometry.measure(grey_image(rgb), intr))
+
+    def _start_tracks(self, rgb: np.ndarray, intr: Intrinsics, event: Event) -> Future | None:
+        """Track this frame's corners for `depth_refinement: tracks` on a thread of their own
+        (the images only, like the epipolar odometry); None without it or for a repeated
+        stamp."""
+        if self._refiner is None or event is Event.REPEAT:
+            return None
+        if event.resets:
+            self._refiner.reset()
+        refiner = self._refiner
+        return self._submit(lambda: refiner.measure(grey_image(rgb), intr))
+
+    def _submit(self, work: Callable[[], Any]) -> Future:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix='depth_ros_geometry')
+        return self._pool.submit(work)
+
+    def _refined(self, prediction: Any, tracks: TrackPoints | None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(depth, inverse depth) in the weights' metres: the network's, or with
+        `depth_refinement: tracks` and points this frame, corrected by them."""
+        if self._refiner is None or tracks is None or not len(tracks.depth):
+            return prediction.depth_m, np.asarray(prediction.inv_depth_m, dtype=np.float32)
+        depth = self._refiner.refine(np.asarray(prediction.depth_m, np.float32), tracks)
+        return depth, (1.0 / depth).astype(np.float32)
 
     def _epipolar_motion(self, result: EpipolarStep | None,
                          ) -> tuple[Callable[[], np.ndarray], tuple[str, ...]]:
@@ -359,30 +349,6 @@ def _epipolar_status(step: EpipolarStep | None) -> str:
     return 'epipolar: ' + {'motion': f'motion {counts}', 'still': 'still (no flow)',
                            'lost': f'lost, last motion repeated {counts}',
                            'first': 'first frame'}.get(step.status, step.status)
-
-
-class _Motion:
-    """previous_from_current for `OdometryChain.update`: the gate's identity or the measured
-    motion (pose network or epipolar), translation times the frame's scale; remembers what it
-    did."""
-
-    def __init__(self, measure: Callable[[], np.ndarray] | None, factor: float,
-                 static: Callable[[], bool | None]) -> None:
-        self._measure, self._factor, self._static = measure, factor, static
-        self.static: bool | None = None
-        self.network_s = 0.0
-
-    def __call__(self) -> np.ndarray:
-        if self._measure is None:
-            return np.eye(4)  # nothing measures motion: the chain only keeps time
-        self.static = self._static()
-        if self.static:
-            return np.eye(4)  # the same view: the camera stood still, whatever the network says
-        start = time.perf_counter()
-        pose = np.array(self._measure(), dtype=np.float64)
-        self.network_s = time.perf_counter() - start
-        pose[:3, 3] *= self._factor  # the same scale as this frame's depth
-        return pose
 
 
 def _subsampled(depth: np.ndarray, rgb: np.ndarray, intr: Intrinsics,

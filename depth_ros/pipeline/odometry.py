@@ -12,12 +12,16 @@ How each frame's stamp relates to the previous one decides what happens (`Event`
 - a step forward longer than `max_gap_ns` (frames lost, a bag skipped ahead) resets it too: the
   previous frame is too old to pair with, and a pose chained across the jump would be a guess;
 - the same stamp again changes nothing.
+
+`GatedMotion` is the motion the frame pipeline hands the chain: the motion gate's identity or
+the measured motion at the frame's scale.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 import enum
+import time
 
 import numpy as np
 
@@ -107,3 +111,27 @@ class OdometryChain:
         if event is not Event.REPEAT:
             self.last_ns = int(stamp_ns)
         return OdometryStep(event, self._cam0_from_cam.copy(), relative, linear, angular, dt_s)
+
+
+class GatedMotion:
+    """previous_from_current for `OdometryChain.update`: the gate's identity or the measured
+    motion (pose network or epipolar), translation times the frame's scale; remembers what it
+    did."""
+
+    def __init__(self, measure: Callable[[], np.ndarray] | None, factor: float,
+                 static: Callable[[], bool | None]) -> None:
+        self._measure, self._factor, self._static = measure, factor, static
+        self.static: bool | None = None
+        self.network_s = 0.0
+
+    def __call__(self) -> np.ndarray:
+        if self._measure is None:
+            return np.eye(4)  # nothing measures motion: the chain only keeps time
+        self.static = self._static()
+        if self.static:
+            return np.eye(4)  # the same view: the camera stood still, whatever the network says
+        start = time.perf_counter()
+        pose = np.array(self._measure(), dtype=np.float64)
+        self.network_s = time.perf_counter() - start
+        pose[:3, 3] *= self._factor  # the same scale as this frame's depth
+        return pose

@@ -36,6 +36,7 @@ class DiagnosticsState:
             pitched more than camera_pitch_deg says, or the road hidden).
         motion_gate: `gate_state` of the latest frame.
         odometry: `FrameResult.odometry_status` of the latest frame.
+        depth_refinement: `FrameResult.depth_refinement` of the latest frame.
         configured: False until the model is loaded.
     """
 
@@ -46,6 +47,7 @@ class DiagnosticsState:
     ground_tilt_deg: float | None = None
     motion_gate: str = 'off'
     odometry: str = 'n/a'
+    depth_refinement: str = 'off'
     configured: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -149,6 +151,7 @@ class DiagnosticsCollector:
             ('ground plane tilt (deg)', fmt(state.ground_tilt_deg)),
             ('motion gate', state.motion_gate),
             ('odometry', state.odometry),
+            ('depth refinement', state.depth_refinement),
             ('backend', state.backend),
             ('device', state.device),
         ]

@@ -48,6 +48,7 @@ def record(state: DiagnosticsState, result: FrameResult, config: NodeConfig) -> 
     state.motion_gate = gate_state(config.motion_gate_threshold, result.static,
                                    result.chain.event)
     state.odometry = result.odometry_status
+    state.depth_refinement = result.depth_refinement
     scale = result.scale
     if scale.estimate is not None:
         state.scale_confidence = float(scale.confidence)

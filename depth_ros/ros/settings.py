@@ -71,4 +71,5 @@ def pipeline_config(config: NodeConfig) -> PipelineConfig:
         depth_downsample=config.depth_downsample,
         max_pose_gap_s=config.max_pose_gap_s,
         motion_gate_threshold=config.motion_gate_threshold,
-        odometry_source=config.odometry_source, motion_model=config.motion_model)
+        odometry_source=config.odometry_source, motion_model=config.motion_model,
+        depth_refinement=config.depth_refinement)

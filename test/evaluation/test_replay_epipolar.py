@@ -77,6 +77,42 @@ def test_evaluator_scores_the_epipolar_chain(drive, tmp_path, motion_model):
     assert result.trajectory is not None and result.trajectory.ate_5frame.mean < 0.05
 
 
+class DistortedDepth(ExactDepth):
+    """The rendered depth times a smooth error (up to +-25 %) that varies over the image."""
+
+    def predict(self, rgb: np.ndarray) -> SimpleNamespace:
+        depth = super().predict(rgb).depth_m
+        height, width = depth.shape
+        y, x = np.mgrid[0:height, 0:width]
+        depth = depth * np.exp(0.25 * np.sin(3 * np.pi * x / width) * np.cos(np.pi * y / height))
+        return SimpleNamespace(depth_m=depth.astype(np.float32),
+                               inv_depth_m=(1.0 / depth).astype(np.float32))
+
+
+def test_evaluator_scores_the_refined_depth(drive):
+    """With depth_refinement tracks the evaluator scores what the refiner makes of each frame
+    (computed here directly, frame after frame), and says it did."""
+    from depth_ros.evaluation.depth_metrics import evaluate_depths
+    from depth_ros.pipeline.track_depth import TrackRefiner
+
+    root, folder, images, depths = drive
+    predictor = DistortedDepth(images, depths)
+    options = EvalOptions(plots=False, result_bag=False, depth_refinement='tracks')
+    result = evaluate_bag(root / 'bag', predictor, options=options)
+    assert 'depth refinement: tracks' in format_result(result)
+    intr = kitti_intrinsics(folder / 'calib.txt', 2, images[0].shape[1], images[0].shape[0])
+    refiner, refined = TrackRefiner(), []
+    for image in images:
+        points = refiner.measure(grey_image(image), intr)
+        refined.append(1.0 / refiner.refine(predictor.predict(image).depth_m, points))
+    expected = evaluate_depths(depths, refined, min_depth=options.min_depth_m,
+                               max_depth=options.max_depth_m, garg_crop=options.garg_crop)
+    assert result.depth.mean.abs_rel == pytest.approx(expected.mean.abs_rel, rel=1e-6)
+    plain = evaluate_bag(root / 'bag', predictor, options=EvalOptions(plots=False,
+                                                                      result_bag=False))
+    assert result.depth.mean.abs_rel != plain.depth.mean.abs_rel  # frames were refined
+
+
 def test_posenet_source_without_a_pose_network_has_no_trajectory(drive, posenet):
     root, _, images, depths = drive
     result = evaluate_bag(root / 'bag', ExactDepth(images, depths),

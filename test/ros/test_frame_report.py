@@ -3,6 +3,8 @@
 Scale results come from the real `ScaleTracker` on constructed flat roads (known factor, known
 confidence k / 5 after k frames), chain steps from the real `OdometryChain` fed stamps.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,16 @@ def test_a_fixed_scale_and_a_steady_chain_say_nothing():
     record(state, result(fixed, start_step()), NodeConfig())
     assert state.scale_confidence is None and state.scale_applied == 'n/a'
     assert state.odometry == 'epipolar: first frame'
+    assert state.depth_refinement == 'off'
+
+
+def test_what_the_depth_refinement_did_reaches_the_diagnostics():
+    fixed = ScaleTracker('fixed', scale=1.0, window=30).update(road(FACTOR), INTR, MOUNTING)
+    frame = result(fixed, start_step())
+    refined = replace(frame, depth_refinement='tracks: 40 points, 3 frames back')
+    state = DiagnosticsState()
+    record(state, refined, NodeConfig(depth_refinement='tracks'))
+    assert state.depth_refinement == 'tracks: 40 points, 3 frames back'
 
 
 @pytest.mark.parametrize('stamps, direction', [((10**9, 0), 'backwards'),

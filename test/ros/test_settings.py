@@ -22,6 +22,12 @@ def test_pipeline_config_takes_the_gate_and_the_gap():
             pipeline.depth_downsample) == (1.5, 2.0, 2)
 
 
+def test_pipeline_config_takes_the_depth_refinement():
+    assert settings.pipeline_config(NodeConfig()).depth_refinement == 'none'
+    refined = settings.pipeline_config(NodeConfig(depth_refinement='tracks'))
+    assert refined.depth_refinement == 'tracks'
+
+
 @pytest.mark.parametrize('values, expected', [
     ({}, 1.0),
     ({'scale': 2.0}, 2.0),
