@@ -237,11 +237,12 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
         prepared = predictor.prepare(image)
         result = predictor.predict(prepared)
         grey = grey_image(image)
+        published = result  # the depth the node publishes: scored, previewed
         if refiner is not None:  # as the frame pipeline with depth_refinement: tracks
             start = time.perf_counter()
             depth = refiner.refine(result.depth_m, refiner.measure(grey, intr))
             seconds['depth_refinement'].append(time.perf_counter() - start)
-            result = DepthResult(depth, (1.0 / depth).astype(np.float32))
+            published = DepthResult(depth, (1.0 / depth).astype(np.float32))
         if prev is not None and predictor.has_pose:
             # Re-orthonormalised as the node's chain is (float32 rotations drift).
             start = time.perf_counter()
@@ -266,10 +267,10 @@ def evaluate_set(predictor, folder: Path, name: str, args) -> tuple[dict, list]:
             height_poses.append(orthonormalize(height_poses[-1] @ height_last))
         if seq.depth_reader is not None:
             gt = seq.depth_reader(i)
-            if network.add(gt, result.inv_depth_m, factor):
+            if network.add(gt, published.inv_depth_m, factor):
                 base.add(gt, intr)
             if i in preview_at:
-                previews[i] = (image, result.inv_depth_m, gt)
+                previews[i] = (image, published.inv_depth_m, gt)
         if i in still_at:
             still.append((prepared, image, result.depth_m, intr))
     entry = {'folder': relative(folder, args.shared), 'frames': n, 'camera': seq.camera,
