@@ -150,6 +150,8 @@ class TrackRefiner:
             size = (c.max_width_px, max(1, round(grey.shape[0] * c.max_width_px / grey.shape[1])))
             grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         intrinsics = intrinsics.scaled(grey.shape[1], grey.shape[0])
+        if self._grey is not None and self._grey.shape != grey.shape:
+            self.reset()  # the camera's resolution changed: its tracks mean nothing now
         previous, self._grey = self._grey, grey
         if previous is None:
             self._add_corners(grey)

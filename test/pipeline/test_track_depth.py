@@ -98,6 +98,15 @@ def test_a_still_camera_leaves_the_depth_as_it_is(synthetic):
     assert refiner.refine(depth, found[-1]) is depth
 
 
+def test_a_new_image_size_starts_the_tracks_again(synthetic):
+    frames, intr = synthetic
+    refiner = TrackRefiner()
+    for frame in frames[:12]:
+        refiner.measure(grey_image(frame.rgb), intr)
+    half = grey_image(frames[12].rgb)[::2, ::2].copy()
+    assert refiner.measure(half, intr).status == 'first'
+
+
 def test_the_correction_is_limited_and_has_no_effect_without_enough_points():
     config = TrackConfig(max_log_correction=0.2, prior=0.0)
     refiner = TrackRefiner(config)
