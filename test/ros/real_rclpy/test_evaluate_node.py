@@ -1,6 +1,8 @@
 """The node and `depth-ros evaluate` give the same depth and odometry for the same frames, and
 `evaluate --recorded` on the node's recorded outputs reports `evaluate`'s figures; for both
-odometry sources (the pose network, and the epipolar odometry).
+odometry sources (the pose network, and the epipolar odometry), and with the depth corrected by
+long-baseline corners (`depth_refinement: tracks`, on a longer and larger drive: the corners
+need a moving camera and pixels).
 
 A synthetic drive (`depth-ros synth`) becomes a bag (`depth-ros kitti-to-bag`); its frames go
 through the real node here, and through `depth-ros evaluate` in the main environment (where
@@ -28,6 +30,10 @@ from depth_ros.ros import codecs
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 FRAMES, WIDTH, HEIGHT = 8, 320, 96
+# run: (odometry source, depth refinement, frames, width, height)
+RUNS = {'posenet': ('posenet', 'none', FRAMES, WIDTH, HEIGHT),
+        'epipolar': ('epipolar', 'none', FRAMES, WIDTH, HEIGHT),
+        'epipolar_tracks': ('epipolar', 'tracks', 20, 640, 192)}
 
 
 def _main_python() -> str:
@@ -72,13 +78,13 @@ def _pack(messages: list, key: str) -> dict[str, np.ndarray]:
             f'{key}_stamps': np.array([codecs.stamp_to_ns(m.header.stamp) for m in messages])}
 
 
-@pytest.fixture(scope='module', params=['posenet', 'epipolar'])
+@pytest.fixture(scope='module', params=sorted(RUNS))
 def runs(tmp_path_factory, checkpoint, request):
-    """(tmp dir, bag, frames, evaluate's JSON, odometry source)."""
-    source = request.param
-    tmp = tmp_path_factory.mktemp(f'node_vs_evaluate_{source}')
-    _main_env('synth', '--out', str(tmp / 'synth'), '--seed', '11', '--frames', str(FRAMES),
-              '--width', str(WIDTH), '--height', str(HEIGHT))
+    """(tmp dir, bag, frames, evaluate's JSON, odometry source, depth refinement)."""
+    source, refinement, frames, width, height = RUNS[request.param]
+    tmp = tmp_path_factory.mktemp(f'node_vs_evaluate_{request.param}')
+    _main_env('synth', '--out', str(tmp / 'synth'), '--seed', '11', '--frames', str(frames),
+              '--width', str(width), '--height', str(height))
     bag = tmp / 'bag'
     _main_env('kitti-to-bag', '--sequence-dir', str(tmp / 'synth' / 'sequences' / '00'),
               '--out', str(bag))
@@ -86,17 +92,19 @@ def runs(tmp_path_factory, checkpoint, request):
     # Both sides on torch: this checks the pipeline, not two backends' rounding.
     evaluated = json.loads(_main_env('evaluate', '--bag', str(bag), *_weights(checkpoint),
                                      '--backend', 'torch', '--out', str(tmp / 'evaluate'),
-                                     '--odometry-source', source, '--json'))
-    return tmp, bag, np.load(tmp / 'frames.npz'), evaluated, source
+                                     '--odometry-source', source,
+                                     '--depth-refinement', refinement, '--json'))
+    return tmp, bag, np.load(tmp / 'frames.npz'), evaluated, source, refinement
 
 
 @pytest.fixture(scope='module')
 def node_outputs(runs, checkpoint, request):
     from harness import Harness, wait_for
 
-    tmp, _, frames, _, source = runs
+    tmp, _, frames, _, source, refinement = runs
     h = Harness(checkpoint, namespace='/replay', overrides={
-        'publish_colored': False, 'backend': 'torch', 'odometry_source': source})
+        'publish_colored': False, 'backend': 'torch', 'odometry_source': source,
+        'depth_refinement': refinement})
     request.addfinalizer(h.close)
     h.start()
     depth, odometry = [], []
@@ -109,13 +117,17 @@ def node_outputs(runs, checkpoint, request):
     # /diagnostics names what measured the motion (the synthetic street has corners to track).
     expected = 'epipolar: motion (' if source == 'epipolar' else 'posenet'
     assert wait_for(lambda: h.node.diagnostics.state.odometry.startswith(expected))
-    print(f'received {len(depth)} camera frames {WIDTH}x{HEIGHT} from the bag; published '
-          f'{len(depth)} depth/image and {len(odometry)} visual_odometry ({source})')
+    if refinement == 'tracks':  # the last frames were corrected, and /diagnostics says so
+        assert wait_for(lambda: ' points, ' in h.node.diagnostics.state.depth_refinement)
+    height, width = frames['rgb'].shape[1:3]
+    print(f'received {len(depth)} camera frames {width}x{height} from the bag; published '
+          f'{len(depth)} depth/image and {len(odometry)} visual_odometry ({source}, depth '
+          f'refinement {h.node.diagnostics.state.depth_refinement})')
     return depth, odometry
 
 
 def test_node_and_evaluate_give_identical_depth_and_odometry(runs, node_outputs):
-    tmp, _, frames, _, source = runs
+    tmp, _, frames, _, source, _ = runs
     depth_msgs, odometry_msgs = node_outputs
     _main_env('export-result', str(tmp / 'evaluate' / 'result_bag'), str(tmp / 'eval.npz'),
               module=False)
@@ -132,12 +144,13 @@ def test_node_and_evaluate_give_identical_depth_and_odometry(runs, node_outputs)
 
 
 def test_evaluate_recorded_reports_evaluates_figures(runs, node_outputs, checkpoint):
-    tmp, bag, _, evaluated, _ = runs
+    tmp, bag, frames, evaluated, _, _ = runs
     _main_env('write-recording', str(tmp / 'node.npz'), str(tmp / 'recording'), module=False)
     recorded = json.loads(_main_env(
         'evaluate', '--recorded', str(tmp / 'recording'), '--bag', str(bag), '--base-to-camera',
         OPTICAL_AT_BASE, '--out', str(tmp / 'evaluate_recorded'), '--json'))
-    assert recorded['source'] == 'recorded' and recorded['gt_frames'] == FRAMES
+    assert recorded['source'] == 'recorded'
+    assert recorded['gt_frames'] == len(frames['stamps_ns'])
     assert recorded['ate_5frame']['n_tracks'] == evaluated['ate_5frame']['n_tracks'] > 0
     for key in ('mean', 'std'):
         assert recorded['ate_5frame'][key] == pytest.approx(evaluated['ate_5frame'][key],
@@ -157,7 +170,7 @@ def test_the_epipolar_twist_carries_the_measured_covariance(runs, node_outputs):
     covariance is README's model in plain numbers (weights' metres: 0.34 of the speed along
     x, 0.04 across, 0.02 m/s in quadrature, 0.05 degrees a frame); the pose network's and
     every pose covariance are unknown (1e6)."""
-    _, _, frames, _, source = runs
+    _, _, frames, _, source, _ = runs
     _, odometry_msgs = node_outputs
     unknown = np.eye(6) * 1e6
     for previous, msg in zip(odometry_msgs, odometry_msgs[1:]):
