@@ -12,10 +12,13 @@ pick the scale (`pipeline.scale`), chain the motion between this frame and the p
 translation times the same scale as this frame's depth (with a ground scale, camera_height or
 tf, the epipolar odometry is given the depth in those metres instead and measures the distance
 from corners 5-15 m away: `EpipolarConfig.for_motion`); the identity when the motion gate
-(`pipeline.motion_gate`) finds the two frames nearly identical), and subsample the depth for
-publishing. The epipolar odometry needs the previous frame's depth only, so it measures on a thread
-of its own while the depth network works on this frame (same results as one after the other; on a
-2-core CPU the frame costs about the slower of the two instead of their sum: docs/BENCHMARKS.md).
+(`pipeline.motion_gate`) finds the two frames nearly identical), with `depth_refinement: tracks`
+correct the depth by corners triangulated over several frames (`pipeline.track_depth`; the
+published depth only), and subsample the depth for publishing. The epipolar odometry needs the
+previous frame's depth only, so it measures on a thread of its own while the depth network works
+on this frame (same results as one after the other; on a 2-core CPU the frame costs about the
+slower of the two instead of their sum: docs/BENCHMARKS.md); the refinement's corner tracking
+runs on another such thread.
 Time going backwards, or forward by more than max_pose_gap_s, resets the chain and the scale
 filter; the result's `chain.event` says so.
 """

@@ -31,7 +31,8 @@ class FrameResult:
         static: the motion gate's verdict when motion was measured (True: the motion is the
             identity), None when the gate is off or no motion was measured.
         notes: things worth a warning that did not stop the frame.
-        network_s: seconds spent in the networks (with the epipolar odometry beside them).
+        network_s: seconds spent in the networks (with the epipolar odometry and the
+            refinement's corner tracking beside them).
         odometry_status: what measured this frame's motion and how it went, for diagnostics:
             'epipolar: motion (812 tracks, 640 inliers)', 'epipolar: still (no flow)',
             'epipolar: lost, last motion repeated (12 tracks, 0 inliers)', 'epipolar: first
