@@ -61,8 +61,8 @@ def test_triangulated_corners_have_the_true_relative_depth(synthetic):
     frames, intr = synthetic
     _, points = _measured(frames, intr)
     last, truth = points[-1], frames[-1].depth_m
-    cols = np.round(last.pixels[:, 0]).astype(int)
-    rows = np.round(last.pixels[:, 1]).astype(int)
+    cols = np.clip(np.round(last.pixels[:, 0]).astype(int), 0, truth.shape[1] - 1)
+    rows = np.clip(np.round(last.pixels[:, 1]).astype(int), 0, truth.shape[0] - 1)
     seen = truth[rows, cols] > 0  # not the sky
     true = truth[rows, cols][seen]
 
