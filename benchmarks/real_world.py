@@ -65,6 +65,7 @@ from depth_ros.inference.image_io import read_image  # noqa: E402
 from depth_ros.inference.scale import DEFAULT_WINDOW, LOW_CONFIDENCE  # noqa: E402
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image  # noqa: E402
 from depth_ros.pipeline.epipolar_config import EpipolarConfig  # noqa: E402
+from depth_ros.pipeline.track_depth import DEPTH_REFINEMENTS  # noqa: E402
 from depth_ros.sizes import input_size_arg  # noqa: E402
 
 
@@ -151,7 +152,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--input-size', metavar='WxH', type=input_size_arg,
                    help="run the networks at this size instead of the weights' own (the node's "
                         'input_size parameter; multiples of 32)')
-    p.add_argument('--depth-refinement', choices=('none', 'tracks'), default='none',
+    p.add_argument('--depth-refinement', choices=DEPTH_REFINEMENTS, default='none',
                    help="the node's depth_refinement parameter: tracks corrects the depth with "
                         'corners triangulated over several frames (pipeline.track_depth)')
     p.add_argument('--static-pairs', type=int, default=8, help='pairs per static-pair group')

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_epipolar import ExactDepth
 
 from depth_ros.errors import ConfigError
 from depth_ros.pipeline import FramePipeline, PipelineConfig
@@ -147,19 +148,11 @@ def test_the_pipeline_refuses_an_unknown_refinement():
         PipelineConfig(depth_refinement='lidar')
 
 
-class DistortedDepth:
+class DistortedDepth(ExactDepth):
     """Depth-only predictor stand-in: the synthetic world's depth with a smooth error."""
 
-    has_pose = False
-
-    def __init__(self, frames) -> None:
-        self.frames = frames
-
-    def prepare(self, rgb: np.ndarray) -> np.ndarray:
-        return rgb
-
     def predict(self, rgb: np.ndarray) -> SimpleNamespace:
-        depth = _distorted(next(f.depth_m for f in self.frames if f.rgb is rgb))
+        depth = _distorted(super().predict(rgb).depth_m)
         return SimpleNamespace(depth_m=depth, inv_depth_m=1.0 / depth)
 
 
