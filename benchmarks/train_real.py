@@ -62,6 +62,7 @@ from train_real_data import (  # noqa: E402
 )
 
 from depth_ros.errors import ConfigError  # noqa: E402
+from depth_ros.pipeline.track_depth import DEPTH_REFINEMENTS  # noqa: E402
 from depth_ros.sizes import input_size_arg, parse_size  # noqa: E402
 from depth_ros.synth.world import DEFAULT_SUPERSAMPLE, supersample_arg  # noqa: E402
 
@@ -130,6 +131,7 @@ class Phases:
     teacher_weights: str = 'real_640x192'
     teacher_size: str = '512x160'
     start_from: Path | None = None
+    teacher_refinement: str = 'none'
 
 
 def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -> Path:
@@ -176,8 +178,10 @@ def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
     metres) for GEOMETRIC_SEQUENCES; once."""
     return depth_mix(layout.teacher_mix, layout, 'training.data.teacher_depth',
                      ['--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
-                      '--flip-average'],
-                     f'{phases.teacher_weights} at {phases.teacher_size}, mirror average',
+                      '--flip-average', '--refinement', phases.teacher_refinement],
+                     f'{phases.teacher_weights} at {phases.teacher_size}, mirror average'
+                     + ('' if phases.teacher_refinement == 'none'
+                        else f', depth_refinement {phases.teacher_refinement}'),
                      GEOMETRIC_SEQUENCES)
 
 
@@ -256,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--teacher-size', default=Phases.teacher_size, metavar='WxH',
                         type=lambda text: input_size_arg(text) and text,  # checked, kept as text
                         help="the teacher's network input size (default %(default)s)")
+    parser.add_argument('--teacher-refinement', choices=DEPTH_REFINEMENTS, default='none',
+                        help="'tracks': the teacher's depth corrected by corners triangulated "
+                             "over a long baseline, as the node's depth_refinement does "
+                             '(default %(default)s)')
     parser.add_argument('--start-from', type=Path, default=None,
                         help='weights to start the teacher phase from, skipping the phases '
                              'before it (e.g. depth_ros/weights/default.safetensors)')
@@ -299,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     fine = 0.4 * args.minutes if args.fine_minutes is None else args.fine_minutes
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
     phases = Phases(args.minutes, fine, sup, args.pose_minutes, args.teacher_minutes,
-                    args.teacher, args.teacher_size, args.start_from)
+                    args.teacher, args.teacher_size, args.start_from,
+                    args.teacher_refinement)
     try:
         checkpoint = args.checkpoint or train_phases(phases, args.device, layout)
     except ConfigError as exc:
@@ -309,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
               else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)
     teacher = f'{args.teacher} at {args.teacher_size}' if args.teacher_minutes > 0 else ''
+    if teacher and args.teacher_refinement != 'none':
+        teacher += f' with depth_refinement {args.teacher_refinement}'
     calibrate_and_install(checkpoint, target, layout, teacher)
     benchmark = ROOT / 'benchmarks' / 'real_world.py'
     if benchmark.is_file() and not args.no_benchmark:

@@ -3,7 +3,10 @@ import numpy as np
 from PIL import Image
 import pytest
 
+from depth_ros.geometry.intrinsics import kitti_intrinsics
 from depth_ros.inference import Predictor
+from depth_ros.pipeline.epipolar import grey_image
+from depth_ros.pipeline.track_depth import TrackRefiner
 from depth_ros.synth import generate_sequence
 from depth_ros.synth.writer import decode_depth, encode_depth
 from training.data.teacher_depth import main, merge_sparse, write_sequence
@@ -76,3 +79,53 @@ def test_existing_depth_is_kept_unless_replace_is_given(tmp_path, capsys):
     assert main(['--root', str(tmp_path), '--sequences', 'a', '--weights', 'default']) == 2
     assert 'pass --replace' in capsys.readouterr().err
     assert (lidar / '000000.png').read_bytes() == b'lidar'
+
+
+@pytest.fixture(scope='module')
+def drive(tmp_path_factory):
+    """A longer synthetic drive (tracks need a baseline), its rendered depth set aside."""
+    root = tmp_path_factory.mktemp('teacher_tracks')
+    generate_sequence(root, seed=7, frames=12, sequence='00', width=416, height=128,
+                      progress=False)
+    folder = root / 'sequences' / '00'
+    (folder / 'depth_2').rename(root / 'rendered_depth')
+    return root, folder
+
+
+def test_tracks_refine_the_teachers_depth_as_the_node_would(drive):
+    _, folder = drive
+    teacher = Predictor.from_checkpoint()
+    counts = write_sequence(folder, teacher, refiner=TrackRefiner())
+    assert counts['frames'] == 12 and counts['refined'] >= 6
+    replay, changed = TrackRefiner(), 0
+    for i in range(12):
+        image = np.asarray(Image.open(folder / 'image_2' / f'{i:06d}.png').convert('RGB'))
+        plain = teacher.predict(image).depth_m
+        intr = kitti_intrinsics(folder / 'calib.txt', 2, image.shape[1], image.shape[0])
+        expected = replay.refine(plain, replay.measure(grey_image(image), intr))
+        written = decode_depth(np.asarray(Image.open(folder / 'depth_2' / f'{i:06d}.png')))
+        np.testing.assert_allclose(written, expected, atol=0.5 / 256 + 1e-6)
+        changed += np.abs(np.log(written / plain)).max() > 0.01
+    # Whether it brings depth closer to the truth: test/pipeline/test_track_depth.py.
+    assert changed >= 6
+
+
+def test_a_gap_in_the_numbering_restarts_the_tracks(drive, tmp_path):
+    _, folder = drive
+    gap = tmp_path / 'sequences' / '00'
+    (gap / 'image_2').mkdir(parents=True)
+    (gap / 'calib.txt').write_bytes((folder / 'calib.txt').read_bytes())
+    for i in (*range(6), *range(8, 12)):
+        name = f'{i:06d}.png'
+        (gap / 'image_2' / name).write_bytes((folder / 'image_2' / name).read_bytes())
+    teacher = Predictor.from_checkpoint()
+    whole = write_sequence(folder, teacher, refiner=TrackRefiner())
+    broken = write_sequence(gap, teacher, refiner=TrackRefiner())
+    assert broken['frames'] == 10
+    # Frames 6 and 7 are gone and frame 8 starts the tracks again ('first', unrefined):
+    # at least three refined frames fewer than the whole drive.
+    assert broken['refined'] < whole['refined'] - 2
+    first_after_gap = decode_depth(np.asarray(Image.open(gap / 'depth_2' / '000008.png')))
+    image = np.asarray(Image.open(gap / 'image_2' / '000008.png').convert('RGB'))
+    np.testing.assert_allclose(first_after_gap, teacher.predict(image).depth_m,
+                               atol=0.5 / 256 + 1e-6)
