@@ -128,6 +128,34 @@ def test_flat_layout_and_its_errors(tmp_path):
         RgbdFolderDataset(tmp_path, 0.0)
 
 
+@pytest.mark.parametrize('seed', [0, 1])
+def test_zoom_crops_image_and_depth_together(tmp_path, seed):
+    """Colour ramps name each pixel's column and row, and so does its depth: after a zoom
+    both still name the same pixel of the source, inside a window smaller than the frame."""
+    rows, cols = np.mgrid[0:80, 0:120]
+    rgb = np.stack([cols * 2, rows * 3, np.zeros_like(rows)], axis=-1).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / 'a.png')
+    _write_png16(tmp_path / 'a_depth.png', ((cols + 1) * 100 + rows).astype(np.uint16))
+    aug = AugmentationConfig(flip_probability=0.0, jitter_probability=0.0,
+                             zoom_probability=1.0, max_zoom=2.0)
+    torch.manual_seed(seed)
+    sample = RgbdFolderDataset(tmp_path, 1.0, height=40, width=60, augmentation=aug)[0]
+    raw = np.rint(sample.depth_m[0].numpy()).astype(np.int64)
+    depth_col, depth_row = raw // 100 - 1, raw % 100
+    image = sample.image.numpy() * 255
+    inner = (slice(2, -2), slice(2, -2))  # the resampling filter's edge
+    np.testing.assert_allclose(image[0][inner] / 2, depth_col[inner], atol=1.5)
+    np.testing.assert_allclose(image[1][inner] / 3, depth_row[inner], atol=1.5)
+    assert 60 <= depth_col.max() - depth_col.min() < 115
+
+
+@pytest.mark.parametrize('field, value', [('max_zoom', 0.5), ('flip_probability', -0.1)])
+def test_bad_augmentation_is_refused(field, value):
+    config = RgbdDataConfig(path='any', augmentation=AugmentationConfig(**{field: value}))
+    with pytest.raises(ConfigError, match=f'data.augmentation.{field}'):
+        config.validate()
+
+
 def test_depth_of_another_size_than_its_image_is_refused(tmp_path):
     (tmp_path / 'color').mkdir()
     (tmp_path / 'depth').mkdir()

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from toy_corridor import STEP_X_M, STEP_Z_M
 
-from depth_ros.errors import InputError
+from depth_ros.errors import ConfigError, InputError
 from depth_ros.geometry.intrinsics import kitti_intrinsics
-from training.data.augmentation import AugmentationConfig, flip_intrinsics
+from training.data.augmentation import AugmentationConfig, flip_intrinsics, zoom_box
 from training.data.factory import DataConfig, build_dataset
 from training.data.sample import collate_samples
 from training.losses.photometric import photometric_error
@@ -81,6 +81,43 @@ def test_ground_truth_warp_explains_the_target(toy_odometry, flip, crop):
         assert error < 0.4 * identity.mean().item()
         for k in wrong:
             assert error < 0.7 * _warp_error(batch, k, offset, flip)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_zoomed_examples_keep_the_geometry(toy_odometry, seed):
+    """A zoomed example's K and depth label describe its window: the true-depth warp explains
+    the target, and better than through the K of the same example unzoomed."""
+    aug = AugmentationConfig(flip_probability=0.0, jitter_probability=0.0,
+                             zoom_probability=1.0, max_zoom=2.0)
+    config = _odometry(toy_odometry, augmentation=aug, crop='center', height=64, width=128)
+    torch.manual_seed(seed)
+    batch = collate_samples([build_dataset(config)[i] for i in (1, 3)])
+    plain = collate_samples([build_dataset(_odometry(toy_odometry, crop='center', height=64,
+                                                     width=128))[i] for i in (1, 3)])
+    zoom = batch.k[:, 0, 0] / plain.k[:, 0, 0]  # the focal length grew with the zoom
+    assert torch.all(zoom > 1.05) and torch.all(zoom < 2.0 * 1.02)
+    for offset in (-1, 1):
+        error = _warp_error(batch, batch.k, offset, False)
+        identity = photometric_error(batch.image(offset), batch.image(0))[..., 2:-2, 2:-2]
+        assert error < 0.4 * identity.mean().item()
+        assert error < _warp_error(batch, plain.k, offset, False)
+
+
+def test_zoom_box_stays_inside_and_keeps_the_aspect():
+    generator = torch.Generator().manual_seed(0)
+    box = (10, 5, 300, 100)
+    for _ in range(200):
+        x0, y0, w, h = zoom_box(box, 1.5, generator)
+        assert 10 <= x0 and x0 + w <= 310 and 5 <= y0 and y0 + h <= 105
+        assert 200 <= w <= 300 and 66 <= h <= 100 and abs(w / h - 3) < 0.05
+    assert zoom_box(box, 1.0, generator) == box
+
+
+@pytest.mark.parametrize('field, value', [('zoom_probability', 1.5), ('max_zoom', 0.9)])
+def test_bad_zoom_settings_are_refused(toy_odometry, field, value):
+    config = _odometry(toy_odometry, augmentation=AugmentationConfig(**{field: value}))
+    with pytest.raises(ConfigError, match=field):
+        config.validate()
 
 
 def test_colour_jitter_only_on_network_copies(toy_odometry):

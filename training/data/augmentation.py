@@ -3,7 +3,8 @@
 As in Monodepth2, one colour jitter is drawn per example and applied to every frame of the tuple,
 and only to the copies fed to the networks: the loss compares the un-jittered images. A
 horizontal flip mirrors every frame of the tuple and the intrinsics with them, so the geometry
-stays consistent.
+stays consistent. A zoom (off by default; not Monodepth2's) crops one random window of every frame
+of the tuple, its depth label with them, and the intrinsics follow the crop.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from depth_ros.errors import ConfigError
 from depth_ros.geometry.intrinsics import Intrinsics
 
 
@@ -23,6 +25,10 @@ class AugmentationConfig:
         jitter_probability: chance of colour-jittering an example.
         brightness, contrast, saturation: factors drawn uniformly from [1 - x, 1 + x].
         hue: shift drawn uniformly from [-x, x] (fraction of a full turn, at most 0.5).
+        zoom_probability: chance of zooming an example in: a window 1/z the frame's width and
+            height, z uniform in [1, max_zoom], placed uniformly inside the frame, is resized
+            to the network size (0: never, and nothing is drawn).
+        max_zoom: the largest z (at least 1).
     """
 
     flip_probability: float = 0.5
@@ -31,6 +37,44 @@ class AugmentationConfig:
     contrast: float = 0.2
     saturation: float = 0.2
     hue: float = 0.1
+    zoom_probability: float = 0.0
+    max_zoom: float = 1.0
+
+    def validate(self, where: str = 'augmentation') -> None:
+        """Raise ConfigError for a value out of its range; `where` names it in the message."""
+        for name in ('flip_probability', 'jitter_probability', 'zoom_probability'):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f'{where}.{name} must be in [0, 1]')
+        for name in ('brightness', 'contrast', 'saturation'):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f'{where}.{name} must be in [0, 1)')
+        if not 0 <= self.hue <= 0.5:
+            raise ConfigError(f'{where}.hue must be in [0, 0.5]')
+        if not self.max_zoom >= 1:
+            raise ConfigError(f'{where}.max_zoom must be at least 1, got {self.max_zoom}')
+
+
+def zoom_box(box: tuple[int, int, int, int], max_zoom: float,
+             generator: torch.Generator | None = None) -> tuple[int, int, int, int]:
+    """A random window of `box` (x0, y0, width, height), 1/z its size with z uniform in
+    [1, max_zoom], placed uniformly inside it; the same (x0, y0, width, height) form."""
+    x0, y0, width, height = box
+    zoom = 1 + (max_zoom - 1) * float(torch.rand(1, generator=generator))
+    w, h = max(1, round(width / zoom)), max(1, round(height / zoom))
+    dx = int(torch.randint(width - w + 1, (1,), generator=generator))
+    dy = int(torch.randint(height - h + 1, (1,), generator=generator))
+    return x0 + dx, y0 + dy, w, h
+
+
+def maybe_zoom(box: tuple[int, int, int, int],
+               config: AugmentationConfig | None) -> tuple[int, int, int, int]:
+    """`box` zoomed with the config's probability (torch's global generator), else as it is;
+    nothing is drawn when the config is None or its zoom_probability is 0."""
+    if config is None or config.zoom_probability <= 0:
+        return box
+    if float(torch.rand(1)) >= config.zoom_probability:
+        return box
+    return zoom_box(box, config.max_zoom)
 
 
 @dataclass(frozen=True)

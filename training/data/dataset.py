@@ -12,6 +12,7 @@ from training.data.augmentation import (
     ColourJitter,
     flip_images,
     flip_intrinsics,
+    maybe_zoom,
 )
 from training.data.images import (
     area_pyramid,
@@ -31,8 +32,8 @@ class FrameTupleDataset(Dataset):
 
     Every frame is cropped to the network's aspect ratio (unless `crop` is 'none'), resized to
     width x height, and the intrinsics follow each step. With `augmentation`, examples are
-    randomly flipped and colour-jittered using torch's global generator, which the DataLoader
-    seeds per worker.
+    randomly zoomed (when its zoom_probability is above 0), flipped and colour-jittered using
+    torch's global generator, which the DataLoader seeds per worker.
 
     Args:
         records: one per example; image paths ordered like `frame_offsets`.
@@ -69,6 +70,7 @@ class FrameTupleDataset(Dataset):
             raise InputError(f'{record.image_paths[0]} is {frames[0].width}x{frames[0].height} '
                              f'but its intrinsics are for {intrinsics.width}x{intrinsics.height}')
         box = crop_box(frames[0].width, frames[0].height, self.width, self.height, self.crop)
+        box = maybe_zoom(box, self.augmentation)
         intrinsics = intrinsics.cropped(*box).scaled(self.width, self.height)
         images = torch.stack([to_tensor(crop_and_resize(f, box, self.width, self.height))
                               for f in frames])

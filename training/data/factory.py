@@ -91,21 +91,10 @@ class DataConfig:
         if not 0 <= self.static_threshold < 1:
             raise ConfigError(f'data.static_threshold must be in [0, 1), got '
                               f'{self.static_threshold}')
-        _validate_augmentation(self.augmentation)
+        self.augmentation.validate('data.augmentation')
 
     def has_validation(self) -> bool:
         return bool(self.val_split_file or self.val_sequences or self.val_path)
-
-
-def _validate_augmentation(aug: AugmentationConfig) -> None:
-    for name in ('flip_probability', 'jitter_probability'):
-        if not 0 <= getattr(aug, name) <= 1:
-            raise ConfigError(f'data.augmentation.{name} must be in [0, 1]')
-    for name in ('brightness', 'contrast', 'saturation'):
-        if not 0 <= getattr(aug, name) < 1:
-            raise ConfigError(f'data.augmentation.{name} must be in [0, 1)')
-    if not 0 <= aug.hue <= 0.5:
-        raise ConfigError('data.augmentation.hue must be in [0, 0.5]')
 
 
 def _records(config: DataConfig, split: str) -> list[FrameRecord]:

@@ -27,7 +27,12 @@ import torch
 from torch.utils.data import Dataset
 
 from depth_ros.errors import ConfigError, InputError
-from training.data.augmentation import AugmentationConfig, ColourJitter, flip_images
+from training.data.augmentation import (
+    AugmentationConfig,
+    ColourJitter,
+    flip_images,
+    maybe_zoom,
+)
 from training.data.images import (
     CROP_MODES,
     crop_and_resize,
@@ -83,7 +88,7 @@ class RgbdDataset(Dataset):
     Args:
         height, width: output size; None for both keeps each image's own size.
         crop: 'none', 'center' or 'bottom' (see `images.crop_box`).
-        augmentation: flip and colour jitter (None: neither, for evaluation).
+        augmentation: zoom, flip and colour jitter (None: none of them, for evaluation).
     """
 
     def __init__(self, height: int | None, width: int | None, crop: str,
@@ -107,7 +112,8 @@ class RgbdDataset(Dataset):
             raise InputError(f'{where}: depth is {depth_m.shape[1]}x{depth_m.shape[0]} but the '
                              f'image is {image.width}x{image.height}')
         width, height = self.width or image.width, self.height or image.height
-        box = crop_box(image.width, image.height, width, height, self.crop)
+        box = maybe_zoom(crop_box(image.width, image.height, width, height, self.crop),
+                         self.augmentation)
         image_t = to_tensor(crop_and_resize(image, box, width, height))
         depth_t = torch.from_numpy(crop_and_resize_depth(depth_m, box, width, height).copy())
         depth_t = depth_t.unsqueeze(0)
@@ -309,7 +315,7 @@ class RgbdDataConfig:
         depth_scale: rgbd_folder raw depth units per metre (metres = value / depth_scale).
         height, width: network input size, multiples of 32.
         crop: crop to the network aspect ratio first: 'none', 'center' or 'bottom'.
-        augmentation: flip and colour jitter (training split only).
+        augmentation: zoom, flip and colour jitter (training split only).
     """
 
     kind: str = 'rgbd_folder'
@@ -336,6 +342,7 @@ class RgbdDataConfig:
         if self.crop not in CROP_MODES:
             raise ConfigError(f'data.crop {self.crop!r} is unknown; use one of '
                               f'{", ".join(CROP_MODES)}')
+        self.augmentation.validate('data.augmentation')
 
 
 def build_rgbd_dataset(config: RgbdDataConfig, split: str = 'train') -> RgbdDataset | None:
