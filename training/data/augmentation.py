@@ -45,13 +45,21 @@ class AugmentationConfig:
         for name in ('flip_probability', 'jitter_probability', 'zoom_probability'):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f'{where}.{name} must be in [0, 1]')
-        for name in ('brightness', 'contrast', 'saturation'):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f'{where}.{name} must be in [0, 1)')
-        if not 0 <= self.hue <= 0.5:
-            raise ConfigError(f'{where}.hue must be in [0, 0.5]')
+        check_jitter(self, where)
         if not self.max_zoom >= 1:
             raise ConfigError(f'{where}.max_zoom must be at least 1, got {self.max_zoom}')
+
+
+def check_jitter(config: AugmentationConfig, where: str) -> None:
+    """Raise ConfigError unless the jitter strengths of `config` (an AugmentationConfig, or any
+    config with the same four fields) are usable: brightness, contrast, saturation in [0, 1),
+    hue in [0, 0.5] turns."""
+    for name in ('brightness', 'contrast', 'saturation'):
+        value = getattr(config, name)
+        if not 0 <= value < 1:
+            raise ConfigError(f'{where}.{name} must be in [0, 1), got {value}')
+    if not 0 <= config.hue <= 0.5:
+        raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {config.hue}')
 
 
 def zoom_box(box: tuple[int, int, int, int], max_zoom: float,

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from depth_ros.errors import ConfigError
 from depth_ros.geometry.projection import inv_depth_to_depth
-from training.data.augmentation import AugmentationConfig, ColourJitter
+from training.data.augmentation import AugmentationConfig, ColourJitter, check_jitter
 
 
 # Network input sides must be multiples of the encoders' total stride.
@@ -88,11 +88,7 @@ class PyramidConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ConfigError(f'{where}.{name} must be a finite value >= 0, got {value}')
-        for name in ('brightness', 'contrast', 'saturation'):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f'{where}.{name} must be in [0, 1), got {getattr(self, name)}')
-        if not 0 <= self.hue <= 0.5:
-            raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {self.hue}')
+        check_jitter(self, where)
 
 
 def snapped_size(height: int, width: int, fraction: float) -> tuple[int, int]:
