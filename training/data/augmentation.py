@@ -9,6 +9,7 @@ of the tuple, its depth label with them, and the intrinsics follow the crop.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import torch
 
@@ -43,23 +44,33 @@ class AugmentationConfig:
     def validate(self, where: str = 'augmentation') -> None:
         """Raise ConfigError for a value out of its range; `where` names it in the message."""
         for name in ('flip_probability', 'jitter_probability', 'zoom_probability'):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ConfigError(f'{where}.{name} must be in [0, 1]')
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ConfigError(f'{where}.{name} must be in [0, 1], got {value}')
         check_jitter(self, where)
         if not self.max_zoom >= 1:
             raise ConfigError(f'{where}.max_zoom must be at least 1, got {self.max_zoom}')
 
 
-def check_jitter(config: AugmentationConfig, where: str) -> None:
-    """Raise ConfigError unless the jitter strengths of `config` (an AugmentationConfig, or any
-    config with the same four fields) are usable: brightness, contrast, saturation in [0, 1),
-    hue in [0, 0.5] turns."""
+class JitterStrengths(Protocol):
+    """A config with colour-jitter strengths: AugmentationConfig, the pyramid loss's."""
+
+    brightness: float
+    contrast: float
+    saturation: float
+    hue: float
+
+
+def check_jitter(config: JitterStrengths, where: str) -> None:
+    """Raise ConfigError unless the jitter strengths are usable: brightness, contrast,
+    saturation in [0, 1), hue in [0, 0.5] turns."""
     for name in ('brightness', 'contrast', 'saturation'):
         value = getattr(config, name)
         if not 0 <= value < 1:
             raise ConfigError(f'{where}.{name} must be in [0, 1), got {value}')
-    if not 0 <= config.hue <= 0.5:
-        raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {config.hue}')
+    hue = config.hue
+    if not 0 <= hue <= 0.5:
+        raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {hue}')
 
 
 def zoom_box(box: tuple[int, int, int, int], max_zoom: float,
