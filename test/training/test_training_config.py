@@ -64,7 +64,7 @@ def test_resolved_yaml_round_trips(tmp_path):
     (['model.min_depth=200'], 'min_depth < max_depth'),
     (['optim.learning_rate=-1'], 'learning_rate must be > 0'),
     (['data.augmentation.hue=0.9'], 'hue'),
-    (['data.augmentation.saturation=1'], r'data.augmentation.saturation must be in \[0, 1\), got 1'),
+    (['data.augmentation.saturation=1'], r'augmentation.saturation must be in \[0, 1\), got 1'),
     (['data.augmentation.max_zoom=0.5'], 'data.augmentation.max_zoom must be at least 1'),
     (['data=3'], 'data: expected a mapping'),
     (['optim.batch_size'], 'must look like key=value'),
