@@ -68,9 +68,8 @@ def check_jitter(config: JitterStrengths, where: str) -> None:
         value = getattr(config, name)
         if not 0 <= value < 1:
             raise ConfigError(f'{where}.{name} must be in [0, 1), got {value}')
-    hue = config.hue
-    if not 0 <= hue <= 0.5:
-        raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {hue}')
+    if not 0 <= config.hue <= 0.5:
+        raise ConfigError(f'{where}.hue must be in [0, 0.5] turns, got {config.hue}')
 
 
 def zoom_box(box: tuple[int, int, int, int], max_zoom: float,
@@ -89,9 +88,8 @@ def maybe_zoom(box: tuple[int, int, int, int],
                config: AugmentationConfig | None) -> tuple[int, int, int, int]:
     """`box` zoomed with the config's probability (torch's global generator), else as it is;
     nothing is drawn when the config is None or its zoom_probability is 0."""
-    if config is None or config.zoom_probability <= 0:
-        return box
-    if float(torch.rand(1)) >= config.zoom_probability:
+    if (config is None or config.zoom_probability <= 0
+            or float(torch.rand(1)) >= config.zoom_probability):
         return box
     return zoom_box(box, config.max_zoom)
 
