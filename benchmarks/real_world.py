@@ -54,6 +54,7 @@ from real_world_report import (  # noqa: E402
     issue_targets,
     relative,
     spread,
+    trained_on,
     write_whole,
 )
 from static_pairs import static_pair_test  # noqa: E402
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in folders.items():
         entry, identical[name] = evaluate_set(predictor, folder, name, args)
         results['sets'][name] = entry
+    results['trained_on'] = trained_on(predictor.meta.training_config, folders)
     results['static_pairs'] = static_pair_test(predictor, identical, args.shared,
                                                args.static_pairs)
     results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)

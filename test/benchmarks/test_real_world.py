@@ -271,6 +271,40 @@ def test_issue_targets_from_constructed_results():
     assert got['weights file <= 20 MB'] == (25.0, False)
 
 
+def test_sets_the_weights_were_trained_on_are_named_and_their_targets_marked():
+    spec = importlib.util.spec_from_file_location('real_world_report',
+                                                  ROOT / 'benchmarks' / 'real_world_report.py')
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    # The dev drive goes into training mixes as dev_0005 (config/real_dev.yaml); a set of
+    # your own by its own name; '81' is a synthetic training sequence, not an evaluated set.
+    config = {'data': {'sequences': ['kitti_cgebbe', 'dev_0005', 81, 'mine']}}
+    names = ['dev_0926_0005', 'odometry_06', 'mine', 'other']
+    assert report.trained_on(config, names) == ['dev_0926_0005', 'mine']
+    assert report.trained_on({'data': {'sequences': ['kitti_cgebbe']}}, names) == []
+    assert report.trained_on({}, names) == []  # weights without a training config
+    depth = {'network': {'median_scaled': {'abs_rel': 0.15}}, 'baselines': {}}
+    trajectory = {'network': {'ate_5frame': {'mean': 0.02}},
+                  'baselines': {'constant_forward': {'ate_5frame': {'mean': 0.04}}}}
+    results = {'sets': {'dev_0926_0005': {'depth': depth, 'trajectory': trajectory},
+                        'odometry_06': {'trajectory': trajectory}},
+               'static_pairs': {'targets': report.STATIC_TARGETS},
+               'trained_on': ['dev_0926_0005']}
+    held_out = {t['target']: t['held_out'] for t in report.issue_targets(results, 1)}
+    assert held_out['dev abs_rel (Garg crop, median-scaled) <= 0.17'] is False
+    assert held_out['dev_0926_0005 5-frame ATE <= 0.75x constant-forward'] is False
+    assert held_out['odometry_06 5-frame ATE <= 0.75x constant-forward'] is True
+    assert held_out['weights file <= 20 MB'] is True
+    results.update(command='c', weights='w', weights_sha256='0' * 64, architecture='a',
+                   metres_per_unit=1.0, protocol='p', row_prior='r', seconds=1.0,
+                   issue_12_targets=report.issue_targets(results, 1))
+    table = report.format_markdown(results)
+    assert '**Trained on: dev_0926_0005.**' in table
+    assert '| dev abs_rel (Garg crop, median-scaled) <= 0.17 | 0.1500 | yes (trained on: ' \
+        'not held-out) |' in table
+    assert '| odometry_06 5-frame ATE <= 0.75x constant-forward | 0.5000 | yes |' in table
+
+
 def test_the_odometry_table_gives_the_distance_an_estimate_publishes():
     spec = importlib.util.spec_from_file_location('real_world_report',
                                                   ROOT / 'benchmarks' / 'real_world_report.py')
