@@ -228,6 +228,8 @@ def write_weights(ckpt, target: Path, unit: float, name: str = 'default',
     from depth_ros.models import save_checkpoint
 
     meta = ckpt.meta
+    data = meta.training_config.get('data') or {}
+    sequences = ', '.join(map(str, data.get('sequences') or ()))
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
                     pose_arch=meta.pose_arch, height=meta.height, width=meta.width,
                     min_depth=meta.min_depth, max_depth=meta.max_depth,
@@ -235,11 +237,12 @@ def write_weights(ckpt, target: Path, unit: float, name: str = 'default',
                     notes=f'depth_ros {name} weights ({meta.width}x{meta.height} input): trained '
                     'self-supervised on real video (KITTI, nuScenes: non-commercial licences) '
                     'and the synthetic world, depth-supervised where depth is known (the '
-                    'synthetic world, KITTI LiDAR of one training drive, corners triangulated by '
+                    'synthetic world, KITTI LiDAR where a drive has it, corners triangulated by '
                     'the epipolar odometry in the other real videos'
                     + (f', then the full-resolution depth of {teacher} there' if teacher else '')
-                    + '); metres calibrated on a '
-                    'synthetic training sequence; see MODEL_CARD.md')
+                    + '); metres calibrated on a synthetic training sequence'
+                    + (f"; the last phase's sequences: {sequences}" if sequences else '')
+                    + '; see MODEL_CARD.md')
 
 
 def main(argv: list[str] | None = None) -> int:
