@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in folders.items():
         entry, identical[name] = evaluate_set(predictor, folder, name, args)
         results['sets'][name] = entry
-    results['trained_on'] = trained_on(predictor.meta.training_config, folders)
+    results['trained_on'] = trained_on(predictor.meta.training_sequences, folders)
     results['static_pairs'] = static_pair_test(predictor, identical, args.shared,
                                                args.static_pairs)
     results['issue_12_targets'] = issue_targets(results, Path(weights).stat().st_size)

@@ -31,10 +31,10 @@ SET_LABELS = {'dev_0926_0005': 'dev'}  # how the targets name a set (others: by 
 MIX_NAMES = {'dev_0926_0005': 'dev_0005'}
 
 
-def trained_on(training_config: dict, names) -> list[str]:
+def trained_on(sequences, names) -> list[str]:
     """Those of the evaluated sets `names` whose frames the weights' last training phase
-    trained on (its data.sequences, as stored in the weights' training_config)."""
-    sequences = set(map(str, (training_config.get('data') or {}).get('sequences') or ()))
+    trained on (`sequences`: its sequences, `CheckpointMeta.training_sequences`)."""
+    sequences = set(sequences)
     return [name for name in names if {name, MIX_NAMES.get(name, name)} & sequences]
 
 

@@ -228,8 +228,7 @@ def write_weights(ckpt, target: Path, unit: float, name: str = 'default',
     from depth_ros.models import save_checkpoint
 
     meta = ckpt.meta
-    data = meta.training_config.get('data') or {}
-    sequences = ', '.join(map(str, data.get('sequences') or ()))
+    sequences = ', '.join(meta.training_sequences)
     save_checkpoint(target, ckpt.depth_net, ckpt.pose_net, depth_arch=meta.depth_arch,
                     pose_arch=meta.pose_arch, height=meta.height, width=meta.width,
                     min_depth=meta.min_depth, max_depth=meta.max_depth,

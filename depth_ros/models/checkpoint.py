@@ -59,6 +59,13 @@ class CheckpointMeta:
                       DeprecationWarning, stacklevel=2)
         return self.metres_per_unit
 
+    @property
+    def training_sequences(self) -> tuple[str, ...]:
+        """The sequences the last training phase read (its config's data.sequences); () for
+        weights without a training config."""
+        data = self.training_config.get('data') or {}
+        return tuple(map(str, data.get('sequences') or ()))
+
     def with_input_size(self, height: int | None = None,
                         width: int | None = None) -> CheckpointMeta:
         """The same networks run at another input size (None keeps the checkpoint's side): they

@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from depth_ros.models import ArchSpec
+from depth_ros.models.checkpoint import CheckpointMeta
+
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get('DEPTH_ROS_SHARED', ROOT.parent / 'shared'))
@@ -278,11 +281,15 @@ def test_sets_the_weights_were_trained_on_are_named_and_their_targets_marked():
     spec.loader.exec_module(report)
     # The dev drive goes into training mixes as dev_0005 (config/real_dev.yaml); a set of
     # your own by its own name; '81' is a synthetic training sequence, not an evaluated set.
+    def sequences(training_config):  # as the weights' metadata reads them
+        return CheckpointMeta(ArchSpec.of('dna_depth'), None, 128, 416,
+                              training_config=training_config).training_sequences
+
     config = {'data': {'sequences': ['kitti_cgebbe', 'dev_0005', 81, 'mine']}}
     names = ['dev_0926_0005', 'odometry_06', 'mine', 'other']
-    assert report.trained_on(config, names) == ['dev_0926_0005', 'mine']
-    assert report.trained_on({'data': {'sequences': ['kitti_cgebbe']}}, names) == []
-    assert report.trained_on({}, names) == []  # weights without a training config
+    assert report.trained_on(sequences(config), names) == ['dev_0926_0005', 'mine']
+    assert report.trained_on(sequences({'data': {'sequences': ['kitti_cgebbe']}}), names) == []
+    assert report.trained_on(sequences({}), names) == []  # weights without a training config
     depth = {'network': {'median_scaled': {'abs_rel': 0.15}}, 'baselines': {}}
     trajectory = {'network': {'ate_5frame': {'mean': 0.02}},
                   'baselines': {'constant_forward': {'ate_5frame': {'mean': 0.04}}}}
