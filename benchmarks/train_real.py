@@ -31,7 +31,9 @@ checkpoint stops the run with an error instead of being reused):
    the same supervision, with the depth of a teacher network run on the full-resolution frames
    of those sequences instead of the triangulated corners (default `real_640x192` at 512x160
    with the mirror average; training/data/teacher_depth.py; merged with the corners it trained
-   worse, docs/learning/real_world_recipe.md, "Session 15"; --start-from W begins it from
+   worse, docs/learning/real_world_recipe.md, "Session 15"; --merged-labels SEQ... gives drives
+   with LiDAR the teacher's depth scaled to their LiDAR with the LiDAR over it, "Session 28",
+   instead of the LiDAR alone; --start-from W begins it from
    weights W, e.g. the shipped default, skipping the phases before it); with --pose-minutes M
    (experimental, off by default) then a pose phase: the depth network frozen, the pose
    network read antisymmetrically (a repeated frame gives zero motion) and trained against it
@@ -132,6 +134,16 @@ class Phases:
     teacher_size: str = '512x160'
     start_from: Path | None = None
     teacher_refinement: str = 'none'
+    merged: tuple[str, ...] = ()  # drives with LiDAR labelled by the teacher merged with it
+
+    @property
+    def teacher_label(self) -> str:
+        """The teacher and what it wrote, as the depth mix's stamp and the weights' notes."""
+        return (f'{self.teacher_weights} at {self.teacher_size}, mirror average'
+                + ('' if self.teacher_refinement == 'none'
+                   else f', depth_refinement {self.teacher_refinement}')
+                + (f'; merged with the LiDAR of {", ".join(self.merged)}' if self.merged
+                   else ''))
 
 
 def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -> Path:
@@ -168,21 +180,30 @@ def train_phases(phases: Phases, device: str, layout: Layout = DEFAULT_LAYOUT) -
 def geometric_mix(checkpoint: Path, unit: float, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_geo, with sparse triangulated depth (in the metres of
     `checkpoint` at `unit` metres per unit) for GEOMETRIC_SEQUENCES; once."""
-    return depth_mix(layout.geo_mix, layout, 'training.data.geometric_depth',
-                     ['--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}'],
-                     f'{checkpoint}', GEOMETRIC_SEQUENCES)
+    options = ('--weights', str(checkpoint), '--metres-per-unit', f'{unit:.9g}')
+    return depth_mix(layout.geo_mix, layout, 'training.data.geometric_depth', f'{checkpoint}',
+                     ((options, GEOMETRIC_SEQUENCES),))
 
 
 def teacher_mix(phases: Phases, layout: Layout = DEFAULT_LAYOUT) -> Path:
     """The mix linked into real_mix_teacher, with the teacher's dense depth (in its own
-    metres) for GEOMETRIC_SEQUENCES; once."""
+    metres) for GEOMETRIC_SEQUENCES, and for each drive of `phases.merged` the teacher's depth
+    scaled to that drive's LiDAR (median ratio per frame) with the LiDAR written over it
+    (teacher_depth --sparse-root; the LiDAR alone otherwise); once.
+
+    Raises:
+        ConfigError: a drive of `phases.merged` has no LiDAR (`depth_2/`) in the mix.
+    """
+    for name in phases.merged:
+        if not (layout.mix / 'sequences' / name / 'depth_2').is_dir():
+            raise ConfigError(f'--merged-labels {name}: {layout.mix}/sequences/{name}/depth_2 '
+                              'is not there: name drives of the mix that have LiDAR')
+    teacher = ('--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
+               '--flip-average', '--refinement', phases.teacher_refinement)
+    merge = ('--sparse-root', str(layout.mix), '--replace')
     return depth_mix(layout.teacher_mix, layout, 'training.data.teacher_depth',
-                     ['--weights', phases.teacher_weights, '--input-size', phases.teacher_size,
-                      '--flip-average', '--refinement', phases.teacher_refinement],
-                     f'{phases.teacher_weights} at {phases.teacher_size}, mirror average'
-                     + ('' if phases.teacher_refinement == 'none'
-                        else f', depth_refinement {phases.teacher_refinement}'),
-                     GEOMETRIC_SEQUENCES)
+                     phases.teacher_label,
+                     ((teacher, GEOMETRIC_SEQUENCES), (teacher + merge, phases.merged)))
 
 
 def metres_per_unit(checkpoint: Path, layout: Layout = DEFAULT_LAYOUT) -> float:
@@ -266,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="'tracks': the teacher's depth corrected by corners triangulated "
                              "over a long baseline, as the node's depth_refinement does "
                              '(default %(default)s)')
+    parser.add_argument('--merged-labels', nargs='+', default=[], metavar='SEQUENCE',
+                        help='drives of the mix with LiDAR that the teacher phase labels with '
+                             "the teacher's depth scaled to their LiDAR, the LiDAR written over "
+                             'it, instead of the LiDAR alone (held out, such labels kept most of '
+                             "LiDAR's gain: docs/learning/real_world_recipe.md, 'Session 28')")
     parser.add_argument('--start-from', type=Path, default=None,
                         help='weights to start the teacher phase from, skipping the phases '
                              'before it (e.g. depth_ros/weights/default.safetensors)')
@@ -303,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--override takes KEY=VALUE')
     if args.start_from is not None and args.teacher_minutes <= 0:
         parser.error('--start-from begins the teacher phase: give --teacher-minutes too')
+    if args.merged_labels and args.teacher_minutes <= 0:
+        parser.error('--merged-labels labels for the teacher phase: give --teacher-minutes too')
+    if set(args.merged_labels) & set(GEOMETRIC_SEQUENCES):
+        parser.error('--merged-labels: no LiDAR in ' + ', '.join(
+            sorted(set(args.merged_labels) & set(GEOMETRIC_SEQUENCES))))
     layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev,
                     args.synth_supersample)
     prepare_data(layout)
@@ -310,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     sup = 0.9 * args.minutes if args.sup_minutes is None else args.sup_minutes
     phases = Phases(args.minutes, fine, sup, args.pose_minutes, args.teacher_minutes,
                     args.teacher, args.teacher_size, args.start_from,
-                    args.teacher_refinement)
+                    args.teacher_refinement, tuple(args.merged_labels))
     try:
         checkpoint = args.checkpoint or train_phases(phases, args.device, layout)
     except ConfigError as exc:
@@ -319,9 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     target = (DEFAULT_WEIGHTS if args.install_default
               else layout.run() / 'calibrated.safetensors')
     target.parent.mkdir(parents=True, exist_ok=True)
-    teacher = f'{args.teacher} at {args.teacher_size}' if args.teacher_minutes > 0 else ''
-    if teacher and args.teacher_refinement != 'none':
-        teacher += f' with depth_refinement {args.teacher_refinement}'
+    teacher = phases.teacher_label if args.teacher_minutes > 0 else ''
     calibrate_and_install(checkpoint, target, layout, teacher)
     benchmark = ROOT / 'benchmarks' / 'real_world.py'
     if benchmark.is_file() and not args.no_benchmark:

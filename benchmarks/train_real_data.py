@@ -78,10 +78,12 @@ def prepare_data(layout: Layout = DEFAULT_LAYOUT) -> None:
                          '--workers', str(workers)])
 
 
-def depth_mix(mix: Path, layout: Layout, module: str, options: list[str], stamp: str,
-              sequences: tuple[str, ...]) -> Path:
-    """`layout.mix` linked into `mix`, then `python -m module` writing depth for `sequences`
-    there; a DONE file (`stamp`) marks it finished, so it is made once.
+def depth_mix(mix: Path, layout: Layout, module: str, stamp: str,
+              writes: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> Path:
+    """`layout.mix` linked into `mix`, then `python -m module OPTIONS --sequences SEQUENCES`
+    writing depth there, once for each (options, sequences) of `writes` (in order: a later one
+    may `--replace` what the mix linked); a DONE file (`stamp`) marks it finished, so it is made
+    once.
 
     Raises:
         ConfigError: `mix` was finished for another stamp (another teacher or checkpoint).
@@ -97,9 +99,13 @@ def depth_mix(mix: Path, layout: Layout, module: str, options: list[str], stamp:
                               'remove it, or give another --work')
         return mix
     shutil.rmtree(mix, ignore_errors=True)
+    # Folders copied, files linked: a depth folder written in `mix` replaces the folder of
+    # links whole (training.data.depth_folders), never the files of `layout.mix` behind them.
     shutil.copytree(layout.mix, mix, copy_function=os.symlink)
-    run_command([sys.executable, '-m', module, '--root', str(mix), *options,
-                 '--sequences', *sequences])
+    for options, sequences in writes:
+        if sequences:
+            run_command([sys.executable, '-m', module, '--root', str(mix), *options,
+                         '--sequences', *sequences])
     done.write_text(f'{stamp}\n')
     return mix
 
