@@ -71,9 +71,10 @@ def test_evaluation_metrics_are_numpy_only():
 
 # What each layer of depth_ros/ (and training/) may import, besides itself. The layers run
 # geometry -> models -> inference/export -> pipeline -> ros/evaluation/cli, with training beside
-# (docs/ARCHITECTURE.md); errors, lazy, memory, colormaps and sizes are leaves everyone may use.
+# (docs/ARCHITECTURE.md); errors, files, lazy, memory, colormaps and sizes are leaves everyone
+# may use.
 # ('depth_ros': __version__)
-LEAVES = {'errors', 'lazy', 'memory', 'colormaps', 'sizes', 'depth_ros'}
+LEAVES = {'errors', 'files', 'lazy', 'memory', 'colormaps', 'sizes', 'depth_ros'}
 MAY_IMPORT = {
     'geometry': set(),
     'models': {'geometry'},

@@ -23,7 +23,7 @@ import warnings
 import torch
 from torch import nn
 
-from depth_ros.errors import BackendError, ConfigError, OutputError, WeightsError
+from depth_ros.errors import BackendError, ConfigError, WeightsError
 from depth_ros.export.graphs import (
     DEPTH_INPUT,
     LEGACY_SIGMOID_OUTPUT,
@@ -35,6 +35,7 @@ from depth_ros.export.graphs import (
     depth_output_name,
 )
 from depth_ros.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from depth_ros.files import replaced_whole
 from depth_ros.models.checkpoint import Checkpoint, CheckpointMeta
 from depth_ros.models.etm import fold_for_inference
 from depth_ros.sizes import check_input_size
@@ -189,36 +190,23 @@ def _export(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
     import onnx
 
     axes = {n: {0: 'batch'} for n in (*input_names, output_name)} if dynamic_batch else None
-    tmp = _temporary_beside(path)
     try:
-        with warnings.catch_warnings(), torch.no_grad():
+        with replaced_whole(path) as tmp, warnings.catch_warnings(), torch.no_grad():
             # The TorchScript exporter warns that it is deprecated and about Slice folding.
             warnings.simplefilter('ignore', (DeprecationWarning, UserWarning, FutureWarning))
             torch.onnx.export(module, args, str(tmp), dynamo=False, opset_version=opset,
                               input_names=list(input_names), output_names=[output_name],
                               dynamic_axes=axes, do_constant_folding=True)
-        model = onnx.load(str(tmp))
-        model.producer_name = 'depth_ros'
-        onnx.helper.set_model_props(model, props)
-        onnx.checker.check_model(model, full_check=True)
-        onnx.save(model, str(tmp))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
+            model = onnx.load(str(tmp))
+            model.producer_name = 'depth_ros'
+            onnx.helper.set_model_props(model, props)
+            onnx.checker.check_model(model, full_check=True)
+            onnx.save(model, str(tmp))
     except onnx.checker.ValidationError as exc:
         raise BackendError(f'exported graph {path.name} fails the ONNX checker: {exc}') from None
     except (RuntimeError, torch.onnx.OnnxExporterError) as exc:
         raise BackendError(f'ONNX export of {path.name} failed: {exc}') from None
-    finally:
-        tmp.unlink(missing_ok=True)
     LOG.info('exported %s (opset %d%s)', path, opset, ', dynamic batch' if dynamic_batch else '')
     return path
 
-
-def _temporary_beside(path: Path) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f'cannot create folder {path.parent}: {exc.strerror or exc}') from None
-    return path.with_name(f'.{path.name}.{os.getpid()}.tmp')
 

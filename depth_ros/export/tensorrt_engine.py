@@ -20,7 +20,8 @@ import re
 
 import torch
 
-from depth_ros.errors import BackendError, ConfigError, OutputError
+from depth_ros.errors import BackendError, ConfigError
+from depth_ros.files import replaced_whole
 
 
 LOG = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ def build_engine(onnx_path: str | os.PathLike, engine_path: str | os.PathLike, *
     if serialized is None:
         raise BackendError(f'TensorRT failed to build an engine from {onnx_path.name}; run with '
                            '--verbose for the TensorRT log')
-    _write_atomically(engine_path, bytes(serialized))
+    with replaced_whole(engine_path) as partial:
+        partial.write_bytes(bytes(serialized))
     LOG.info('wrote %s', engine_path)
     return engine_path
 
@@ -119,17 +121,6 @@ def _builder_config(trt, builder, network, precision: str, max_batch: int,
     if profile is not None:
         config.add_optimization_profile(profile)
     return config
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
 
 
 class EngineRunner:

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from depth_ros import __version__
-from depth_ros.errors import ConfigError, OutputError, WeightsError
+from depth_ros.errors import ConfigError, WeightsError
+from depth_ros.files import replaced_whole
 from depth_ros.models.etm import is_folded
 from depth_ros.models.registry import ArchSpec, build_for_weights
 from depth_ros.models.state_dict import load_into
@@ -156,12 +157,8 @@ def save_checkpoint(path: str | os.PathLike, depth_net: nn.Module, pose_net: nn.
                         for k, v in pose_net.state_dict().items()})
     if half:
         tensors = {k: _to_half(v) for k, v in tensors.items()}
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(path), metadata={_META_KEY: meta.to_json()})
-    except OSError as exc:
-        raise OutputError(f'cannot write checkpoint {path}: {exc.strerror or exc}') from None
+    with replaced_whole(path) as partial:
+        save_file(tensors, str(partial), metadata={_META_KEY: meta.to_json()})
     return meta
 
 

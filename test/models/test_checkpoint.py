@@ -151,3 +151,28 @@ def test_headers_and_names_before_the_metres_per_unit_rename(saved, tmp_path):
         save_checkpoint(again, depth_net, None, depth_arch=ArchSpec.of('resnet18', scales=[0, 1]),
                         height=96, width=320, depth_scale=3.0)
     assert read_meta(again).metres_per_unit == 3.0
+
+
+def test_saved_weights_get_a_new_files_permissions_and_a_failed_save_keeps_the_old(tmp_path):
+    from torch import nn
+
+    from depth_ros.models import ArchSpec, build_depth_net, save_checkpoint
+
+    probe = tmp_path / 'probe'
+    probe.write_bytes(b'')
+    target = tmp_path / 'w.safetensors'
+    save_checkpoint(target, build_depth_net('smalldepth'), None,
+                    depth_arch=ArchSpec.of('smalldepth'), height=64, width=192)
+    # safetensors writes 0600; a package installed by one user must be readable by another.
+    assert target.stat().st_mode & 0o777 == probe.stat().st_mode & 0o777
+    before = target.read_bytes()
+
+    tied = build_depth_net('smalldepth')
+    tied.extra = nn.Linear(2, 2, bias=False)
+    tied.extra_copy = nn.Linear(2, 2, bias=False)
+    tied.extra_copy.weight = tied.extra.weight  # shared memory: safetensors refuses to save it
+    with pytest.raises(RuntimeError):
+        save_checkpoint(target, tied, None, depth_arch=ArchSpec.of('smalldepth'), height=64,
+                        width=192)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['probe', 'w.safetensors']
