@@ -86,7 +86,8 @@ class Predictor:
             depth_scale: deprecated name of `metres_per_unit` (one release).
             flip_average: also run the depth network on the mirrored image and average the
                 two inverse depths (Monodepth2's post-processing: twice the depth network's
-                work; on the dev drive abs_rel 0.175 -> 0.171, docs/learning/).
+                work; on the dev drive abs_rel 0.175 -> 0.171 with session 15's default weights,
+                docs/learning/).
         """
         if depth_scale is not None:
             warnings.warn('Predictor(depth_scale=...) is deprecated; use metres_per_unit',

@@ -129,7 +129,8 @@ SPECS: dict[str, ParamSpec] = {
                                   'corners tracked over several frames and triangulated from '
                                   'a longer baseline (while the camera moves; assumes a static '
                                   'scene; needs OpenCV; more CPU per frame, on a thread beside '
-                                  'the network). Real dev drive abs_rel 0.175 -> 0.157.',
+                                  'the network). Real dev drive abs_rel 0.175 -> 0.157 '
+                                  "(session 15's default weights).",
                                   choices=DEPTH_REFINEMENTS, on_configure=True),
     'scale': ParamSpec('With scale_source fixed: multiplier on predicted depth and odometry '
                        'translation, on top of the metres_per_unit stored with the weights '
