@@ -331,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--start-from begins the teacher phase: give --teacher-minutes too')
     if args.merged_labels and args.teacher_minutes <= 0:
         parser.error('--merged-labels labels for the teacher phase: give --teacher-minutes too')
-    if set(args.merged_labels) & set(GEOMETRIC_SEQUENCES):
-        parser.error('--merged-labels: no LiDAR in ' + ', '.join(
-            sorted(set(args.merged_labels) & set(GEOMETRIC_SEQUENCES))))
+    without_lidar = sorted(set(args.merged_labels) & set(GEOMETRIC_SEQUENCES))
+    if without_lidar:
+        parser.error('--merged-labels: no LiDAR in ' + ', '.join(without_lidar))
     layout = Layout(args.work.resolve(), tuple(args.override), (width, height), not args.no_dev,
                     args.synth_supersample)
     prepare_data(layout)

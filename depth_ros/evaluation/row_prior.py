@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from depth_ros.errors import InputError, OutputError
+from depth_ros.errors import InputError
 from depth_ros.evaluation.depth_metrics import MAX_DEPTH_M, MIN_DEPTH_M
+from depth_ros.files import replaced_whole
 
 
 ROW_PRIOR_PATH = Path(__file__).resolve().parent / 'data' / 'kitti_row_prior.json'
@@ -100,10 +101,6 @@ def load_row_prior(path: str | os.PathLike | None = None) -> RowPrior:
 def save_row_prior(prior: RowPrior, path: str | os.PathLike) -> Path:
     """Write the prior as JSON (whole or not at all)."""
     path = Path(path)
-    tmp = path.with_name(path.name + '.tmp')
-    try:
-        tmp.write_text(json.dumps(prior.to_dict(), indent=1) + '\n', encoding='utf-8')
-        tmp.replace(path)
-    except OSError as exc:
-        raise OutputError(f'cannot write {path}: {exc.strerror or exc}') from None
+    with replaced_whole(path) as partial:
+        partial.write_text(json.dumps(prior.to_dict(), indent=1) + '\n', encoding='utf-8')
     return path
