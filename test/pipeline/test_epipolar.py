@@ -1,10 +1,11 @@
 """Epipolar odometry against known motion: the synthetic world's exact depth and poses, real
-KITTI frames with their official poses, still cameras, and the frame pipeline's wiring."""
+KITTI frames with their official poses, still cameras, a turning or stopping vehicle
+(the frame pipeline's wiring: test_epipolar_pipeline.py)."""
 from dataclasses import replace
 from pathlib import Path
-import sys
 from types import SimpleNamespace
 
+from exact_depth import SECOND, ExactDepth, epipolar_steps, with_depth
 import numpy as np
 import pytest
 
@@ -15,23 +16,14 @@ from depth_ros.pipeline import FramePipeline, PipelineConfig
 from depth_ros.pipeline.corners import far_from
 from depth_ros.pipeline.epipolar import EpipolarOdometry, grey_image
 from depth_ros.pipeline.epipolar_config import EpipolarConfig
-from depth_ros.pipeline.scale import Mounting
 from depth_ros.pipeline.travel_direction import TravelDirection
-from depth_ros.synth import DEFAULT_CAMERA_HEIGHT_M, render_sequence, synth_intrinsics
 
 
 pytest.importorskip('cv2')
-SECOND = 1_000_000_000
 ODOMETRY_06 = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'kitti_odometry' / \
     'sequences' / '06'
 STOP_AND_GO = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'real' / 'train' / \
     'kitti_raw_0926_sfnd' / 'sequences' / '0926_sfnd'
-
-
-@pytest.fixture(scope='module')
-def synthetic():
-    """Six frames of the synthetic street (640x192): images, exact depth, true poses."""
-    return list(render_sequence(2026, 6, 640, 192)), synth_intrinsics(640, 192)
 
 
 def _direction_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -39,21 +31,9 @@ def _direction_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
-def _with_depth(frame, depth_m: np.ndarray) -> SimpleNamespace:
-    """The frame's image and pose with another depth (what a network might predict)."""
-    return SimpleNamespace(rgb=frame.rgb, depth_m=depth_m, world_from_cam=frame.world_from_cam)
-
-
-def _steps(frames, intr, depth_factor: float = 1.0, config: EpipolarConfig | None = None):
-    odometry, steps = EpipolarOdometry(config), []
-    for frame in frames:
-        steps.append(odometry.step(grey_image(frame.rgb), frame.depth_m * depth_factor, intr))
-    return steps
-
-
 def test_exact_depth_gives_the_true_motion(synthetic):
     frames, intr = synthetic
-    steps = _steps(frames, intr)
+    steps = epipolar_steps(frames, intr)
     assert steps[0].status == 'first' and steps[0].previous_from_current is None
     for i in range(1, len(frames)):
         truth = invert(frames[i - 1].world_from_cam) @ frames[i].world_from_cam
@@ -69,8 +49,8 @@ def test_exact_depth_gives_the_true_motion(synthetic):
 def test_distance_follows_the_depth_scale(synthetic):
     frames, intr = synthetic
     everything = EpipolarConfig(max_depth_m=1e9)  # the same points measure both
-    once = _steps(frames, intr, config=everything)
-    twice = _steps(frames, intr, depth_factor=2.0, config=everything)
+    once = epipolar_steps(frames, intr, config=everything)
+    twice = epipolar_steps(frames, intr, depth_factor=2.0, config=everything)
     for a, b in zip(once[1:], twice[1:]):
         np.testing.assert_allclose(b.previous_from_current[:3, 3],
                                    2.0 * a.previous_from_current[:3, 3], rtol=1e-6)
@@ -83,12 +63,12 @@ def test_the_distance_is_measured_from_the_band_of_depths_it_is_given(synthetic)
     measured from all corners the distance is off; from the band's corners it is the truth;
     a band without corners falls back to all."""
     frames, intr = synthetic
-    wrong = [_with_depth(f, np.where((f.depth_m >= 5) & (f.depth_m < 15), f.depth_m,
+    wrong = [with_depth(f, np.where((f.depth_m >= 5) & (f.depth_m < 15), f.depth_m,
                                      1.5 * f.depth_m).astype(np.float32)) for f in frames]
     banded = EpipolarConfig(measure_band_m=[5, 15])  # a list (JSON / YAML) is taken too
     assert banded.measure_band_m == (5.0, 15.0)
-    every, band = _steps(wrong, intr), _steps(wrong, intr, config=banded)
-    empty = _steps(wrong, intr, config=EpipolarConfig(measure_band_m=(500.0, 600.0)))
+    every, band = epipolar_steps(wrong, intr), epipolar_steps(wrong, intr, config=banded)
+    empty = epipolar_steps(wrong, intr, config=EpipolarConfig(measure_band_m=(500.0, 600.0)))
     for i in range(1, len(frames)):
         truth = np.linalg.norm((invert(frames[i - 1].world_from_cam)
                                 @ frames[i].world_from_cam)[:3, 3])
@@ -103,8 +83,8 @@ def test_a_still_camera_does_not_move(synthetic):
     frames, intr = synthetic
     noise = np.random.default_rng(0).normal(0.0, 2.0, frames[0].rgb.shape)
     noisy = np.clip(frames[0].rgb + noise, 0, 255).astype(np.uint8)
-    steps = _steps([frames[0], frames[0], SimpleNamespace(rgb=noisy, depth_m=frames[0].depth_m)],
-                   intr)
+    steps = epipolar_steps(
+        [frames[0], frames[0], SimpleNamespace(rgb=noisy, depth_m=frames[0].depth_m)], intr)
     for step in steps[1:]:
         assert step.status == 'still'
         np.testing.assert_array_equal(step.previous_from_current, np.eye(4))
@@ -124,15 +104,15 @@ def test_a_stop_is_transparent_to_the_motion_after_it(synthetic, motion_model):
     waiting = [SimpleNamespace(rgb=np.clip(frames[2].rgb + rng.normal(0.0, 2.0, shape), 0, 255)
                                .astype(np.uint8), depth_m=frames[2].depth_m) for _ in range(2)]
     config = EpipolarConfig.for_motion(motion_model)
-    drive = _steps(frames, intr, config=config)
-    stopped = _steps(frames[:3] + waiting + frames[3:], intr, config=config)
+    drive = epipolar_steps(frames, intr, config=config)
+    stopped = epipolar_steps(frames[:3] + waiting + frames[3:], intr, config=config)
     assert [s.status for s in stopped[3:5]] == ['still', 'still']
     for step in stopped[3:5]:
         np.testing.assert_array_equal(step.previous_from_current, np.eye(4))
     for before, after in zip(drive[3:], stopped[5:]):
         assert after.status == 'motion'
         np.testing.assert_array_equal(after.previous_from_current, before.previous_from_current)
-    afresh = _steps(frames[:3] + waiting + frames[3:], intr,
+    afresh = epipolar_steps(frames[:3] + waiting + frames[3:], intr,
                     config=replace(config, still_holds_reference=False))
     assert not np.array_equal(afresh[6].previous_from_current, drive[4].previous_from_current)
 
@@ -142,7 +122,7 @@ def test_a_reversing_camera_is_followed_at_once(synthetic):
     restarts at the reversal instead of averaging forward and backward."""
     frames, intr = synthetic
     order = [0, 1, 2, 3, 2, 1]
-    steps = _steps([frames[i] for i in order], intr)
+    steps = epipolar_steps([frames[i] for i in order], intr)
     for k in range(1, len(order)):
         truth = invert(frames[order[k - 1]].world_from_cam) @ frames[order[k]].world_from_cam
         assert steps[k].status == 'motion'
@@ -173,7 +153,7 @@ def test_a_camera_turning_on_the_spot_rotates_without_moving(turning_on_the_spot
     frame) and the distance, triangulated against the depth, stays near zero (under 2 cm a
     frame, the issue's limit for a still camera), with either motion model."""
     frames, intr = turning_on_the_spot
-    steps = _steps(frames, intr, config=EpipolarConfig.for_motion(motion_model))
+    steps = epipolar_steps(frames, intr, config=EpipolarConfig.for_motion(motion_model))
     for i in range(1, len(frames)):
         truth = invert(frames[i - 1].world_from_cam) @ frames[i].world_from_cam
         measured = steps[i].previous_from_current
@@ -192,7 +172,8 @@ def test_corners_where_the_depth_steps_are_not_tracked(synthetic):
 
     def tracks(depth, contrast):
         pair = [SimpleNamespace(rgb=f.rgb, depth_m=depth) for f in frames[:2]]
-        return _steps(pair, intr, config=EpipolarConfig(max_depth_contrast=contrast))[1].tracks
+        config = EpipolarConfig(max_depth_contrast=contrast)
+        return epipolar_steps(pair, intr, config=config)[1].tracks
 
     assert tracks(uniform, 1.2) == tracks(uniform, 0.0)
     assert 0 < tracks(stepped, 0.0) - tracks(stepped, 1.2) < 0.1 * tracks(stepped, 0.0)
@@ -201,7 +182,7 @@ def test_corners_where_the_depth_steps_are_not_tracked(synthetic):
 def test_a_blank_view_is_not_measured(synthetic):
     frames, intr = synthetic
     blank = SimpleNamespace(rgb=np.full_like(frames[0].rgb, 128), depth_m=frames[0].depth_m)
-    step = _steps([frames[0], blank], intr)[1]
+    step = epipolar_steps([frames[0], blank], intr)[1]
     assert step.status == 'lost' and step.previous_from_current is None
     # The pipeline repeats the last motion and says so.
     pipeline = FramePipeline(ExactDepth([frames[0], frames[1], blank]))
@@ -374,149 +355,3 @@ def test_real_kitti_frames_give_the_official_rotation_and_direction():
         direction.append(_direction_deg(measured[:3, 3], truth[:3, 3]))
     assert np.median(rotation) < 0.05 and max(rotation) < 0.2
     assert np.median(direction) < 0.5 and max(direction) < 1.0
-
-
-class ExactDepth:
-    """Depth-only predictor stand-in returning the synthetic world's exact depth of a frame."""
-
-    has_pose = False
-
-    def __init__(self, frames) -> None:
-        self.frames = frames
-
-    def prepare(self, rgb: np.ndarray) -> np.ndarray:
-        return rgb
-
-    def predict(self, rgb: np.ndarray) -> SimpleNamespace:
-        depth = next(f.depth_m for f in self.frames if f.rgb is rgb)
-        with np.errstate(divide='ignore'):  # the sky has no depth
-            return SimpleNamespace(depth_m=depth, inv_depth_m=np.reciprocal(depth))
-
-
-def test_pipeline_chains_epipolar_motion_with_depth_only_weights(synthetic):
-    frames, intr = synthetic
-    posenet = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='posenet'))
-    epipolar = FramePipeline(ExactDepth(frames))  # the default source
-    for i, frame in enumerate(frames):
-        without = posenet.process(frame.rgb, intr, i * SECOND // 10)
-        result = epipolar.process(frame.rgb, intr, i * SECOND // 10)
-    assert without.odometry is None  # depth-only weights: nothing measures motion
-    truth = invert(frames[0].world_from_cam) @ frames[-1].world_from_cam
-    chained = result.odometry.cam0_from_cam
-    travelled = np.linalg.norm(truth[:3, 3])
-    assert np.linalg.norm(chained[:3, 3] - truth[:3, 3]) < 0.02 * travelled
-
-
-@pytest.mark.parametrize('motion_model', ['vehicle', 'free'])
-def test_the_pipeline_measures_beside_the_depth_network_with_the_same_motions(synthetic,
-                                                                                motion_model):
-    """The pipeline runs `measure` on its own thread while the depth network works, then gives
-    it the depth: every pair's motion equals `step` called one frame after the other, with the
-    settings of its motion model."""
-    frames, intr = synthetic
-    pipeline = FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='epipolar',
-                                                                motion_model=motion_model))
-    motions = [pipeline.process(f.rgb, intr, i * SECOND // 10).odometry.previous_from_current
-               for i, f in enumerate(frames)]
-    expected = [s.previous_from_current for s in
-                _steps(frames, intr, config=EpipolarConfig.for_motion(motion_model))]
-    assert motions[0] is None and expected[0] is None
-    for got, want in zip(motions[1:], expected[1:]):
-        np.testing.assert_array_equal(got, want)
-    other = 'free' if motion_model == 'vehicle' else 'vehicle'
-    assert not np.array_equal(motions[-1], _steps(frames, intr, config=EpipolarConfig.for_motion(
-        other))[-1].previous_from_current)
-
-
-@pytest.mark.parametrize('scale_source', ['camera_height', 'none'])
-def test_with_a_ground_scale_the_odometry_measures_in_camera_height_metres(synthetic,
-                                                                          scale_source):
-    """Weights whose depth is half the truth: with scale_source camera_height the odometry
-    is given the depth times each frame's camera-height factor, measures from corners 5-15 m
-    away and publishes true metres; with none, the weights' (half the truth). Every factor is
-    applied from the first frame on (scale_min_confidence 0; the gate:
-    test_scale_min_confidence.py)."""
-    frames, intr = synthetic
-    halves = [_with_depth(f, f.depth_m / np.float32(2)) for f in frames]
-    pipeline = FramePipeline(ExactDepth(halves), PipelineConfig(
-        scale_source=scale_source, mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M),
-        scale_min_confidence=0.0))
-    results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(halves)]
-    ground = scale_source == 'camera_height'
-    if ground:
-        assert all(r.scale.from_ground for r in results)
-        assert results[-1].scale.factor == pytest.approx(2.0, rel=0.02)
-    config = EpipolarConfig.for_motion('vehicle', ground_scale=ground)
-    assert config.measure_band_m == ((5.0, 15.0) if ground else None)
-    odometry = EpipolarOdometry(config)
-    for i, (frame, result) in enumerate(zip(halves, results)):
-        step = odometry.step(grey_image(frame.rgb), frame.depth_m * np.float32(
-            result.scale.factor), intr)
-        if i:
-            np.testing.assert_array_equal(result.odometry.previous_from_current,
-                                          step.previous_from_current)
-    truth = invert(frames[0].world_from_cam) @ frames[-1].world_from_cam
-    travelled = np.linalg.norm(results[-1].odometry.cam0_from_cam[:3, 3])
-    assert travelled == pytest.approx(np.linalg.norm(truth[:3, 3]) * (1.0 if ground else 0.5),
-                                      rel=0.03)
-
-
-def test_the_odometry_follows_when_the_gate_first_trusts_a_factor(synthetic):
-    """The node's default gate: the first frames' factor (confidence under 0.4) is not applied,
-    so the odometry first gets the depth in `scale`'s metres (here half the truth): those
-    steps are half as long, as published. From the frame whose factor is trusted on, the
-    distance filter is rescaled (`follow_scale`) and the steps are true; without the rescale
-    its relative scale keeps the earlier metres and they stay short."""
-    frames, intr = synthetic
-    halves = [_with_depth(f, f.depth_m / np.float32(2)) for f in frames]
-    pipeline = FramePipeline(ExactDepth(halves), PipelineConfig(
-        scale_source='camera_height', mounting=Mounting.from_pitch(DEFAULT_CAMERA_HEIGHT_M)))
-    results = [pipeline.process(f.rgb, intr, i * SECOND // 10) for i, f in enumerate(halves)]
-    trusted = [r.scale.from_ground for r in results]
-    first = trusted.index(True)  # the filter's confidence grows with its frames (count / 5)
-    assert 1 <= first <= 3 and all(trusted[first:])
-    assert all(r.scale.factor == 1.0 for r in results[:first])
-
-    def ratios(steps):  # step length / true step length, pairs (k - 1, k)
-        return [np.linalg.norm(step[:3, 3]) / np.linalg.norm(
-            (invert(frames[k - 1].world_from_cam) @ frames[k].world_from_cam)[:3, 3])
-            for k, step in enumerate(steps) if k]
-
-    published = ratios([r.odometry.previous_from_current for r in results])
-    # Pair (k - 1, k) is measured with frame k - 1's depth: in `scale`'s metres up to `first`.
-    np.testing.assert_allclose(published[:first], 0.5, rtol=0.05)
-    np.testing.assert_allclose(published[first:], 1.0, rtol=0.05)
-    odometry = EpipolarOdometry(EpipolarConfig.for_motion('vehicle', True))
-    unfollowed = ratios([odometry.step(grey_image(f.rgb), f.depth_m * np.float32(
-        r.scale.factor), intr).previous_from_current for f, r in zip(halves, results)])
-    np.testing.assert_allclose(unfollowed[:first], published[:first], rtol=1e-6)
-    assert max(unfollowed[first:]) < 0.9  # the same depths, no rescale: still short
-
-
-def test_a_frame_without_its_depth_is_no_previous_frame(synthetic):
-    """`measure` without `remember_depth` (the depth network failed on that frame): the next
-    pair is not measured, rather than measured with an older frame's depth."""
-    frames, intr = synthetic
-    odometry = EpipolarOdometry()
-    odometry.step(grey_image(frames[0].rgb), frames[0].depth_m, intr)
-    assert odometry.measure(grey_image(frames[1].rgb), intr).status == 'motion'
-    assert odometry.measure(grey_image(frames[2].rgb), intr).status == 'first'
-    odometry.remember_depth(frames[2].depth_m)
-    assert odometry.measure(grey_image(frames[3].rgb), intr).status == 'motion'
-    with pytest.raises(InputError, match='last measured frame'):
-        odometry.remember_depth(frames[3].depth_m[:10])
-
-
-def test_without_opencv_the_epipolar_source_is_a_configuration_error(synthetic, monkeypatch):
-    monkeypatch.setitem(sys.modules, 'cv2', None)  # `import cv2` raises ImportError
-    frames, _ = synthetic
-    with pytest.raises(ConfigError, match='opencv-python-headless'):
-        FramePipeline(ExactDepth(frames))  # the default source
-    # The pose-network source needs none.
-    FramePipeline(ExactDepth(frames), PipelineConfig(odometry_source='posenet'))
-
-
-@pytest.mark.parametrize('bad', [0.0, -1.0, float('nan'), float('inf')])
-def test_a_rescale_needs_a_positive_ratio(bad):
-    with pytest.raises(InputError, match='positive ratio'):
-        EpipolarOdometry().rescale(bad)

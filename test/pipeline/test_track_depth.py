@@ -4,9 +4,9 @@ towards the truth, a still camera left alone, the correction's limit, and the fr
 wiring."""
 from types import SimpleNamespace
 
+from exact_depth import ExactDepth
 import numpy as np
 import pytest
-from test_epipolar import ExactDepth
 
 from depth_ros.errors import ConfigError
 from depth_ros.pipeline import FramePipeline, PipelineConfig
