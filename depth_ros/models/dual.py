@@ -36,6 +36,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from depth_ros.errors import ConfigError
+from depth_ros.models.networks import PartlyFrozen
 from depth_ros.models.outputs import DepthOutput
 from depth_ros.models.resnet import INPUT_MEAN, INPUT_STD
 
@@ -136,7 +137,7 @@ class HRNet(nn.Module):
         return x + F.relu(F.pixel_shuffle(self.up(self.down(x)), 2))
 
 
-class DualDepthNet(nn.Module):
+class DualDepthNet(PartlyFrozen):
     """LR-Net + HR-Net linked by SA-attention: images [B, 3, H, W] in [0, 1] -> `DepthOutput`.
 
     H and W must be multiples of 32; the LR input is H / lr_factor x W / lr_factor rounded to
@@ -157,19 +158,12 @@ class DualDepthNet(nn.Module):
         self.lr_net = lr_net
         self.lr_factor = lr_factor
         self.kernel_size = kernel_size
-        self.lr_frozen = False
         self.hr_net = HRNet(hr_channels)
         # Query: HR features + RGB + coordinates; key: LR features + LR inverse depth + LR RGB
         # + coordinates of the cell centre. Coordinates in one normalised frame let the dot
         # product prefer nearby cells.
         self.query = nn.Conv2d(hr_channels + 3 + 2, key_dim, 1)
         self.key = nn.Conv2d(lr_net.encoder.num_ch_enc[0] + 1 + 3 + 2, key_dim, 1)
-
-    def train(self, mode: bool = True) -> DualDepthNet:
-        super().train(mode)
-        if self.lr_frozen:
-            self.lr_net.eval()  # stage 2: frozen BatchNorm statistics and no drop-conv
-        return self
 
     def lr_size(self, height: int, width: int) -> tuple[int, int]:
         """The LR-Net's input size for an H x W image."""
@@ -214,17 +208,12 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def freeze_lr(net: DualDepthNet) -> DualDepthNet:
-    """Stage 2 of training: freeze the LR-Net (no gradients, eval-mode BatchNorm), in place.
-
-    Build the optimiser after this call, or over `p for p in net.parameters() if
-    p.requires_grad`. Returns `net`.
+    """Stage 2 of training: freeze the LR-Net in place (`PartlyFrozen.freeze`: no gradients,
+    frozen BatchNorm statistics and no drop-conv). Returns `net`.
     """
     if not isinstance(net, DualDepthNet):
         raise ConfigError(f'freeze_lr needs a DualDepthNet, got {type(net).__name__}')
-    for p in net.lr_net.parameters():
-        p.requires_grad_(False)
-    net.lr_frozen = True
-    return net.train(net.training)
+    return net.freeze('lr_net')
 
 
 def check_dual_arguments(lr_arch: str, lr_factor: int, lr_kwargs: dict | None,

@@ -9,7 +9,29 @@ from depth_ros.geometry.poses import pose_from_parameters
 from depth_ros.models.outputs import DepthOutput, PoseParameters
 
 
-class DepthNet(nn.Module):
+class PartlyFrozen(nn.Module):
+    """A network whose named submodules can be frozen (`freeze`): no gradients, and eval mode
+    (frozen BatchNorm statistics, no dropout) in whatever mode the network is put."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen_parts: tuple[str, ...] = ()
+
+    def freeze(self, name: str) -> PartlyFrozen:
+        """Freeze submodule `name` in place. Build the optimiser after this call, or over the
+        parameters that still require gradients. Returns the network."""
+        getattr(self, name).requires_grad_(False)
+        self.frozen_parts += (name,)
+        return self.train(self.training)
+
+    def train(self, mode: bool = True) -> PartlyFrozen:
+        super().train(mode)
+        for name in self.frozen_parts:
+            getattr(self, name).eval()
+        return self
+
+
+class DepthNet(PartlyFrozen):
     """Encoder + multi-scale decoder: images [B,3,H,W] in [0,1] -> `DepthOutput`.
 
     H and W must be multiples of 32 (the encoder's total stride).
@@ -19,22 +41,14 @@ class DepthNet(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
-        self.encoder_frozen = False
-
-    def train(self, mode: bool = True) -> DepthNet:
-        super().train(mode)
-        if self.encoder_frozen:
-            self.encoder.eval()  # frozen BatchNorm statistics
-        return self
 
     def forward(self, images: torch.Tensor) -> DepthOutput:
         return DepthOutput(sigmoids=list(self.decoder(self.encoder(images))))
 
 
 def freeze_encoder(net: nn.Module) -> DepthNet:
-    """Freeze a depth network's encoder (no gradients, eval-mode BatchNorm) in place, so that
-    training adapts only its decoder. Build the optimiser after this call, or over the
-    parameters that still require gradients. Returns `net`.
+    """Freeze a depth network's encoder (`PartlyFrozen.freeze`), so that training adapts only
+    its decoder. Returns `net`.
 
     Raises:
         ConfigError: `net` is not an encoder-decoder `DepthNet` (e.g. the dual network).
@@ -42,9 +56,7 @@ def freeze_encoder(net: nn.Module) -> DepthNet:
     if not isinstance(net, DepthNet):
         raise ConfigError(f'freeze_encoder needs an encoder-decoder depth network, got '
                           f'{type(net).__name__}')
-    net.encoder.requires_grad_(False)
-    net.encoder_frozen = True
-    return net.train(net.training)
+    return net.freeze('encoder')
 
 
 class PoseNet(nn.Module):
